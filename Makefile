@@ -1,0 +1,61 @@
+# The README's commands. Each target sets up what it needs on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app marketplace
+PORT ?= 5000
+
+.PHONY: run test test-sqlite test-postgres lint bench assets install migration clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+marketplace/static/build/app.css: node_modules/.installed build-assets.mjs marketplace/assets/app.scss
+	npm run --silent build
+
+install: $(VENV)/.installed
+assets: marketplace/static/build/app.css
+
+run: install assets
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo --if-empty
+	$(FLASK) demo-accounts
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+# The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
+test: install assets lint test-sqlite test-postgres
+
+test-sqlite: install
+	env -u TEST_DATABASE_URL $(BIN)/pytest
+
+test-postgres: install
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "== PostgreSQL: $$TEST_DATABASE_URL"; \
+		$(BIN)/pytest; \
+	else \
+		echo "== TEST_DATABASE_URL is not set: PostgreSQL run skipped"; \
+	fi
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check . || (echo "run: $(BIN)/ruff format ." && false)
+
+bench: install assets
+	$(BIN)/python bench/run_all.py
+
+# Regenerate the initial migration from the models (pre-release only: no deployed schema yet).
+migration: install
+	rm -f /tmp/marketplace-migration.db
+	DATABASE_URL=sqlite:////tmp/marketplace-migration.db $(FLASK) db migrate -m "$(or $(m),schema change)"
+
+clean:
+	rm -rf $(VENV) node_modules marketplace/static/build

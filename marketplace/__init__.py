@@ -1,0 +1,115 @@
+"""The shared-services marketplace: create_app builds the Flask application."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+
+from flask import Flask, g, request
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader
+
+from marketplace import config as config_module
+from marketplace.config import PROJECT_ROOT
+
+log = logging.getLogger("marketplace.request")
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder="static",
+    )
+    app.config.update(config_module.from_environment(app.instance_path))
+    if config:
+        app.config.update(config)
+        if "SQLALCHEMY_DATABASE_URI" in config:
+            app.config["SQLALCHEMY_DATABASE_URI"] = config_module.normalise_database_url(
+                config["SQLALCHEMY_DATABASE_URI"]
+            )
+    config_module.check_production(app.config)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    from marketplace import logconfig
+
+    logconfig.configure(os.environ.get("LOG_LEVEL", "INFO"))
+    app.jinja_loader = ChoiceLoader(
+        [FileSystemLoader(str(PROJECT_ROOT / "templates")), PackageLoader("govuk_frontend_jinja")]
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from marketplace.errors import register_error_handlers
+    from marketplace.templating import register_template_helpers
+
+    register_error_handlers(app)
+    register_template_helpers(app)
+
+    from marketplace.cli import register_commands
+
+    register_commands(app)
+    _register_request_logging(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from marketplace import (
+        models,  # noqa: F401 - every table registered before use
+        sqlite,
+    )
+    from marketplace.extensions import api, csrf, db, login_manager, migrate
+
+    sqlite.install()
+    db.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(PROJECT_ROOT / "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+    )
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    api.init_app(app)
+
+    from marketplace.accounts.auth import install as install_auth
+
+    install_auth(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from marketplace.accounts.views import bp as accounts_bp
+    from marketplace.api import register as register_api
+    from marketplace.catalogue.views import bp as catalogue_bp
+    from marketplace.main import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(catalogue_bp)
+    register_api(app)
+
+
+def _register_request_logging(app: Flask) -> None:
+    @app.before_request
+    def _start_timer():
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def _log_request(response):
+        started = g.get("request_started")
+        if started is not None and not request.path.startswith("/static/"):
+            log.info(
+                "request",
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
+        return response

@@ -1,0 +1,104 @@
+"""Who is asking: session cookies (people) and Bearer tokens (scripts), and role checks."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+
+from flask import Flask, g, redirect, request, url_for
+from flask_login import current_user
+
+from marketplace import clock
+from marketplace.errors import DomainError, PermissionDenied
+from marketplace.extensions import db, login_manager
+
+
+class Unauthenticated(DomainError):
+    status = 401
+    title = "Sign in required"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def install(app: Flask) -> None:
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Sign in to see that page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(identity: str):
+        from marketplace.accounts.models import User
+
+        try:
+            user_id, version = (int(part) for part in identity.split(":", 1))
+        except ValueError:
+            return None
+        user = db.session.get(User, user_id)
+        # A bumped session_version (logout, deactivation) ends every older session.
+        if user is None or not user.active or user.session_version != version:
+            return None
+        return user
+
+    @login_manager.request_loader
+    def load_user_from_bearer(req):
+        header = req.headers.get("Authorization", "")
+        if not header.startswith("Bearer "):
+            return None
+        return user_for_token(header[len("Bearer ") :].strip())
+
+    @login_manager.unauthorized_handler
+    def unauthorised():
+        if request.path.startswith("/api/"):
+            raise Unauthenticated("Sign in, or send 'Authorization: Bearer <token>'.")
+        return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+
+
+def user_for_token(raw: str):
+    from marketplace.accounts.models import ApiToken
+
+    if not raw:
+        return None
+    token = db.session.execute(
+        db.select(ApiToken).where(ApiToken.token_hash == hash_token(raw))
+    ).scalar_one_or_none()
+    if token is None or token.is_revoked or not token.user.active:
+        return None
+    now = clock.now()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        # Bookkeeping of its own, committed before the request's work begins.
+        token.last_used_at = now
+        db.session.commit()
+    g.api_token = token
+    return token.user
+
+
+def authenticated_by_token() -> bool:
+    return g.get("api_token") is not None
+
+
+def acting_organisation_id() -> int | None:
+    """The organisation a request acts for: the token's scope, else the user's."""
+    token = g.get("api_token")
+    if token is not None:
+        return token.organisation_id
+    return current_user.organisation_id if current_user.is_authenticated else None
+
+
+def role_required(*roles: str):
+    """Views: send anonymous people to sign in; refuse signed-in people of other roles."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if roles and current_user.role not in roles:
+                raise PermissionDenied("Your account does not have access to this page.")
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator

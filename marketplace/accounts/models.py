@@ -1,0 +1,120 @@
+"""Organisations, the people who sign in for them, and their API tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.db import IdMixin, TimestampMixin, UTCDateTime, one_of
+from marketplace.extensions import db
+
+ORG_KINDS = ("department", "alb", "centre", "authority")
+ROLES = ("buyer", "centre", "admin")
+# Which kind of organisation each role may belong to.
+ROLE_ORG_KINDS = {"buyer": ("department", "alb"), "centre": ("centre",), "admin": ("authority",)}
+
+
+class Organisation(IdMixin, TimestampMixin, db.Model):
+    __tablename__ = "organisations"
+
+    slug: Mapped[str] = mapped_column(String(80), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    parent_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("organisations.id", ondelete="RESTRICT"), index=True
+    )
+
+    parent: Mapped[Organisation | None] = relationship(remote_side="Organisation.id")
+
+    __table_args__ = (
+        CheckConstraint(one_of("kind", ORG_KINDS), name="kind"),
+        # An ALB always has a sponsoring department; nothing else has a parent.
+        CheckConstraint(
+            "(kind = 'alb' AND parent_id IS NOT NULL) OR (kind <> 'alb' AND parent_id IS NULL)",
+            name="alb_has_parent",
+        ),
+        CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Organisation {self.slug}>"
+
+
+class User(UserMixin, IdMixin, TimestampMixin, db.Model):
+    __tablename__ = "users"
+
+    # Stored lower-cased (checked by the database) so uniqueness ignores case.
+    email: Mapped[str] = mapped_column(String(320), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), nullable=False)
+    organisation_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("organisations.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    # Bumped on logout-everywhere, password change and deactivation: every session cookie
+    # carries the version it was issued with and is refused once it no longer matches.
+    session_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    failed_logins: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+
+    __table_args__ = (
+        CheckConstraint(one_of("role", ROLES), name="role"),
+        CheckConstraint("email = lower(email)", name="email_lower_case"),
+        CheckConstraint("failed_logins >= 0", name="failed_logins_not_negative"),
+        CheckConstraint("session_version >= 1", name="session_version_positive"),
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return bool(self.active)
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def is_buyer(self) -> bool:
+        return self.role == "buyer"
+
+    @property
+    def is_centre_user(self) -> bool:
+        return self.role == "centre"
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role}>"
+
+
+class ApiToken(IdMixin, TimestampMixin, db.Model):
+    __tablename__ = "api_tokens"
+
+    user_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("users.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    organisation_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("organisations.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    # Only a SHA-256 of the token is kept; the prefix lets people recognise it in lists.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    prefix: Mapped[str] = mapped_column(String(16), nullable=False)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(lazy="joined")
+    organisation: Mapped[Organisation] = relationship()
+
+    __table_args__ = (CheckConstraint("length(token_hash) = 64", name="token_hash_sha256"),)
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None

@@ -1,0 +1,13 @@
+"""The operators' command line: `flask --app marketplace COMMAND`. Commands stay thin."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_commands(app: Flask) -> None:
+    from marketplace.accounts.cli import create_token_command, create_user_command
+    from marketplace.catalogue.cli import accreditation_command
+
+    for command in (create_user_command, create_token_command, accreditation_command):
+        app.cli.add_command(command)

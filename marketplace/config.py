@@ -1,0 +1,73 @@
+"""Configuration: safe development defaults, overridden from the environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEV_SECRET_KEY = "dev-only-secret-key-change-me"  # noqa: S105 - refused in production
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL whatever scheme the operator wrote."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw not in (None, "") else default
+
+
+def from_environment(instance_path: str) -> dict:
+    env = os.environ.get("MARKETPLACE_ENV", "development")
+    database_url = os.environ.get("DATABASE_URL") or (
+        "sqlite:///" + os.path.join(instance_path, "marketplace.db")
+    )
+    max_upload = _int("MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
+    return {
+        "MARKETPLACE_ENV": env,
+        "SECRET_KEY": os.environ.get("SECRET_KEY", DEV_SECRET_KEY),
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REPORTS_DIR": os.environ.get("REPORTS_DIR") or os.path.join(instance_path, "reports"),
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "MIN_PEER_GROUP": _int("MIN_PEER_GROUP", 5),
+        "MAX_UPLOAD_BYTES": max_upload,
+        # Room for the multipart envelope around the largest allowed file.
+        "MAX_CONTENT_LENGTH": max_upload + 64 * 1024,
+        "MAX_UPLOAD_ROWS": _int("MAX_UPLOAD_ROWS", 100_000),
+        "LOGIN_MAX_FAILURES": 5,
+        "LOGIN_THROTTLE_SECONDS": _int("LOGIN_THROTTLE_SECONDS", 15 * 60),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env == "production",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": env == "production",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "API_TITLE": "Shared-services marketplace API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "PER_PAGE_DEFAULT": 20,
+        "PER_PAGE_MAX": 100,
+    }
+
+
+class ConfigurationError(RuntimeError):
+    pass
+
+
+def check_production(config: dict) -> None:
+    if config.get("MARKETPLACE_ENV") == "production":
+        key = config.get("SECRET_KEY") or ""
+        if key == DEV_SECRET_KEY or len(key) < 32:
+            raise ConfigurationError(
+                "MARKETPLACE_ENV=production needs SECRET_KEY set to a random value of at "
+                "least 32 characters; refusing to start with the development key."
+            )

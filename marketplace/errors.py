@@ -1,0 +1,147 @@
+"""Domain exceptions, and the one place that turns them into an HTML page or problem+json."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One precise problem: where it is (row and field, if any) and how to fix it."""
+
+    message: str
+    field: str | None = None
+    row: int | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class DomainError(Exception):
+    status = 400
+    title = "Bad request"
+
+    def __init__(self, detail: str, *, errors: list[FieldError] | None = None):
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = list(errors or [])
+
+
+class ValidationFailed(DomainError):
+    status = 422
+    title = "The data is not valid"
+
+
+class NotFound(DomainError):
+    status = 404
+    title = "Not found"
+
+
+class PermissionDenied(DomainError):
+    status = 403
+    title = "Forbidden"
+
+
+class Conflict(DomainError):
+    status = 409
+    title = "Conflict"
+
+
+class IllegalTransition(Conflict):
+    title = "That change is not allowed"
+
+
+class TooManyAttempts(DomainError):
+    status = 429
+    title = "Too many attempts"
+
+
+def wants_problem_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def problem(status: int, title: str, detail: str, errors: list[dict] | None = None, **extra):
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    if errors is not None:
+        body["errors"] = errors
+    body.update(extra)
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def handle_domain_error(error: DomainError):
+        if wants_problem_json():
+            return problem(
+                error.status, error.title, error.detail, [e.as_dict() for e in error.errors]
+            )
+        return (
+            render_template(
+                "errors/error.html",
+                status=error.status,
+                title=error.title,
+                detail=error.detail,
+                errors=error.errors,
+            ),
+            error.status,
+        )
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(error: HTTPException):
+        status = error.code or 500
+        title = error.name
+        detail = error.description or title
+        if status == 413:
+            limit = app.config["MAX_UPLOAD_BYTES"]
+            detail = (
+                f"The file is too large. Files must be {limit // (1024 * 1024)} MB or smaller; "
+                "split the data into smaller files and upload each one."
+            )
+        if wants_problem_json():
+            # flask-smorest attaches marshmallow messages to 422s from its argument parser.
+            messages = (
+                getattr(error, "data", {}).get("messages") if hasattr(error, "data") else None
+            )
+            errors = _flatten_messages(messages) if messages else None
+            response = problem(status, title, detail, errors)
+            if status == 405 and error.get_response().headers.get("Allow"):
+                response.headers["Allow"] = error.get_response().headers["Allow"]
+            return response
+        return (
+            render_template(
+                "errors/error.html", status=status, title=title, detail=detail, errors=[]
+            ),
+            status,
+        )
+
+
+def _flatten_messages(messages: dict) -> list[dict]:
+    """Turn marshmallow's nested {location: {field: [msg]}} into [{field, message}]."""
+    out: list[dict] = []
+
+    def walk(prefix: str | None, value):
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                name = (
+                    str(key)
+                    if prefix in (None, "query", "json", "form", "files")
+                    else (f"{prefix}.{key}")
+                )
+                walk(name, inner)
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, str):
+                    out.append({"row": None, "field": prefix, "message": item})
+                else:
+                    walk(prefix, item)
+        else:
+            out.append({"row": None, "field": prefix, "message": str(value)})
+
+    walk(None, messages)
+    return out

@@ -1,0 +1,37 @@
+"""Imports every area's models so that metadata (and Alembic) sees all tables."""
+
+from marketplace.accounts.models import ApiToken, Organisation, User
+from marketplace.audit.models import AuditEvent
+from marketplace.benchmarks.models import (
+    Metric,
+    Observation,
+    ObservationRevision,
+    PeerStatistic,
+    ReportingPeriod,
+    Submission,
+)
+from marketplace.catalogue.models import (
+    AccreditationEvent,
+    CentreSite,
+    Certification,
+    ServiceCentre,
+    ServiceLine,
+)
+
+__all__ = [
+    "AccreditationEvent",
+    "ApiToken",
+    "AuditEvent",
+    "CentreSite",
+    "Certification",
+    "Metric",
+    "Observation",
+    "ObservationRevision",
+    "Organisation",
+    "PeerStatistic",
+    "ReportingPeriod",
+    "ServiceCentre",
+    "ServiceLine",
+    "Submission",
+    "User",
+]

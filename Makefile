@@ -54,8 +54,7 @@ bench: install assets
 
 # Regenerate the initial migration from the models (pre-release only: no deployed schema yet).
 migration: install
-	rm -f /tmp/marketplace-migration.db
-	DATABASE_URL=sqlite:////tmp/marketplace-migration.db $(FLASK) db migrate -m "$(or $(m),schema change)"
+	./scripts/regen-initial-migration
 
 clean:
 	rm -rf $(VENV) node_modules marketplace/static/build

@@ -2,13 +2,14 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 01:26:35.776466
+Create Date: 2026-11-27 01:28:13.798694
 
 """
 from alembic import op
 import sqlalchemy as sa
 
 import marketplace.db
+
 
 
 # revision identifiers, used by Alembic.

@@ -7,9 +7,10 @@ import os
 import time
 
 from flask import Flask, g, request
-from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
 from marketplace import config as config_module
+from marketplace import security
 from marketplace.config import PROJECT_ROOT
 
 log = logging.getLogger("marketplace.request")
@@ -36,7 +37,11 @@ def create_app(config: dict | None = None) -> Flask:
 
     logconfig.configure(os.environ.get("LOG_LEVEL", "INFO"))
     app.jinja_loader = ChoiceLoader(
-        [FileSystemLoader(str(PROJECT_ROOT / "templates")), PackageLoader("govuk_frontend_jinja")]
+        [
+            FileSystemLoader(str(PROJECT_ROOT / "templates")),
+            # The package keeps its templates unprefixed; pages import them by this prefix.
+            PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+        ]
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
@@ -54,6 +59,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_commands(app)
     _register_request_logging(app)
+    security.install(app)
     return app
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -94,8 +95,17 @@ class User(UserMixin, IdMixin, TimestampMixin, db.Model):
         return f"<User {self.email} {self.role}>"
 
 
+def new_token_public_id() -> str:
+    return secrets.token_urlsafe(12)
+
+
 class ApiToken(IdMixin, TimestampMixin, db.Model):
     __tablename__ = "api_tokens"
+
+    # Addresses the token in URLs (revoke pages) without exposing a guessable sequence.
+    public_id: Mapped[str] = mapped_column(
+        String(22), unique=True, nullable=False, default=new_token_public_id
+    )
 
     user_id: Mapped[int] = mapped_column(
         Integer, ForeignKey("users.id", ondelete="RESTRICT"), nullable=False, index=True

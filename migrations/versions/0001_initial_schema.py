@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 01:28:13.798694
+Create Date: 2026-11-27 01:31:08.905215
 
 """
 from alembic import op
@@ -208,6 +208,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_accreditation_events_centre_id'), ['centre_id'], unique=False)
 
     op.create_table('api_tokens',
+    sa.Column('public_id', sa.String(length=22), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('organisation_id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=100), nullable=False),
@@ -222,6 +223,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_api_tokens_organisation_id_organisations'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_api_tokens_user_id_users'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_tokens')),
+    sa.UniqueConstraint('public_id', name=op.f('uq_api_tokens_public_id')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_api_tokens_token_hash'))
     )
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:

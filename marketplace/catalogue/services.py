@@ -1,19 +1,341 @@
-"""Catalogue queries and changes. (Filled out by the catalogue work.)"""
+"""Catalogue use-cases: find centres, read one, change one, and what the public may see.
+
+Who sees what (DOMAIN.md: applied and withdrawn centres are not listed publicly):
+- Everyone sees accredited, expired and suspended centres, in the list and on their pages.
+- An admin sees every centre's page and may list applied or withdrawn centres by asking for
+  that status; without a status filter an admin gets the same list as the public, so the
+  list reads the same for everyone.
+- A centre's own users see their own entry whatever its status.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import func
+import math
+from dataclasses import dataclass
+from datetime import date, timedelta
 
-from marketplace.catalogue.models import ServiceCentre
+from sqlalchemy import and_, case, func, or_
+from sqlalchemy.orm import selectinload
+
+from marketplace import clock
+from marketplace.catalogue.models import (
+    CentreSite,
+    Certification,
+    ServiceCentre,
+    ServiceLine,
+)
+from marketplace.errors import FieldError, NotFound, ValidationFailed
 from marketplace.extensions import db
 
+# Stored statuses shown to the public ('expired' is stored as 'accredited').
 PUBLIC_STATUSES = ("accredited", "suspended")
+# Statuses a person can filter the public list by, in the order the filter offers them.
+PUBLIC_FILTER_STATUSES = ("accredited", "expired", "suspended")
+HIDDEN_STATUSES = ("applied", "withdrawn")
+CERTIFICATION_WARNING_DAYS = 60
+
+# sort key -> label; a leading '-' means descending. Ties are broken by name, then id.
+SORTS = {
+    "name": "Name (A to Z)",
+    "-name": "Name (Z to A)",
+    "status": "Accreditation status",
+    "-employees_served": "Employees served (most first)",
+    "employees_served": "Employees served (fewest first)",
+    "-transactions_per_year": "Transactions a year (most first)",
+    "transactions_per_year": "Transactions a year (fewest first)",
+    "accredited_until": "Accreditation ends (soonest first)",
+    "-accredited_until": "Accreditation ends (latest first)",
+}
+DEFAULT_SORT = "name"
+DEFAULT_PER_PAGE = 20
+MAX_PER_PAGE = 100
+
+
+@dataclass(frozen=True)
+class CentreQuery:
+    """What someone asked the catalogue for; built by CentreFilterSchema from query args."""
+
+    service_line: str | None = None
+    business_model: str | None = None
+    status: str | None = None
+    q: str | None = None
+    sort: str = DEFAULT_SORT
+    page: int = 1
+    per_page: int = DEFAULT_PER_PAGE
+
+    def is_filtered(self) -> bool:
+        return any((self.service_line, self.business_model, self.status, self.q))
+
+
+@dataclass
+class Page:
+    items: list
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def first_index(self) -> int:
+        """1-based position of the first item shown (0 when there is nothing to show)."""
+        return (self.page - 1) * self.per_page + 1 if self.items else 0
+
+    @property
+    def last_index(self) -> int:
+        return (self.page - 1) * self.per_page + len(self.items) if self.items else 0
+
+
+# --- who may see what -------------------------------------------------------------------
+
+
+def _is_authenticated(viewer) -> bool:
+    return viewer is not None and bool(getattr(viewer, "is_authenticated", False))
+
+
+def is_admin(viewer) -> bool:
+    return _is_authenticated(viewer) and getattr(viewer, "role", None) == "admin"
+
+
+def is_own_centre(viewer, centre: ServiceCentre) -> bool:
+    return (
+        _is_authenticated(viewer)
+        and getattr(viewer, "role", None) == "centre"
+        and getattr(viewer, "organisation_id", None) == centre.organisation_id
+    )
+
+
+def can_edit(viewer, centre: ServiceCentre) -> bool:
+    return is_admin(viewer) or is_own_centre(viewer, centre)
+
+
+def is_listed_publicly(centre: ServiceCentre) -> bool:
+    return centre.accreditation_status in PUBLIC_STATUSES
+
+
+def filter_statuses(viewer) -> tuple[str, ...]:
+    """The statuses this viewer may filter the list by."""
+    if is_admin(viewer):
+        return (*PUBLIC_FILTER_STATUSES, *HIDDEN_STATUSES)
+    return PUBLIC_FILTER_STATUSES
+
+
+# --- searching -----------------------------------------------------------------------------
+
+
+def _status_condition(status: str, day: date):
+    lapsed = and_(ServiceCentre.accredited_until.is_not(None), ServiceCentre.accredited_until < day)
+    if status == "accredited":
+        return and_(ServiceCentre.accreditation_status == "accredited", ~lapsed)
+    if status == "expired":
+        return and_(ServiceCentre.accreditation_status == "accredited", lapsed)
+    return ServiceCentre.accreditation_status == status
+
+
+def _status_rank(day: date):
+    """Accredited today first, then suspended, expired, applied, withdrawn."""
+    return case(
+        (_status_condition("accredited", day), 1),
+        (ServiceCentre.accreditation_status == "suspended", 2),
+        (ServiceCentre.accreditation_status == "accredited", 3),
+        (ServiceCentre.accreditation_status == "applied", 4),
+        else_=5,
+    )
+
+
+def _text_condition(term: str):
+    """One word of free text, matched case-insensitively anywhere in the searchable fields."""
+    town_matches = (
+        db.select(CentreSite.id)
+        .where(CentreSite.centre_id == ServiceCentre.id)
+        .where(CentreSite.town.icontains(term, autoescape=True))
+        .exists()
+    )
+    return or_(
+        ServiceCentre.name.icontains(term, autoescape=True),
+        ServiceCentre.summary.icontains(term, autoescape=True),
+        ServiceCentre.platform.icontains(term, autoescape=True),
+        town_matches,
+    )
+
+
+def _conditions(query: CentreQuery, viewer, day: date) -> list:
+    if query.status and query.status not in filter_statuses(viewer):
+        raise ValidationFailed(
+            "That status cannot be listed.",
+            errors=[
+                FieldError(
+                    "Applied and withdrawn centres are not listed publicly. Choose accredited, "
+                    "expired or suspended.",
+                    field="status",
+                )
+            ],
+        )
+    conditions = [
+        _status_condition(query.status, day)
+        if query.status
+        else ServiceCentre.accreditation_status.in_(PUBLIC_STATUSES)
+    ]
+    if query.service_line:
+        conditions.append(ServiceCentre.service_lines.any(ServiceLine.code == query.service_line))
+    if query.business_model:
+        conditions.append(ServiceCentre.business_model == query.business_model)
+    for term in (query.q or "").split():
+        conditions.append(_text_condition(term))
+    return conditions
+
+
+def _ordering(sort: str, day: date) -> list:
+    key = sort.lstrip("-")
+    descending = sort.startswith("-")
+    if key == "name":
+        primary = ServiceCentre.name
+    elif key == "status":
+        primary = _status_rank(day)
+    else:
+        primary = getattr(ServiceCentre, key)
+    primary = primary.desc() if descending else primary.asc()
+    if key in ("employees_served", "transactions_per_year", "accredited_until"):
+        primary = primary.nulls_last()  # centres that have not said go last either way
+    tie_break = ServiceCentre.name.desc() if key == "name" and descending else ServiceCentre.name
+    return [primary, tie_break, ServiceCentre.id]
+
+
+def search_centres(query: CentreQuery, *, viewer=None) -> Page:
+    """One page of the catalogue. Three queries whatever the page size: count, rows, lines."""
+    if query.sort not in SORTS:
+        raise ValidationFailed(
+            "That sort order is not available.",
+            errors=[FieldError(f"Sort by one of: {', '.join(SORTS)}.", field="sort")],
+        )
+    day = clock.today()
+    conditions = _conditions(query, viewer, day)
+    total = db.session.execute(
+        db.select(func.count()).select_from(ServiceCentre).where(*conditions)
+    ).scalar_one()
+    rows = (
+        db.session.execute(
+            db.select(ServiceCentre)
+            .where(*conditions)
+            .order_by(*_ordering(query.sort, day))
+            .limit(query.per_page)
+            .offset((query.page - 1) * query.per_page)
+            .options(selectinload(ServiceCentre.service_lines), selectinload(ServiceCentre.sites))
+        )
+        .scalars()
+        .all()
+    )
+    return Page(items=list(rows), total=total, page=query.page, per_page=query.per_page)
+
+
+def service_lines() -> list[ServiceLine]:
+    return list(
+        db.session.execute(db.select(ServiceLine).order_by(ServiceLine.position, ServiceLine.code))
+        .scalars()
+        .all()
+    )
+
+
+def service_line_codes() -> list[str]:
+    return [line.code for line in service_lines()]
+
+
+# --- one centre ----------------------------------------------------------------------------
+
+
+def get_centre(slug: str) -> ServiceCentre | None:
+    return db.session.execute(
+        db.select(ServiceCentre)
+        .where(ServiceCentre.slug == slug)
+        .options(
+            selectinload(ServiceCentre.service_lines),
+            selectinload(ServiceCentre.sites),
+            selectinload(ServiceCentre.certifications),
+            selectinload(ServiceCentre.accreditation_events),
+        )
+    ).scalar_one_or_none()
+
+
+def get_public_centre(slug: str, viewer=None) -> ServiceCentre:
+    """The centre's catalogue entry, as long as this viewer may see it."""
+    centre = get_centre(slug)
+    if centre is None or not (
+        is_listed_publicly(centre) or is_admin(viewer) or is_own_centre(viewer, centre)
+    ):
+        # The same answer for hidden and missing, so hidden centres cannot be discovered.
+        raise NotFound(f"There is no service centre '{slug}' in the catalogue.")
+    return centre
 
 
 def public_counts() -> dict:
-    total = db.session.execute(
-        db.select(func.count(ServiceCentre.id)).where(
+    day = clock.today()
+    listed, accredited = db.session.execute(
+        db.select(
+            func.count(ServiceCentre.id),
+            func.count(case((_status_condition("accredited", day), ServiceCentre.id))),
+        ).where(ServiceCentre.accreditation_status.in_(PUBLIC_STATUSES))
+    ).one()
+    return {"centres": listed, "accredited": accredited}
+
+
+# --- certifications ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CertificationState:
+    code: str  # 'expired', 'expiring' or 'valid'
+    days_left: int
+
+    @property
+    def warns(self) -> bool:
+        return self.code != "valid"
+
+    @property
+    def message(self) -> str:
+        if self.code == "expired":
+            days = -self.days_left
+            return f"Expired {days} day{'s' if days != 1 else ''} ago"
+        if self.days_left == 0:
+            return "Expires today"
+        if self.code == "expiring":
+            return f"Expires in {self.days_left} day{'s' if self.days_left != 1 else ''}"
+        return "Valid"
+
+
+def certification_state(
+    certification: Certification, day: date | None = None
+) -> CertificationState:
+    days_left = certification.days_left(day or clock.today())
+    if days_left < 0:
+        return CertificationState("expired", days_left)
+    if days_left <= CERTIFICATION_WARNING_DAYS:
+        return CertificationState("expiring", days_left)
+    return CertificationState("valid", days_left)
+
+
+def expiring_certifications(
+    centre: ServiceCentre | None = None,
+    *,
+    within_days: int = CERTIFICATION_WARNING_DAYS,
+    day: date | None = None,
+) -> list[Certification]:
+    """Certifications already expired or expiring within the window, soonest first.
+
+    For one centre, or across every centre listed publicly (for the authority's follow-up).
+    """
+    day = day or clock.today()
+    statement = (
+        db.select(Certification)
+        .where(Certification.expires_on <= day + timedelta(days=within_days))
+        .order_by(Certification.expires_on, Certification.id)
+        .options(selectinload(Certification.centre))
+    )
+    if centre is not None:
+        statement = statement.where(Certification.centre_id == centre.id)
+    else:
+        statement = statement.join(Certification.centre).where(
             ServiceCentre.accreditation_status.in_(PUBLIC_STATUSES)
         )
-    ).scalar_one()
-    return {"centres": total}
+    return list(db.session.execute(statement).scalars().all())

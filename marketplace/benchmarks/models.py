@@ -204,9 +204,7 @@ class Observation(IdMixin, TimestampMixin, db.Model):
     # Outlier flag from the robust z-score; the centre confirms or corrects it.
     flag_status: Mapped[str] = mapped_column(String(10), nullable=False, default="none")
     flag_score: Mapped[float | None] = mapped_column(Float)
-    # Derived by the peer statistics service; null while the peer group is too small.
-    percentile: Mapped[float | None] = mapped_column(Float)
-    band: Mapped[int | None] = mapped_column(Integer)
+    # Percentile and band are not stored: they are read from the group's PeerStatistic.
 
     centre: Mapped[ServiceCentre] = relationship()
     metric: Mapped[Metric] = relationship()
@@ -221,8 +219,6 @@ class Observation(IdMixin, TimestampMixin, db.Model):
         CheckConstraint("numerator IS NULL OR numerator >= 0", name="numerator_not_negative"),
         CheckConstraint(one_of("flag_status", FLAG_STATUSES), name="flag_status"),
         CheckConstraint("revision >= 1", name="revision_positive"),
-        CheckConstraint("percentile IS NULL OR percentile BETWEEN 0 AND 100", name="percentile"),
-        CheckConstraint("band IS NULL OR band BETWEEN 1 AND 4", name="band"),
     )
 
     @property
@@ -282,6 +278,11 @@ class PeerStatistic(IdMixin, db.Model):
     median: Mapped[float | None] = mapped_column(Float)
     p75: Mapped[float | None] = mapped_column(Float)
     maximum: Mapped[float | None] = mapped_column(Float)
+    # The group's values in ascending order and its centre ids in ascending order, so a
+    # percentile, band or membership is a binary search on read, not a stored column to
+    # rewrite on every peer whenever one value changes.
+    peer_values: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+    peer_centre_ids: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, nullable=False)
 
     __table_args__ = (

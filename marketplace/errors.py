@@ -108,7 +108,9 @@ def register_error_handlers(app: Flask) -> None:
             messages = (
                 getattr(error, "data", {}).get("messages") if hasattr(error, "data") else None
             )
-            errors = _flatten_messages(messages) if messages else None
+            errors = _flatten_messages(messages) if messages else []
+            if errors:
+                detail = "The request's parameters are not valid: see errors for each one."
             response = problem(status, title, detail, errors)
             if status == 405 and error.get_response().headers.get("Allow"):
                 response.headers["Allow"] = error.get_response().headers["Allow"]
@@ -121,19 +123,38 @@ def register_error_handlers(app: Flask) -> None:
         )
 
 
+# Where webargs found a bad argument; the top level of its messages is keyed by these.
+_LOCATIONS = frozenset(
+    (
+        "query",
+        "querystring",
+        "json",
+        "form",
+        "json_or_form",
+        "files",
+        "headers",
+        "cookies",
+        "view_args",
+        "path",
+    )
+)
+
+
 def _flatten_messages(messages: dict) -> list[dict]:
-    """Turn marshmallow's nested {location: {field: [msg]}} into [{field, message}]."""
+    """Turn webargs' {location: {field: [msg]}} into [{row, field, message}].
+
+    Nested fields read as dotted paths ("sites.0.name"); errors about the whole body
+    (marshmallow's "_schema") have no field.
+    """
     out: list[dict] = []
 
     def walk(prefix: str | None, value):
         if isinstance(value, dict):
             for key, inner in value.items():
-                name = (
-                    str(key)
-                    if prefix in (None, "query", "json", "form", "files")
-                    else (f"{prefix}.{key}")
-                )
-                walk(name, inner)
+                if key == "_schema":
+                    walk(prefix, inner)
+                else:
+                    walk(str(key) if prefix is None else f"{prefix}.{key}", inner)
         elif isinstance(value, list):
             for item in value:
                 if isinstance(item, str):
@@ -143,5 +164,9 @@ def _flatten_messages(messages: dict) -> list[dict]:
         else:
             out.append({"row": None, "field": prefix, "message": str(value)})
 
-    walk(None, messages)
+    for key, value in messages.items():
+        if key in _LOCATIONS and isinstance(value, dict):
+            walk(None, value)
+        else:
+            walk(None, {key: value})
     return out

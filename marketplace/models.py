@@ -17,6 +17,13 @@ from marketplace.catalogue.models import (
     ServiceCentre,
     ServiceLine,
 )
+from marketplace.selection.models import (
+    Evaluation,
+    EvaluationCandidate,
+    EvaluationCriterion,
+    EvaluationOutcome,
+    EvaluationScore,
+)
 
 __all__ = [
     "AccreditationEvent",
@@ -24,6 +31,11 @@ __all__ = [
     "AuditEvent",
     "CentreSite",
     "Certification",
+    "Evaluation",
+    "EvaluationCandidate",
+    "EvaluationCriterion",
+    "EvaluationOutcome",
+    "EvaluationScore",
     "Metric",
     "Observation",
     "ObservationRevision",

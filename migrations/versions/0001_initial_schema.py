@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 01:31:08.905215
+Create Date: 2026-11-27 01:32:44.285282
 
 """
 from alembic import op
@@ -290,6 +290,35 @@ def upgrade():
     with op.batch_alter_table('certifications', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_certifications_centre_id'), ['centre_id'], unique=False)
 
+    op.create_table('evaluations',
+    sa.Column('public_id', sa.String(length=32), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('needs', sa.Text(), nullable=False),
+    sa.Column('period_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('locked_at', marketplace.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('locked_by_id', sa.Integer(), nullable=True),
+    sa.Column('snapshot', sa.JSON(), nullable=True),
+    sa.Column('method_version', sa.String(length=40), nullable=True),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('created_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("status = 'draft' OR (locked_at IS NOT NULL AND locked_by_id IS NOT NULL AND snapshot IS NOT NULL AND method_version IS NOT NULL)", name=op.f('ck_evaluations_locked_has_snapshot')),
+    sa.CheckConstraint("status IN ('draft', 'locked')", name=op.f('ck_evaluations_status')),
+    sa.CheckConstraint('length(trim(title)) > 0', name=op.f('ck_evaluations_title_not_blank')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_evaluations_created_by_id_users'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['locked_by_id'], ['users.id'], name=op.f('fk_evaluations_locked_by_id_users'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_evaluations_organisation_id_organisations'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['period_id'], ['reporting_periods.id'], name=op.f('fk_evaluations_period_id_reporting_periods'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_evaluations')),
+    sa.UniqueConstraint('id', 'status', name=op.f('uq_evaluations_id_status')),
+    sa.UniqueConstraint('public_id', name=op.f('uq_evaluations_public_id'))
+    )
+    with op.batch_alter_table('evaluations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_evaluations_organisation_id'), ['organisation_id'], unique=False)
+
     op.create_table('peer_statistics',
     sa.Column('metric_id', sa.Integer(), nullable=False),
     sa.Column('period_id', sa.Integer(), nullable=False),
@@ -343,6 +372,49 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_submissions_centre_id'), ['centre_id'], unique=False)
         batch_op.create_index('uq_submissions_accepted_sha256', ['centre_id', 'sha256'], unique=True, sqlite_where=sa.text("status = 'accepted'"), postgresql_where=sa.text("status = 'accepted'"))
 
+    op.create_table('evaluation_candidates',
+    sa.Column('evaluation_id', sa.Integer(), nullable=False),
+    sa.Column('centre_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['centre_id'], ['service_centres.id'], name=op.f('fk_evaluation_candidates_centre_id_service_centres'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['evaluation_id'], ['evaluations.id'], name=op.f('fk_evaluation_candidates_evaluation_id_evaluations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('evaluation_id', 'centre_id', name=op.f('pk_evaluation_candidates'))
+    )
+    with op.batch_alter_table('evaluation_candidates', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_evaluation_candidates_centre_id'), ['centre_id'], unique=False)
+
+    op.create_table('evaluation_criteria',
+    sa.Column('evaluation_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=10), nullable=False),
+    sa.Column('metric_id', sa.Integer(), nullable=True),
+    sa.Column('code', sa.String(length=60), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('weight', sa.Numeric(precision=9, scale=3), nullable=False),
+    sa.Column('is_social_value', sa.Boolean(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.CheckConstraint("(kind = 'metric' AND metric_id IS NOT NULL AND NOT is_social_value) OR (kind = 'buyer' AND metric_id IS NULL)", name=op.f('ck_evaluation_criteria_kind_matches_metric')),
+    sa.CheckConstraint("kind IN ('metric', 'buyer')", name=op.f('ck_evaluation_criteria_kind')),
+    sa.CheckConstraint('weight >= 0', name=op.f('ck_evaluation_criteria_weight_not_negative')),
+    sa.ForeignKeyConstraint(['evaluation_id'], ['evaluations.id'], name=op.f('fk_evaluation_criteria_evaluation_id_evaluations'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['metric_id'], ['metrics.id'], name=op.f('fk_evaluation_criteria_metric_id_metrics'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_evaluation_criteria')),
+    sa.UniqueConstraint('evaluation_id', 'code', name=op.f('uq_evaluation_criteria_evaluation_id_code')),
+    sa.UniqueConstraint('evaluation_id', 'id', name=op.f('uq_evaluation_criteria_evaluation_id_id'))
+    )
+    with op.batch_alter_table('evaluation_criteria', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_evaluation_criteria_metric_id'), ['metric_id'], unique=False)
+
+    op.create_table('evaluation_service_lines',
+    sa.Column('evaluation_id', sa.Integer(), nullable=False),
+    sa.Column('service_line_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['evaluation_id'], ['evaluations.id'], name=op.f('fk_evaluation_service_lines_evaluation_id_evaluations'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['service_line_id'], ['service_lines.id'], name=op.f('fk_evaluation_service_lines_service_line_id_service_lines'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('evaluation_id', 'service_line_id', name=op.f('pk_evaluation_service_lines'))
+    )
+    with op.batch_alter_table('evaluation_service_lines', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_evaluation_service_lines_service_line_id'), ['service_line_id'], unique=False)
+
     op.create_table('observations',
     sa.Column('centre_id', sa.Integer(), nullable=False),
     sa.Column('metric_id', sa.Integer(), nullable=False),
@@ -374,6 +446,38 @@ def upgrade():
         batch_op.create_index('ix_observations_period_centre', ['period_id', 'centre_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_observations_submission_id'), ['submission_id'], unique=False)
 
+    op.create_table('evaluation_outcomes',
+    sa.Column('evaluation_id', sa.Integer(), nullable=False),
+    sa.Column('evaluation_status', sa.String(length=10), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('centre_id', sa.Integer(), nullable=True),
+    sa.Column('rationale', sa.Text(), nullable=False),
+    sa.Column('decided_by_id', sa.Integer(), nullable=False),
+    sa.Column('decided_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.CheckConstraint("(kind = 'awarded' AND centre_id IS NOT NULL) OR (kind <> 'awarded' AND centre_id IS NULL)", name=op.f('ck_evaluation_outcomes_award_names_centre')),
+    sa.CheckConstraint("evaluation_status = 'locked'", name=op.f('ck_evaluation_outcomes_evaluation_locked')),
+    sa.CheckConstraint("kind IN ('awarded', 'none_suitable', 'cancelled')", name=op.f('ck_evaluation_outcomes_kind')),
+    sa.CheckConstraint('length(trim(rationale)) > 0', name=op.f('ck_evaluation_outcomes_rationale_not_blank')),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['users.id'], name=op.f('fk_evaluation_outcomes_decided_by_id_users'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['evaluation_id', 'centre_id'], ['evaluation_candidates.evaluation_id', 'evaluation_candidates.centre_id'], name=op.f('fk_evaluation_outcomes_evaluation_id_evaluation_candidates'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['evaluation_id', 'evaluation_status'], ['evaluations.id', 'evaluations.status'], name=op.f('fk_evaluation_outcomes_evaluation_id_evaluations'), onupdate='RESTRICT', ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_evaluation_outcomes')),
+    sa.UniqueConstraint('evaluation_id', name=op.f('uq_evaluation_outcomes_evaluation_id'))
+    )
+    with op.batch_alter_table('evaluation_outcomes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_evaluation_outcomes_centre_id'), ['centre_id'], unique=False)
+
+    op.create_table('evaluation_scores',
+    sa.Column('evaluation_id', sa.Integer(), nullable=False),
+    sa.Column('criterion_id', sa.Integer(), nullable=False),
+    sa.Column('centre_id', sa.Integer(), nullable=False),
+    sa.Column('score', sa.Numeric(precision=5, scale=2), nullable=False),
+    sa.CheckConstraint('score >= 0 AND score <= 100', name=op.f('ck_evaluation_scores_score_range')),
+    sa.ForeignKeyConstraint(['evaluation_id', 'centre_id'], ['evaluation_candidates.evaluation_id', 'evaluation_candidates.centre_id'], name=op.f('fk_evaluation_scores_evaluation_id_evaluation_candidates'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['evaluation_id', 'criterion_id'], ['evaluation_criteria.evaluation_id', 'evaluation_criteria.id'], name=op.f('fk_evaluation_scores_evaluation_id_evaluation_criteria'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('criterion_id', 'centre_id', name=op.f('pk_evaluation_scores'))
+    )
     op.create_table('observation_revisions',
     sa.Column('observation_id', sa.Integer(), nullable=False),
     sa.Column('revision', sa.Integer(), nullable=False),
@@ -410,12 +514,29 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_observation_revisions_observation_id'))
 
     op.drop_table('observation_revisions')
+    op.drop_table('evaluation_scores')
+    with op.batch_alter_table('evaluation_outcomes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_evaluation_outcomes_centre_id'))
+
+    op.drop_table('evaluation_outcomes')
     with op.batch_alter_table('observations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_observations_submission_id'))
         batch_op.drop_index('ix_observations_period_centre')
         batch_op.drop_index('ix_observations_metric_period')
 
     op.drop_table('observations')
+    with op.batch_alter_table('evaluation_service_lines', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_evaluation_service_lines_service_line_id'))
+
+    op.drop_table('evaluation_service_lines')
+    with op.batch_alter_table('evaluation_criteria', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_evaluation_criteria_metric_id'))
+
+    op.drop_table('evaluation_criteria')
+    with op.batch_alter_table('evaluation_candidates', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_evaluation_candidates_centre_id'))
+
+    op.drop_table('evaluation_candidates')
     with op.batch_alter_table('submissions', schema=None) as batch_op:
         batch_op.drop_index('uq_submissions_accepted_sha256', sqlite_where=sa.text("status = 'accepted'"), postgresql_where=sa.text("status = 'accepted'"))
         batch_op.drop_index(batch_op.f('ix_submissions_centre_id'))
@@ -425,6 +546,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_peer_statistics_period_id'))
 
     op.drop_table('peer_statistics')
+    with op.batch_alter_table('evaluations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_evaluations_organisation_id'))
+
+    op.drop_table('evaluations')
     with op.batch_alter_table('certifications', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_certifications_centre_id'))
 

@@ -1,0 +1,281 @@
+"""Buyers' evaluations: shortlist, weights, buyer-scored criteria, locked snapshot, outcome.
+
+The database carries the rules that make a decision defensible, not only the services:
+- an outcome can only name a centre that is on the evaluation's shortlist (composite foreign
+  key (evaluation_id, centre_id) -> evaluation_candidates);
+- an outcome can only exist for a locked evaluation, and a locked evaluation with an outcome
+  can never be unlocked (composite foreign key (evaluation_id, evaluation_status) ->
+  evaluations(id, status) with evaluation_status fixed to 'locked');
+- an award names a centre, "none suitable" and "cancelled" do not; a rationale is required;
+- a buyer's score is 0-100 and belongs to a criterion and a candidate of the same evaluation.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Integer,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace import clock
+from marketplace.accounts.models import Organisation, User
+from marketplace.benchmarks.models import Metric, ReportingPeriod
+from marketplace.catalogue.models import ServiceCentre, ServiceLine
+from marketplace.db import IdMixin, TimestampMixin, UTCDateTime, one_of
+from marketplace.extensions import db
+
+EVALUATION_STATUSES = ("draft", "locked")
+CRITERION_KINDS = ("metric", "buyer")
+OUTCOME_KINDS = ("awarded", "none_suitable", "cancelled")
+OUTCOME_LABELS = {
+    "awarded": "Awarded",
+    "none_suitable": "None suitable",
+    "cancelled": "Cancelled",
+}
+MIN_CANDIDATES = 2
+MAX_CANDIDATES = 6
+
+
+def new_public_id() -> str:
+    return secrets.token_hex(8)
+
+
+evaluation_service_lines = Table(
+    "evaluation_service_lines",
+    db.metadata,
+    Column(
+        "evaluation_id",
+        Integer,
+        ForeignKey("evaluations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "service_line_id",
+        Integer,
+        ForeignKey("service_lines.id", ondelete="RESTRICT"),
+        primary_key=True,
+        index=True,
+    ),
+)
+
+
+class Evaluation(IdMixin, TimestampMixin, db.Model):
+    """A buyer's weighted evaluation of shortlisted centres on one period's data."""
+
+    __tablename__ = "evaluations"
+
+    public_id: Mapped[str] = mapped_column(
+        String(32), unique=True, nullable=False, default=new_public_id
+    )
+    organisation_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("organisations.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    created_by_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("users.id", ondelete="RESTRICT"), nullable=False
+    )
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    # What the buyer needs (volumes, timing), in their words; always escaped on output.
+    needs: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    period_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("reporting_periods.id", ondelete="RESTRICT"), nullable=False
+    )
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default="draft")
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    locked_by_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("users.id", ondelete="RESTRICT")
+    )
+    # Everything the buyer saw when locking: the only source for a locked evaluation's pages.
+    snapshot: Mapped[dict | None] = mapped_column(JSON)
+    method_version: Mapped[str | None] = mapped_column(String(40))
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    locked_by: Mapped[User | None] = relationship(foreign_keys=[locked_by_id])
+    period: Mapped[ReportingPeriod] = relationship(lazy="joined")
+    service_lines: Mapped[list[ServiceLine]] = relationship(
+        secondary=evaluation_service_lines, order_by="ServiceLine.position"
+    )
+    candidates: Mapped[list[EvaluationCandidate]] = relationship(
+        back_populates="evaluation",
+        cascade="all, delete-orphan",
+        order_by="EvaluationCandidate.position",
+    )
+    criteria: Mapped[list[EvaluationCriterion]] = relationship(
+        back_populates="evaluation",
+        cascade="all, delete-orphan",
+        order_by="EvaluationCriterion.position",
+    )
+    outcome: Mapped[EvaluationOutcome | None] = relationship(
+        back_populates="evaluation",
+        uselist=False,
+        primaryjoin="Evaluation.id == EvaluationOutcome.evaluation_id",
+        foreign_keys="EvaluationOutcome.evaluation_id",
+    )
+
+    __table_args__ = (
+        CheckConstraint(one_of("status", EVALUATION_STATUSES), name="status"),
+        CheckConstraint(
+            "status = 'draft' OR (locked_at IS NOT NULL AND locked_by_id IS NOT NULL "
+            "AND snapshot IS NOT NULL AND method_version IS NOT NULL)",
+            name="locked_has_snapshot",
+        ),
+        CheckConstraint("length(trim(title)) > 0", name="title_not_blank"),
+        # The target of evaluation_outcomes' (evaluation_id, evaluation_status) key.
+        UniqueConstraint("id", "status"),
+    )
+
+    @property
+    def is_locked(self) -> bool:
+        return self.status == "locked"
+
+
+class EvaluationCandidate(db.Model):
+    """A centre on an evaluation's shortlist."""
+
+    __tablename__ = "evaluation_candidates"
+
+    evaluation_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("evaluations.id", ondelete="CASCADE"), primary_key=True
+    )
+    centre_id: Mapped[int] = mapped_column(
+        Integer,
+        ForeignKey("service_centres.id", ondelete="RESTRICT"),
+        primary_key=True,
+        index=True,
+    )
+    position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+    evaluation: Mapped[Evaluation] = relationship(back_populates="candidates")
+    centre: Mapped[ServiceCentre] = relationship(lazy="joined")
+
+
+class EvaluationCriterion(IdMixin, db.Model):
+    """A weighted criterion: a benchmark metric, or one the buyer scores 0-100 themselves."""
+
+    __tablename__ = "evaluation_criteria"
+
+    evaluation_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("evaluations.id", ondelete="CASCADE"), nullable=False
+    )
+    kind: Mapped[str] = mapped_column(String(10), nullable=False)
+    metric_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("metrics.id", ondelete="RESTRICT"), index=True
+    )
+    code: Mapped[str] = mapped_column(String(60), nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    weight: Mapped[Decimal] = mapped_column(Numeric(9, 3), nullable=False, default=0)
+    # PPN 06/20: social value should carry at least 10% of the total weight.
+    is_social_value: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+    evaluation: Mapped[Evaluation] = relationship(back_populates="criteria")
+    metric: Mapped[Metric | None] = relationship(lazy="joined")
+
+    __table_args__ = (
+        UniqueConstraint("evaluation_id", "code"),
+        # The target of evaluation_scores' (evaluation_id, criterion_id) key.
+        UniqueConstraint("evaluation_id", "id"),
+        CheckConstraint(one_of("kind", CRITERION_KINDS), name="kind"),
+        CheckConstraint(
+            "(kind = 'metric' AND metric_id IS NOT NULL AND NOT is_social_value) "
+            "OR (kind = 'buyer' AND metric_id IS NULL)",
+            name="kind_matches_metric",
+        ),
+        CheckConstraint("weight >= 0", name="weight_not_negative"),
+    )
+
+
+class EvaluationScore(db.Model):
+    """The buyer's 0-100 score of one candidate on one buyer-scored criterion."""
+
+    __tablename__ = "evaluation_scores"
+
+    evaluation_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    criterion_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    centre_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    score: Mapped[Decimal] = mapped_column(Numeric(5, 2), nullable=False)
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["evaluation_id", "criterion_id"],
+            ["evaluation_criteria.evaluation_id", "evaluation_criteria.id"],
+            ondelete="CASCADE",
+        ),
+        ForeignKeyConstraint(
+            ["evaluation_id", "centre_id"],
+            ["evaluation_candidates.evaluation_id", "evaluation_candidates.centre_id"],
+            ondelete="CASCADE",
+        ),
+        CheckConstraint("score >= 0 AND score <= 100", name="score_range"),
+    )
+
+
+class EvaluationOutcome(IdMixin, db.Model):
+    """What was decided after locking; written once, never changed."""
+
+    __tablename__ = "evaluation_outcomes"
+
+    evaluation_id: Mapped[int] = mapped_column(Integer, nullable=False, unique=True)
+    # Always 'locked': with the key below, the evaluation must be locked and stay locked.
+    evaluation_status: Mapped[str] = mapped_column(String(10), nullable=False, default="locked")
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    centre_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    rationale: Mapped[str] = mapped_column(Text, nullable=False)
+    decided_by_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("users.id", ondelete="RESTRICT"), nullable=False
+    )
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, nullable=False)
+
+    evaluation: Mapped[Evaluation] = relationship(
+        back_populates="outcome",
+        primaryjoin="Evaluation.id == EvaluationOutcome.evaluation_id",
+        foreign_keys=[evaluation_id],
+    )
+    decided_by: Mapped[User] = relationship()
+    centre: Mapped[ServiceCentre | None] = relationship(
+        primaryjoin="EvaluationOutcome.centre_id == ServiceCentre.id",
+        foreign_keys=[centre_id],
+        viewonly=True,
+    )
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["evaluation_id", "evaluation_status"],
+            ["evaluations.id", "evaluations.status"],
+            ondelete="RESTRICT",
+            onupdate="RESTRICT",
+        ),
+        # The awarded centre must be on this evaluation's (locked) shortlist.
+        ForeignKeyConstraint(
+            ["evaluation_id", "centre_id"],
+            ["evaluation_candidates.evaluation_id", "evaluation_candidates.centre_id"],
+            ondelete="RESTRICT",
+        ),
+        CheckConstraint("evaluation_status = 'locked'", name="evaluation_locked"),
+        CheckConstraint(one_of("kind", OUTCOME_KINDS), name="kind"),
+        CheckConstraint(
+            "(kind = 'awarded' AND centre_id IS NOT NULL) "
+            "OR (kind <> 'awarded' AND centre_id IS NULL)",
+            name="award_names_centre",
+        ),
+        CheckConstraint("length(trim(rationale)) > 0", name="rationale_not_blank"),
+    )
+
+    @property
+    def label(self) -> str:
+        return OUTCOME_LABELS[self.kind]

@@ -183,6 +183,8 @@ class CentreFilterSchema(Schema):
 
     @validates("service_line")
     def known_service_line(self, value, **kwargs):
+        if value is None:  # marshmallow 4 also validates the load_default
+            return
         codes = services.service_line_codes()
         if value not in codes:
             raise ValidationError(

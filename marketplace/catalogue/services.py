@@ -1,11 +1,7 @@
-"""Catalogue use-cases: find centres, read one, change one, and what the public may see.
+"""Catalogue use-cases: find centres, read one, and what the public may see of them.
 
-Who sees what (DOMAIN.md: applied and withdrawn centres are not listed publicly):
-- Everyone sees accredited, expired and suspended centres, in the list and on their pages.
-- An admin sees every centre's page and may list applied or withdrawn centres by asking for
-  that status; without a status filter an admin gets the same list as the public, so the
-  list reads the same for everyone.
-- A centre's own users see their own entry whatever its status.
+Who may see what is decided in access.py; changing an entry lives in editing.py. Both are
+re-exported here so callers (views, API, CLI) need only this module.
 """
 
 from __future__ import annotations
@@ -13,25 +9,35 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
 from sqlalchemy import and_, case, func, or_
 from sqlalchemy.orm import selectinload
 
 from marketplace import clock
+from marketplace.catalogue.access import (  # noqa: F401 - re-exported for callers
+    HIDDEN_STATUSES,
+    PUBLIC_FILTER_STATUSES,
+    PUBLIC_STATUSES,
+    can_edit,
+    can_see,
+    filter_statuses,
+    is_admin,
+    is_listed_publicly,
+    is_own_centre,
+    sees_unpublished,
+)
+from marketplace.catalogue.editing import update_centre  # noqa: F401 - re-exported
 from marketplace.catalogue.models import (
     CentreSite,
     Certification,
     ServiceCentre,
     ServiceLine,
+    centre_service_lines,
 )
 from marketplace.errors import FieldError, NotFound, ValidationFailed
 from marketplace.extensions import db
 
-# Stored statuses shown to the public ('expired' is stored as 'accredited').
-PUBLIC_STATUSES = ("accredited", "suspended")
-# Statuses a person can filter the public list by, in the order the filter offers them.
-PUBLIC_FILTER_STATUSES = ("accredited", "expired", "suspended")
-HIDDEN_STATUSES = ("applied", "withdrawn")
 CERTIFICATION_WARNING_DAYS = 60
 
 # sort key -> label; a leading '-' means descending. Ties are broken by name, then id.
@@ -86,40 +92,6 @@ class Page:
     @property
     def last_index(self) -> int:
         return (self.page - 1) * self.per_page + len(self.items) if self.items else 0
-
-
-# --- who may see what -------------------------------------------------------------------
-
-
-def _is_authenticated(viewer) -> bool:
-    return viewer is not None and bool(getattr(viewer, "is_authenticated", False))
-
-
-def is_admin(viewer) -> bool:
-    return _is_authenticated(viewer) and getattr(viewer, "role", None) == "admin"
-
-
-def is_own_centre(viewer, centre: ServiceCentre) -> bool:
-    return (
-        _is_authenticated(viewer)
-        and getattr(viewer, "role", None) == "centre"
-        and getattr(viewer, "organisation_id", None) == centre.organisation_id
-    )
-
-
-def can_edit(viewer, centre: ServiceCentre) -> bool:
-    return is_admin(viewer) or is_own_centre(viewer, centre)
-
-
-def is_listed_publicly(centre: ServiceCentre) -> bool:
-    return centre.accreditation_status in PUBLIC_STATUSES
-
-
-def filter_statuses(viewer) -> tuple[str, ...]:
-    """The statuses this viewer may filter the list by."""
-    if is_admin(viewer):
-        return (*PUBLIC_FILTER_STATUSES, *HIDDEN_STATUSES)
-    return PUBLIC_FILTER_STATUSES
 
 
 # --- searching -----------------------------------------------------------------------------
@@ -261,15 +233,14 @@ def get_centre(slug: str) -> ServiceCentre | None:
 def get_public_centre(slug: str, viewer=None) -> ServiceCentre:
     """The centre's catalogue entry, as long as this viewer may see it."""
     centre = get_centre(slug)
-    if centre is None or not (
-        is_listed_publicly(centre) or is_admin(viewer) or is_own_centre(viewer, centre)
-    ):
+    if centre is None or not can_see(viewer, centre):
         # The same answer for hidden and missing, so hidden centres cannot be discovered.
         raise NotFound(f"There is no service centre '{slug}' in the catalogue.")
     return centre
 
 
 def public_counts() -> dict:
+    """Figures for the home page: centres listed, accredited today, and per service line."""
     day = clock.today()
     listed, accredited = db.session.execute(
         db.select(
@@ -277,7 +248,26 @@ def public_counts() -> dict:
             func.count(case((_status_condition("accredited", day), ServiceCentre.id))),
         ).where(ServiceCentre.accreditation_status.in_(PUBLIC_STATUSES))
     ).one()
-    return {"centres": listed, "accredited": accredited}
+    per_line = db.session.execute(
+        db.select(ServiceLine, func.count(ServiceCentre.id))
+        .outerjoin(centre_service_lines, centre_service_lines.c.service_line_id == ServiceLine.id)
+        .outerjoin(
+            ServiceCentre,
+            and_(
+                ServiceCentre.id == centre_service_lines.c.centre_id,
+                ServiceCentre.accreditation_status.in_(PUBLIC_STATUSES),
+            ),
+        )
+        .group_by(ServiceLine.id)
+        .order_by(ServiceLine.position, ServiceLine.code)
+    ).all()
+    return {
+        "centres": listed,
+        "accredited": accredited,
+        "service_lines": [
+            {"code": line.code, "name": line.name, "centres": count} for line, count in per_line
+        ],
+    }
 
 
 # --- certifications ------------------------------------------------------------------------
@@ -339,3 +329,94 @@ def expiring_certifications(
             ServiceCentre.accreditation_status.in_(PUBLIC_STATUSES)
         )
     return list(db.session.execute(statement).scalars().all())
+
+
+# --- benchmarks and the metric library as the catalogue shows them -------------------------
+# benchmarks sits above catalogue in the layering, so its models are imported where used.
+
+
+@dataclass(frozen=True)
+class LatestValue:
+    metric_code: str
+    metric_name: str
+    metric_version: int
+    service_line: str
+    service_line_name: str
+    unit: str
+    unit_label: str
+    decimals: int
+    value: Decimal
+    period_code: str
+    period_label: str
+    published: bool
+
+
+def latest_values(centre: ServiceCentre, viewer=None) -> list[LatestValue]:
+    """The centre's latest value of each metric, with its period; one query."""
+    from marketplace.benchmarks.models import Metric, Observation, ReportingPeriod
+
+    ranked = (
+        db.select(
+            Observation.id.label("observation_id"),
+            func.row_number()
+            .over(
+                partition_by=Metric.code,
+                order_by=(ReportingPeriod.year.desc(), ReportingPeriod.quarter.desc()),
+            )
+            .label("rank"),
+        )
+        .join(Metric, Metric.id == Observation.metric_id)
+        .join(ReportingPeriod, ReportingPeriod.id == Observation.period_id)
+        .where(Observation.centre_id == centre.id)
+    )
+    if not sees_unpublished(viewer, centre):
+        ranked = ranked.where(ReportingPeriod.status == "published")
+    ranked = ranked.subquery()
+    rows = db.session.execute(
+        db.select(Observation.value, Metric, ReportingPeriod, ServiceLine)
+        .join(ranked, ranked.c.observation_id == Observation.id)
+        .join(Metric, Metric.id == Observation.metric_id)
+        .join(ReportingPeriod, ReportingPeriod.id == Observation.period_id)
+        .join(ServiceLine, ServiceLine.id == Metric.service_line_id)
+        .where(ranked.c.rank == 1)
+        .order_by(ServiceLine.position, ServiceLine.code, Metric.position, Metric.code)
+    ).all()
+    return [
+        LatestValue(
+            metric_code=metric.code,
+            metric_name=metric.name,
+            metric_version=metric.version,
+            service_line=line.code,
+            service_line_name=line.name,
+            unit=metric.unit,
+            unit_label=metric.unit_label,
+            decimals=metric.decimals,
+            value=value,
+            period_code=period.code,
+            period_label=period.label,
+            published=period.status == "published",
+        )
+        for value, metric, period, line in rows
+    ]
+
+
+def metric_library() -> list[tuple[ServiceLine, list]]:
+    """The current definition of every metric, grouped by service line in display order."""
+    from marketplace.benchmarks.models import Metric
+
+    metrics = (
+        db.session.execute(
+            db.select(Metric)
+            .join(ServiceLine, ServiceLine.id == Metric.service_line_id)
+            .where(Metric.is_current)
+            .order_by(ServiceLine.position, ServiceLine.code, Metric.position, Metric.code)
+        )
+        .scalars()
+        .all()
+    )
+    groups: list[tuple[ServiceLine, list]] = []
+    for metric in metrics:
+        if not groups or groups[-1][0].id != metric.service_line_id:
+            groups.append((metric.service_line, []))
+        groups[-1][1].append(metric)
+    return groups

@@ -10,6 +10,9 @@ import tempfile
 from datetime import UTC, datetime
 
 import pytest
+from flask import has_app_context
+from flask.globals import app_ctx
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import text
 from sqlalchemy.orm import scoped_session, sessionmaker
@@ -28,6 +31,20 @@ def _database_url(tmp_dir: str) -> str:
     return "sqlite:///" + os.path.join(tmp_dir, "test.db")
 
 
+class FreshGlobalsClient(FlaskClient):
+    """Each request starts with an empty `g`, as in production.
+
+    Tests keep one application context open (db_session), and Flask reuses it for every
+    request; without this, what one request cached in `g` (Flask-Login's user, the API
+    token, the CSRF token) would leak into the next request, even from another client.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            app_ctx.g = self.application.app_ctx_globals_class()
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app():
     tmp_dir = tempfile.mkdtemp(prefix="marketplace-test-")
@@ -42,6 +59,7 @@ def app():
             "SERVER_NAME": None,
         }
     )
+    app.test_client_class = FreshGlobalsClient
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as conn:

@@ -44,10 +44,20 @@ def install(app: Flask) -> None:
 
     @login_manager.request_loader
     def load_user_from_bearer(req):
-        header = req.headers.get("Authorization", "")
-        if not header.startswith("Bearer "):
+        # Tokens are for scripts calling the API. On the HTML pages they are ignored, so a
+        # leaked upload token cannot be used to browse the site or to manage tokens.
+        if not req.path.startswith("/api/"):
             return None
-        return user_for_token(header[len("Bearer ") :].strip())
+        scheme, _, raw = req.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer":
+            return None
+        return user_for_token(raw.strip())
+
+    @app.before_request
+    def _identify_api_caller():
+        # Resolve the caller first, so the token's last-use commit precedes the view's work.
+        if request.path.startswith("/api/") and "Authorization" in request.headers:
+            _ = current_user.is_authenticated
 
     @login_manager.unauthorized_handler
     def unauthorised():
@@ -66,9 +76,13 @@ def user_for_token(raw: str):
     ).scalar_one_or_none()
     if token is None or token.is_revoked or not token.user.active:
         return None
+    if token.organisation_id != token.user.organisation_id:
+        # The person has moved organisation: the token never follows them to act elsewhere.
+        return None
     now = clock.now()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-        # Bookkeeping of its own, committed before the request's work begins.
+        # Bookkeeping of its own, committed before the request's work begins (install()
+        # loads API callers before any view runs). At most once a minute per token.
         token.last_used_at = now
         db.session.commit()
     g.api_token = token

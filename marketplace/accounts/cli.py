@@ -1,4 +1,4 @@
-"""create-user and create-token."""
+"""create-user, create-token and revoke-token: thin commands over the accounts services."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ import sys
 import click
 from flask.cli import with_appcontext
 
-from marketplace.accounts import services
-from marketplace.accounts.models import ROLES
+from marketplace.accounts import schemas, services, tokens
+from marketplace.accounts.models import ROLES, ApiToken
 from marketplace.clihelpers import one_transaction, operator_label
 from marketplace.errors import NotFound
+from marketplace.extensions import db
 
 
 @click.command("create-user")
@@ -18,33 +19,38 @@ from marketplace.errors import NotFound
 @click.option("--org", "org_slug", required=True, help="The organisation's slug.")
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--name", default="", help="The person's name.")
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from the first line of standard input (for scripts).",
+)
 @with_appcontext
 def create_user_command(email, org_slug, role, name, password_stdin):
-    """Create a user account for an organisation."""
+    """Create a user account for an organisation.
+
+    Buyers belong to a department or arm's-length body, centre users to a centre, admins
+    to the accreditation authority. Without --password-stdin the password is asked for.
+    """
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     with one_transaction():
+        form = schemas.load(
+            schemas.NewUserSchema(),
+            {"email": email, "role": role, "name": name, "password": password},
+            detail="The account could not be created.",
+        )
         org = services.get_organisation(org_slug)
         user = services.create_user(
-            email=email,
+            email=form["email"],
             organisation=org,
-            role=role,
-            password=password,
-            name=name,
-        )
-        from marketplace.audit import services as audit
-
-        audit.record(
-            "cli.create-user",
+            role=form["role"],
+            password=form["password"],
+            name=form["name"],
             actor_label=operator_label(),
-            organisation_id=org.id,
-            object_type="user",
-            object_id=user.email,
         )
-    click.echo(f"Created {role} account {user.email} for {org.name}.")
+    click.echo(f"Created {user.role} account {user.email} for {org.name}.")
 
 
 @click.command("create-token")
@@ -52,11 +58,38 @@ def create_user_command(email, org_slug, role, name, password_stdin):
 @click.option("--name", required=True, help="What the token is for, e.g. 'quarterly upload'.")
 @with_appcontext
 def create_token_command(email, name):
-    """Create an API token for a user and print it once."""
+    """Create an API token for a user and print it once.
+
+    The token acts for the user's organisation. Only its SHA-256 is stored, so it cannot
+    be shown again: store it now. The token alone goes to standard output, for scripts.
+    """
     with one_transaction():
+        form = schemas.load(schemas.NewTokenSchema(), {"name": name}, detail="Name the token.")
         user = services.get_user_by_email(email)
         if user is None:
             raise NotFound(f"There is no account for {email}.")
-        _token, secret = services.create_token(user, name)
-    click.echo("Store this token now; it will not be shown again:", err=True)
+        token, secret = tokens.create_token(user, form["name"], actor_label=operator_label())
+    click.echo(
+        f"Token '{token.name}' (id {token.public_id}) for {user.email}, acting for "
+        f"{user.organisation.name}. Store it now; it will not be shown again:",
+        err=True,
+    )
     click.echo(secret)
+
+
+@click.command("revoke-token")
+@click.argument("token_id")
+@with_appcontext
+def revoke_token_command(token_id):
+    """Revoke an API token at once, by the id printed when it was created."""
+    with one_transaction():
+        token = db.session.execute(
+            db.select(ApiToken).where(ApiToken.public_id == token_id)
+        ).scalar_one_or_none()
+        if token is None:
+            raise NotFound(f"There is no API token with the id {token_id}.")
+        changed = tokens.revoke_token(token, actor_label=operator_label())
+    if changed:
+        click.echo(f"Revoked token '{token.name}' ({token.prefix}…) of {token.user.email}.")
+    else:
+        click.echo(f"Token '{token.name}' was already revoked; nothing changed.")

@@ -1,23 +1,29 @@
-"""Use-cases for organisations, users, sign-in and API tokens. Callers commit."""
+"""Use-cases for organisations, users and signing in. Callers commit.
+
+API tokens are in accounts.tokens.
+"""
 
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
+from typing import NoReturn
 
+from sqlalchemy import func
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from marketplace import clock
-from marketplace.accounts.auth import hash_token
-from marketplace.accounts.models import ROLE_ORG_KINDS, ApiToken, Organisation, User
+from marketplace.accounts.models import ROLE_ORG_KINDS, Organisation, User
 from marketplace.audit import services as audit
+from marketplace.audit.models import AuditEvent
 from marketplace.errors import Conflict, FieldError, NotFound, TooManyAttempts, ValidationFailed
 from marketplace.extensions import db
 
 MIN_PASSWORD_LENGTH = 12
+# Long enough for any passphrase; short enough that nobody can make us hash megabytes.
+MAX_PASSWORD_LENGTH = 256
 # Checked against when the address is unknown, so both paths cost the same time.
 _DUMMY_HASH = generate_password_hash("not-a-real-password-used-for-timing")
-TOKEN_PREFIX = "ssm_"  # noqa: S105 - a public marker, not a secret
+WRONG_CREDENTIALS = "Enter a correct email address and password."
 
 
 def normalise_email(email: str) -> str:
@@ -25,6 +31,9 @@ def normalise_email(email: str) -> str:
 
 
 def hash_password(password: str) -> str:
+    # Werkzeug's default is scrypt (N=2**15, r=8, p=1) with a 16-character random salt:
+    # memory-hard, so guessing on GPUs is expensive, and the parameters are stored in the
+    # hash so they can be raised later without breaking existing passwords.
     return generate_password_hash(password)
 
 
@@ -74,11 +83,23 @@ def get_organisation_or_none(slug: str) -> Organisation | None:
     ).scalar_one_or_none()
 
 
-def check_password_strength(password: str) -> list[FieldError]:
-    if len(password or "") < MIN_PASSWORD_LENGTH:
+def check_password_strength(password: str, *, email: str = "") -> list[FieldError]:
+    """Length is what makes a password strong (NCSC guidance); no composition rules."""
+    password = password or ""
+    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
         return [
             FieldError(
-                f"Enter a password of at least {MIN_PASSWORD_LENGTH} characters.",
+                f"Enter a password of between {MIN_PASSWORD_LENGTH} and "
+                f"{MAX_PASSWORD_LENGTH} characters.",
+                field="password",
+            )
+        ]
+    lowered = password.lower()
+    if len(set(password)) < 4 or (email and normalise_email(email) in lowered):
+        return [
+            FieldError(
+                "Choose a password that is harder to guess: not your email address and not "
+                "one character repeated. Three random words work well.",
                 field="password",
             )
         ]
@@ -93,6 +114,7 @@ def create_user(
     password: str | None = None,
     name: str = "",
     actor=None,
+    actor_label: str | None = None,
     password_hash: str | None = None,
 ) -> User:
     email = normalise_email(email)
@@ -111,7 +133,7 @@ def create_user(
             )
         )
     if password is not None:
-        errors.extend(check_password_strength(password))
+        errors.extend(check_password_strength(password, email=email))
     if errors:
         raise ValidationFailed("The account could not be created.", errors=errors)
     if get_user_by_email(email) is not None:
@@ -128,6 +150,7 @@ def create_user(
     audit.record(
         "user.created",
         actor=actor,
+        actor_label=actor_label,
         organisation_id=organisation.id,
         object_type="user",
         object_id=user.email,
@@ -149,19 +172,20 @@ def authenticate(
     max_failures: int = 5,
     throttle_seconds: int = 900,
 ) -> User:
-    """Check a password, counting failures; the caller commits whatever the outcome."""
-    user = get_user_by_email(email)
+    """Check a password, counting failures; the caller commits whatever the outcome.
+
+    After max_failures wrong passwords in a row the account is locked for throttle_seconds,
+    even against the right password. Unknown addresses are counted too (in the audit log),
+    so the lock message cannot be used to find out which addresses have accounts.
+    """
+    address = normalise_email(email)
     now = clock.now()
+    # Locked so that simultaneous attempts cannot lose a failure between read and write.
+    user = db.session.execute(
+        db.select(User).where(User.email == address).with_for_update(of=User)
+    ).scalar_one_or_none()
     if user is None or not user.active or not user.password_hash:
-        check_password_hash(_DUMMY_HASH, password or "")
-        audit.record(
-            "login.failed",
-            actor_label=normalise_email(email)[:320] or "(blank)",
-            organisation_id=user.organisation_id if user else None,
-            detail={"why": "unknown or inactive account"},
-            ip_address=ip_address,
-        )
-        raise LoginFailed("Enter a correct email address and password.")
+        _refuse_unknown(user, address, password, now, ip_address, max_failures, throttle_seconds)
     if user.locked_until is not None and user.locked_until > now:
         audit.record(
             "login.throttled",
@@ -170,32 +194,25 @@ def authenticate(
             object_id=user.email,
             ip_address=ip_address,
         )
-        raise TooManyAttempts(_throttle_message(user))
+        raise TooManyAttempts(_throttle_message(user.locked_until))
     if not check_password_hash(user.password_hash, password or ""):
         user.failed_logins += 1
-        if user.failed_logins >= max_failures:
-            user.locked_until = now + timedelta(seconds=throttle_seconds)
-            user.failed_logins = 0
-            audit.record(
-                "login.failed",
-                actor=user,
-                object_type="user",
-                object_id=user.email,
-                detail={"why": "wrong password", "throttled": True},
-                ip_address=ip_address,
-            )
-            db.session.flush()
-            raise TooManyAttempts(_throttle_message(user))
         audit.record(
             "login.failed",
             actor=user,
             object_type="user",
             object_id=user.email,
-            detail={"why": "wrong password"},
+            detail={"why": "wrong password", "failures": user.failed_logins},
             ip_address=ip_address,
         )
+        if user.failed_logins >= max_failures:
+            user.locked_until = now + timedelta(seconds=throttle_seconds)
+            user.failed_logins = 0
+            _record_lock(user.email, user, user.locked_until, ip_address)
+            db.session.flush()
+            raise TooManyAttempts(_throttle_message(user.locked_until))
         db.session.flush()
-        raise LoginFailed("Enter a correct email address and password.")
+        raise LoginFailed(WRONG_CREDENTIALS)
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
@@ -210,8 +227,77 @@ def authenticate(
     return user
 
 
-def _throttle_message(user: User) -> str:
-    until = user.locked_until.strftime("%H:%M UTC")
+def _refuse_unknown(
+    user, address, password, now, ip_address, max_failures, throttle_seconds
+) -> NoReturn:
+    """No usable account: answer exactly as for a real one, counting failures in the log."""
+    label = address[:320] or "(blank)"
+    locked_until = _unknown_locked_until(label, now, throttle_seconds)
+    if locked_until is not None:
+        audit.record("login.throttled", actor_label=label, ip_address=ip_address)
+        raise TooManyAttempts(_throttle_message(locked_until))
+    check_password_hash(_DUMMY_HASH, password or "")
+    audit.record(
+        "login.failed",
+        actor_label=label,
+        organisation_id=user.organisation_id if user else None,
+        detail={"why": "inactive account" if user else "unknown account"},
+        ip_address=ip_address,
+    )
+    if _unknown_failures_since_last_lock(label, now) >= max_failures:
+        locked_until = now + timedelta(seconds=throttle_seconds)
+        _record_lock(label, None, locked_until, ip_address)
+        raise TooManyAttempts(_throttle_message(locked_until))
+    raise LoginFailed(WRONG_CREDENTIALS)
+
+
+def _last_lock(label: str):
+    return db.session.execute(
+        db.select(AuditEvent.occurred_at, AuditEvent.detail)
+        .where(AuditEvent.action == "login.locked", AuditEvent.actor_label == label)
+        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+        .limit(1)
+    ).first()
+
+
+def _unknown_locked_until(label: str, now, throttle_seconds: int):
+    lock = _last_lock(label)
+    if lock is None:
+        return None
+    until = lock.occurred_at + timedelta(seconds=throttle_seconds)
+    return until if until > now else None
+
+
+def _unknown_failures_since_last_lock(label: str, now) -> int:
+    lock = _last_lock(label)
+    # A day bounds the count (and the work); a real account's counter is reset by a
+    # successful sign-in instead, which an unknown address never has.
+    since = max(lock.occurred_at, now - timedelta(days=1)) if lock else now - timedelta(days=1)
+    return db.session.execute(
+        db.select(func.count())
+        .select_from(AuditEvent)
+        .where(
+            AuditEvent.action == "login.failed",
+            AuditEvent.actor_label == label,
+            AuditEvent.occurred_at > since,
+        )
+    ).scalar_one()
+
+
+def _record_lock(label: str, user: User | None, locked_until, ip_address) -> None:
+    audit.record(
+        "login.locked",
+        actor=user,
+        actor_label=label,
+        object_type="user" if user else None,
+        object_id=user.email if user else None,
+        detail={"until": locked_until.isoformat()},
+        ip_address=ip_address,
+    )
+
+
+def _throttle_message(locked_until) -> str:
+    until = locked_until.strftime("%H:%M UTC")
     return (
         "There have been too many failed attempts to sign in to this account. "
         f"For your security it is locked until {until}. Try again after that time."
@@ -242,45 +328,3 @@ def set_active(user: User, active: bool, *, actor) -> None:
         object_id=user.email,
     )
     db.session.flush()
-
-
-def create_token(user: User, name: str, *, actor=None) -> tuple[ApiToken, str]:
-    """Returns the token row and the secret, which is shown once and never stored."""
-    name = (name or "").strip()
-    if not name:
-        raise ValidationFailed("Name the token.", errors=[FieldError("Enter a name.", "name")])
-    if not user.active:
-        raise ValidationFailed(f"{user.email} is deactivated; it cannot hold tokens.")
-    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(
-        user=user,
-        organisation_id=user.organisation_id,
-        name=name[:100],
-        token_hash=hash_token(secret),
-        prefix=secret[:10],
-    )
-    db.session.add(token)
-    db.session.flush()
-    audit.record(
-        "token.created",
-        actor=actor or user,
-        organisation_id=user.organisation_id,
-        object_type="api_token",
-        object_id=token.id,
-        detail={"name": token.name, "owner": user.email, "prefix": token.prefix},
-    )
-    return token, secret
-
-
-def revoke_token(token: ApiToken, *, actor) -> None:
-    if token.revoked_at is None:
-        token.revoked_at = clock.now()
-        audit.record(
-            "token.revoked",
-            actor=actor,
-            organisation_id=token.organisation_id,
-            object_type="api_token",
-            object_id=token.id,
-            detail={"name": token.name, "prefix": token.prefix},
-        )
-        db.session.flush()

@@ -1,4 +1,4 @@
-"""Sign in and sign out."""
+"""Sign in and sign out, and the centre users' API tokens page (/centre/tokens)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -16,7 +17,8 @@ from flask import (
 )
 from flask_login import current_user, login_user, logout_user
 
-from marketplace.accounts import services
+from marketplace.accounts import schemas, services, tokens
+from marketplace.accounts.auth import role_required
 from marketplace.errors import FieldError, TooManyAttempts, ValidationFailed
 from marketplace.extensions import db
 
@@ -25,10 +27,13 @@ bp = Blueprint("accounts", __name__)
 
 def _safe_next(target: str | None) -> str | None:
     """Only same-site paths, so a crafted link cannot bounce people elsewhere."""
-    if not target:
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    # Browsers read a backslash as a slash ("/\\evil.example") and drop control characters.
+    if "\\" in target or any(ord(char) < 32 for char in target):
         return None
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+    if parts.scheme or parts.netloc:
         return None
     return target
 
@@ -37,53 +42,47 @@ def home_for(user) -> str:
     return url_for("catalogue.centres")
 
 
-@bp.route("/login", methods=["GET", "POST"])
-def login():
-    errors: list[FieldError] = []
-    email = ""
-    status = 200
-    if request.method == "POST":
-        email = request.form.get("email", "")
-        password = request.form.get("password", "")
-        if not email.strip():
-            errors.append(FieldError("Enter your email address.", "email"))
-        if not password:
-            errors.append(FieldError("Enter your password.", "password"))
-        if not errors:
-            try:
-                user = services.authenticate(
-                    email,
-                    password,
-                    ip_address=request.remote_addr,
-                    max_failures=current_app.config["LOGIN_MAX_FAILURES"],
-                    throttle_seconds=current_app.config["LOGIN_THROTTLE_SECONDS"],
-                )
-            except TooManyAttempts as error:
-                db.session.commit()
-                errors.append(FieldError(error.detail, "email"))
-                status = 429
-            except ValidationFailed as error:
-                db.session.commit()
-                errors.append(FieldError(error.detail, "email"))
-                status = 401
-            else:
-                db.session.commit()
-                # A fresh session on sign-in: nothing from before survives (session fixation).
-                session.clear()
-                login_user(user)
-                flash(f"You are signed in as {user.email}.", "success")
-                return redirect(_safe_next(request.args.get("next")) or home_for(user))
-        else:
-            status = 400
+def _login_page(email: str, errors: list[FieldError], status: int):
     return (
         render_template(
             "accounts/login.html",
             email=email,
-            errors={e.field: e.message for e in errors},
+            errors={e.field: e.message for e in reversed(errors)},
             form_errors=[{"text": e.message, "href": f"#{e.field}"} for e in errors],
         ),
         status,
     )
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if request.method == "GET":
+        return _login_page("", [], 200)
+    email = request.form.get("email", "")
+    try:
+        form = schemas.load(schemas.LoginSchema(), request.form.to_dict(), detail="Sign in")
+        user = services.authenticate(
+            form["email"],
+            form["password"],
+            ip_address=request.remote_addr,
+            max_failures=current_app.config["LOGIN_MAX_FAILURES"],
+            throttle_seconds=current_app.config["LOGIN_THROTTLE_SECONDS"],
+        )
+    except TooManyAttempts as error:
+        db.session.commit()  # the failure and the lock are kept
+        return _login_page(email, [FieldError(error.detail, "email")], 429)
+    except services.LoginFailed as error:
+        db.session.commit()
+        return _login_page(email, [FieldError(error.detail, "email")], 401)
+    except ValidationFailed as error:
+        return _login_page(email, error.errors, 400)
+    db.session.commit()
+    # A fresh session on sign-in: nothing from before survives (session fixation), and the
+    # CSRF token is new too.
+    session.clear()
+    login_user(user)
+    flash(f"You are signed in as {user.email}.", "success")
+    return redirect(_safe_next(request.args.get("next")) or home_for(user))
 
 
 @bp.get("/logout")
@@ -102,3 +101,73 @@ def logout():
     session.clear()
     flash("You have been signed out.", "success")
     return redirect(url_for("main.home"))
+
+
+# --- API tokens for a centre's scripts (/centre/tokens) ------------------------------------
+
+centre_tokens = Blueprint("centre_tokens", __name__, url_prefix="/centre/tokens")
+
+
+def _me():
+    return current_user._get_current_object()
+
+
+@centre_tokens.get("")
+@role_required("centre")
+def index():
+    user = _me()
+    return render_template(
+        "accounts/tokens.html",
+        organisation=user.organisation,
+        tokens=tokens.organisation_tokens(user.organisation_id),
+    )
+
+
+@centre_tokens.route("/new", methods=["GET", "POST"])
+@role_required("centre")
+def new():
+    name = ""
+    errors: list[FieldError] = []
+    if request.method == "POST":
+        name = request.form.get("name", "")
+        try:
+            form = schemas.load(schemas.NewTokenSchema(), request.form.to_dict(), detail="")
+            token, secret = tokens.create_token(
+                _me(), form["name"], actor=_me(), ip_address=request.remote_addr
+            )
+        except ValidationFailed as error:
+            errors = error.errors
+        else:
+            db.session.commit()
+            response = make_response(
+                render_template("accounts/token_created.html", token=token, secret=secret)
+            )
+            # The secret is on this page only: no browser or proxy may keep a copy.
+            response.headers["Cache-Control"] = "no-store"
+            return response
+    return (
+        render_template(
+            "accounts/token_new.html",
+            name=name,
+            errors={e.field: e.message for e in errors},
+            form_errors=[{"text": e.message, "href": f"#{e.field}"} for e in errors],
+        ),
+        400 if errors else 200,
+    )
+
+
+@centre_tokens.route("/<public_id>/revoke", methods=["GET", "POST"])
+@role_required("centre")
+def revoke(public_id: str):
+    user = _me()
+    token = tokens.organisation_token(public_id, user.organisation_id)
+    if request.method == "GET":
+        return render_template("accounts/token_revoke.html", token=token)
+    if tokens.revoke_token(token, actor=user, ip_address=request.remote_addr):
+        db.session.commit()
+        flash(
+            f"The token '{token.name}' ({token.prefix}…) is revoked and no longer works.", "success"
+        )
+    else:
+        flash(f"The token '{token.name}' was already revoked.", "info")
+    return redirect(url_for("centre_tokens.index"))

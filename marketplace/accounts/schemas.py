@@ -1,0 +1,122 @@
+"""What goes in and out of the accounts area: sign-in, new users, API tokens.
+
+The same schemas parse the web forms and the CLI arguments, so both give the same messages.
+Rules that need the database (an email already taken, a role that does not fit the
+organisation) stay in accounts.services.
+"""
+
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+
+from marketplace.accounts.models import ROLES
+from marketplace.accounts.services import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from marketplace.accounts.tokens import TOKEN_NAME_MAX
+from marketplace.errors import FieldError, ValidationFailed
+
+
+class Trimmed(fields.String):
+    """A string with surrounding white space removed; blank counts as missing."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        if not text and self.required:
+            raise self.make_error("required")
+        return text
+
+
+def _required(message: str) -> dict:
+    return {"required": message, "null": message}
+
+
+class LoginSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE  # the CSRF token and the submit button travel with the form
+
+    email = Trimmed(required=True, error_messages=_required("Enter your email address."))
+    # Passwords are taken exactly as typed: spaces can be part of them.
+    password = fields.String(
+        required=True,
+        validate=validate.Length(min=1, error="Enter your password."),
+        error_messages=_required("Enter your password."),
+    )
+
+
+class NewUserSchema(Schema):
+    email = fields.Email(
+        required=True,
+        error_messages={
+            **_required("Enter an email address."),
+            "invalid": "Enter an email address like name@example.gov.uk.",
+        },
+    )
+    role = fields.String(
+        required=True,
+        validate=validate.OneOf(ROLES, error="Choose buyer, centre or admin."),
+        error_messages=_required("Choose buyer, centre or admin."),
+    )
+    name = Trimmed(
+        load_default="",
+        validate=validate.Length(max=200, error="Enter a name of 200 characters or fewer."),
+    )
+    password = fields.String(
+        required=True,
+        validate=validate.Length(
+            min=MIN_PASSWORD_LENGTH,
+            max=MAX_PASSWORD_LENGTH,
+            error=(
+                f"Enter a password of between {MIN_PASSWORD_LENGTH} and "
+                f"{MAX_PASSWORD_LENGTH} characters."
+            ),
+        ),
+        error_messages=_required("Enter a password."),
+    )
+
+
+class NewTokenSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    name = Trimmed(
+        required=True,
+        validate=validate.Length(
+            max=TOKEN_NAME_MAX,
+            error=f"Enter a name of {TOKEN_NAME_MAX} characters or fewer.",
+        ),
+        error_messages=_required("Enter a name for the token, such as 'Quarterly upload'."),
+    )
+
+
+class TokenSchema(Schema):
+    """A token as people may see it: never the secret, never its hash."""
+
+    id = fields.String(attribute="public_id")
+    name = fields.String()
+    prefix = fields.String()
+    owner = fields.Function(lambda token: token.user.email)
+    created_at = fields.DateTime()
+    last_used_at = fields.DateTime(allow_none=True)
+    revoked_at = fields.DateTime(allow_none=True)
+
+
+def load(schema: Schema, data, *, detail: str) -> dict:
+    """Parse input or raise ValidationFailed with one FieldError per problem, in field order."""
+    try:
+        return schema.load(data)
+    except ValidationError as error:
+        messages = error.normalized_messages()
+        order = list(schema.fields)
+        errors = [
+            FieldError(message, field)
+            for field in sorted(messages, key=lambda f: order.index(f) if f in order else 99)
+            for message in _flatten(messages[field])
+        ]
+        raise ValidationFailed(detail, errors=errors) from None
+
+
+def _flatten(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [m for inner in value.values() for m in _flatten(inner)]
+    return [m for inner in value for m in _flatten(inner)]

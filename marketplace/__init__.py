@@ -90,12 +90,14 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from marketplace.accounts.views import bp as accounts_bp
+    from marketplace.accounts.views import centre_tokens
     from marketplace.api import register as register_api
     from marketplace.catalogue.views import bp as catalogue_bp
     from marketplace.main import bp as main_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(centre_tokens)
     app.register_blueprint(catalogue_bp)
     register_api(app)
 

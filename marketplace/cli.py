@@ -6,8 +6,13 @@ from flask import Flask
 
 
 def register_commands(app: Flask) -> None:
-    from marketplace.accounts.cli import create_token_command, create_user_command
+    from marketplace.accounts.cli import (
+        create_token_command,
+        create_user_command,
+        revoke_token_command,
+    )
     from marketplace.catalogue.cli import accreditation_command
 
     for command in (create_user_command, create_token_command, accreditation_command):
         app.cli.add_command(command)
+    app.cli.add_command(revoke_token_command)

@@ -1,0 +1,453 @@
+"""Reading an uploaded file into raw rows: CSV (long or wide), Excel .xlsx and JSON bodies.
+
+Nothing here judges the values; it only finds out what kind of file it is, refuses files
+that cannot be read safely (binary, HTML, macro workbooks, zip bombs), and yields one
+RawRow per observation with the row number and column name a person sees in the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from marketplace.errors import DomainError, FieldError, ValidationFailed
+
+PERIOD_HEADER = re.compile(r"^\d{4}-[Qq][1-4]$")
+# Headers people write for a period in the wide layout that we can point at the right form.
+LOOSE_PERIOD_HEADER = re.compile(
+    r"^(?:[Qq][1-4][\s/_-]*\d{4}|\d{4}[\s/_]*[Qq][1-4]|\d{4}[Qq][1-4])$"
+)
+LONG_COLUMNS = ("metric", "period", "value", "numerator", "denominator", "comment")
+REQUIRED_LONG = ("metric", "period", "value")
+
+CSV_TYPES = {
+    "text/csv",
+    "text/plain",
+    "application/csv",
+    "text/comma-separated-values",
+    # What Windows browsers send for .csv when Excel is installed.
+    "application/vnd.ms-excel",
+}
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+JSON_TYPES = {"application/json"}
+GENERIC_TYPES = {"", "application/octet-stream", "multipart/form-data"}
+MACRO_TYPES = {
+    "application/vnd.ms-excel.sheet.macroenabled.12",
+    "application/vnd.ms-excel.sheet.binary.macroenabled.12",
+}
+
+ZIP_MAGIC = b"PK\x03\x04"
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old binary .xls (and .doc)
+# A workbook this much larger unpacked than packed is a zip bomb, not a spreadsheet.
+MAX_UNPACKED_BYTES = 200 * 1024 * 1024
+MAX_COMPRESSION_RATIO = 150
+MAX_ZIP_MEMBERS = 500
+
+
+class UploadTooLarge(DomainError):
+    status = 413
+    title = "The file is too large"
+
+
+class UnsupportedMediaType(DomainError):
+    status = 415
+    title = "That type of file is not supported"
+
+
+class UnreadableFile(DomainError):
+    status = 400
+    title = "The file could not be read"
+
+
+@dataclass(frozen=True, slots=True)
+class RawRow:
+    """One observation as written in the file; cells are text, numbers or None."""
+
+    row: int
+    metric: object
+    period: object
+    value: object
+    numerator: object = None
+    denominator: object = None
+    comment: object = None
+    # Where each cell came from, as the person sees it (the wide layout's value column is
+    # the period header, e.g. "2026-Q1").
+    value_column: str = "value"
+    period_column: str = "period"
+
+
+@dataclass
+class ParsedFile:
+    file_format: str  # csv_long, csv_wide, xlsx_long, xlsx_wide, json
+    rows: Iterator[RawRow]
+    errors: list[FieldError] = field(default_factory=list)
+    reason: str | None = None  # a JSON body may carry its own reason
+
+
+def _refuse(message: str, *, status_cls=ValidationFailed) -> DomainError:
+    return status_cls(message, errors=[FieldError(message, field="file")])
+
+
+def detect_kind(content: bytes, filename: str, content_type: str) -> str:
+    """'csv', 'xlsx' or 'json' — or a clean refusal saying what to send instead."""
+    ctype = (content_type or "").split(";", 1)[0].strip().lower()
+    name = (filename or "").lower()
+    ext = name.rsplit(".", 1)[-1] if "." in name else ""
+    if ctype in MACRO_TYPES or ext in ("xlsm", "xlsb", "xltm"):
+        raise _refuse(
+            "Macro-enabled workbooks (.xlsm) are not accepted because they can carry code. "
+            "Save the workbook as an Excel Workbook (.xlsx) or as CSV and upload that."
+        )
+    known = CSV_TYPES | JSON_TYPES | GENERIC_TYPES | {XLSX_TYPE}
+    if ctype not in known:
+        raise UnsupportedMediaType(
+            f"Files of type '{ctype}' are not accepted. Upload a CSV file (text/csv), an Excel "
+            f"workbook (.xlsx) or a JSON body (application/json)."
+        )
+    if content.startswith(OLE2_MAGIC):
+        raise _refuse(
+            "This is an old-style Excel file (.xls). Save it as an Excel Workbook (.xlsx) "
+            "or as CSV and upload that."
+        )
+    if content.startswith(ZIP_MAGIC):
+        # Whatever it is called, a zip can only be a workbook here; inspect it as one.
+        return "xlsx"
+    if ctype == XLSX_TYPE or ext == "xlsx":
+        raise _refuse(
+            "The file is named as an Excel workbook but is not one. Open it in Excel, save it "
+            "as an Excel Workbook (.xlsx) and upload it again."
+        )
+    if ctype in JSON_TYPES or ext == "json":
+        return "json"
+    if ctype in CSV_TYPES or ext in ("csv", "txt", "") or ctype in GENERIC_TYPES:
+        return "csv"
+    raise UnsupportedMediaType(
+        f"Files ending '.{ext}' are not accepted. Upload a CSV file, an Excel workbook "
+        "(.xlsx) or a JSON body."
+    )
+
+
+def decode_text(content: bytes) -> str:
+    if b"\x00" in content[:8192]:
+        raise _refuse(
+            "This is not a text file (it contains binary data). Export your data as CSV "
+            "(UTF-8) or save it as an Excel Workbook (.xlsx).",
+            status_cls=UnreadableFile,
+        )
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise _refuse(
+            f"The file is not valid UTF-8 text (byte {error.start + 1} cannot be read). In "
+            "Excel choose 'Save as' and 'CSV UTF-8 (Comma delimited)', then upload again.",
+            status_cls=UnreadableFile,
+        ) from None
+    head = text.lstrip()[:200].lower()
+    if head.startswith(("<!doctype", "<html", "<?xml", "<head", "<body", "<table", "<meta")):
+        raise _refuse(
+            "This file is a web page (HTML), not CSV, even though it is named like one. "
+            "Export the data from your spreadsheet as CSV and upload that file."
+        )
+    return text
+
+
+def normalise_header(cell: object) -> str:
+    return re.sub(r"\s+", " ", str(cell if cell is not None else "")).strip().lower()
+
+
+def _sniff_delimiter(text: str) -> str:
+    first = text.split("\n", 1)[0]
+    counts = {d: first.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+def read_table(header: list, body: Iterator[tuple[int, list]], prefix: str) -> ParsedFile:
+    """Work out the layout from the header row and turn table rows into RawRows."""
+    names = [normalise_header(c) for c in header]
+    while names and names[-1] == "" and len(names) > 1:
+        names.pop()
+    errors: list[FieldError] = []
+    if not names or names[0] != "metric":
+        found = str(header[0]).strip() if header else ""
+        errors.append(
+            FieldError(
+                f"The first column must be headed 'metric' (found '{found}'). Start the header "
+                "row with: metric,period,value — or download a template.",
+                field=found or "A",
+                row=1,
+            )
+        )
+        return ParsedFile(f"{prefix}_long", iter(()), errors)
+    if "period" in names or "value" in names:
+        return ParsedFile(f"{prefix}_long", _long_rows(header, names, body, errors), errors)
+    return ParsedFile(f"{prefix}_wide", _wide_rows(header, names, body, errors), errors)
+
+
+def _long_rows(header, names, body, errors) -> Iterator[RawRow]:
+    positions: dict[str, int] = {}
+    for index, name in enumerate(names):
+        label = str(header[index]).strip() if header[index] is not None else ""
+        if name in LONG_COLUMNS:
+            if name in positions:
+                errors.append(
+                    FieldError(f"The column '{name}' appears twice. Keep one.", field=label, row=1)
+                )
+            positions[name] = index
+        elif name == "":
+            continue
+        else:
+            errors.append(
+                FieldError(
+                    f"Unknown column '{label}'. The columns are: metric, period, value and "
+                    "optionally numerator, denominator, comment. Rename or delete it.",
+                    field=label,
+                    row=1,
+                )
+            )
+    for name in REQUIRED_LONG:
+        if name not in positions:
+            errors.append(
+                FieldError(f"Add a column headed '{name}'.", field=name, row=1),
+            )
+    if errors:
+        return
+    get = {name: positions.get(name) for name in LONG_COLUMNS}
+    width = len(names)
+    for row_number, cells in body:
+        if len(cells) < width:
+            cells = list(cells) + [None] * (width - len(cells))
+        if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
+            continue  # blank lines (often at the end of an export) carry nothing
+        yield RawRow(
+            row=row_number,
+            metric=cells[get["metric"]],
+            period=cells[get["period"]],
+            value=cells[get["value"]],
+            numerator=cells[get["numerator"]] if get["numerator"] is not None else None,
+            denominator=cells[get["denominator"]] if get["denominator"] is not None else None,
+            comment=cells[get["comment"]] if get["comment"] is not None else None,
+        )
+
+
+def _wide_rows(header, names, body, errors) -> Iterator[RawRow]:
+    periods: list[tuple[int, str]] = []
+    for index, name in enumerate(names[1:], start=1):
+        label = str(header[index]).strip() if header[index] is not None else ""
+        if name == "":
+            continue
+        if PERIOD_HEADER.match(label):
+            periods.append((index, label.upper()))
+        elif LOOSE_PERIOD_HEADER.match(label):
+            digits = re.findall(r"\d{4}", label)[0]
+            quarter = re.findall(r"[Qq]([1-4])", label)[0]
+            errors.append(
+                FieldError(
+                    f"Write the period heading as {digits}-Q{quarter}, not '{label}'.",
+                    field=label,
+                    row=1,
+                )
+            )
+        else:
+            errors.append(
+                FieldError(
+                    f"Unknown column '{label}'. In the wide layout every column after 'metric' "
+                    "is a period written like 2026-Q1; in the long layout the columns are "
+                    "metric, period, value.",
+                    field=label,
+                    row=1,
+                )
+            )
+    if not periods and not errors:
+        errors.append(
+            FieldError(
+                "Add at least one period column (for example 2026-Q1) after 'metric'.",
+                field="metric",
+                row=1,
+            )
+        )
+    if errors:
+        return
+    for row_number, cells in body:
+        if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
+            continue
+        metric = cells[0] if cells else None
+        for index, label in periods:
+            value = cells[index] if index < len(cells) else None
+            yield RawRow(
+                row=row_number,
+                metric=metric,
+                period=label,
+                value=value,
+                value_column=label,
+                period_column=label,
+            )
+
+
+def parse_csv(content: bytes) -> ParsedFile:
+    text = decode_text(content)
+    if not text.strip():
+        raise _refuse("The file is empty. Download a template, fill it in and upload it.")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
+    try:
+        header = next(reader)
+    except csv.Error as error:
+        raise _refuse(f"The CSV file could not be read: {error}.") from None
+
+    def body() -> Iterator[tuple[int, list]]:
+        row_number = 1
+        try:
+            for cells in reader:
+                row_number += 1
+                yield row_number, cells
+        except csv.Error as error:
+            message = f"Row {row_number + 1} of the CSV file could not be read: {error}."
+            raise _refuse(message) from None
+
+    return read_table(header, body(), "csv")
+
+
+def check_zip(content: bytes) -> zipfile.ZipFile:
+    """Open a workbook's zip only after its directory shows it is safe to unpack."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise _refuse(
+            "The workbook is damaged and cannot be opened. Open it in Excel, save it again "
+            "as an Excel Workbook (.xlsx) and upload it.",
+            status_cls=UnreadableFile,
+        ) from None
+    unpacked = sum(m.file_size for m in members)
+    worst = max((m.file_size / max(m.compress_size, 1) for m in members), default=0)
+    if (
+        len(members) > MAX_ZIP_MEMBERS
+        or unpacked > MAX_UNPACKED_BYTES
+        or (worst > MAX_COMPRESSION_RATIO and unpacked > 10 * 1024 * 1024)
+    ):
+        raise _refuse(
+            "The workbook unpacks to far more data than a benchmark return holds, so it was "
+            "not opened. Upload a workbook with just the benchmark sheet, or a CSV file."
+        )
+    names = {m.filename for m in members}
+    types = archive.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
+    if "xl/vbaProject.bin" in names or b"macroEnabled" in types:
+        raise _refuse(
+            "This workbook contains macros. Save it as an Excel Workbook (.xlsx) without "
+            "macros, or as CSV, and upload that."
+        )
+    if "xl/workbook.xml" not in names:
+        raise _refuse(
+            "This zip file is not an Excel workbook. Upload an Excel Workbook (.xlsx) or a "
+            "CSV file."
+        )
+    return archive
+
+
+def parse_xlsx(content: bytes) -> ParsedFile:
+    import warnings
+
+    import openpyxl
+
+    check_zip(content)
+    try:
+        with warnings.catch_warnings():
+            # openpyxl warns about unsupported extensions (data validation, styles) it skips.
+            warnings.simplefilter("ignore")
+            book = openpyxl.load_workbook(
+                io.BytesIO(content), read_only=True, data_only=True, keep_links=False
+            )
+    except Exception:  # openpyxl raises many kinds for damaged files
+        raise _refuse(
+            "The workbook could not be opened. Open it in Excel, save it again as an Excel "
+            "Workbook (.xlsx) and upload it.",
+            status_cls=UnreadableFile,
+        ) from None
+    sheet = book.worksheets[0]
+    rows = sheet.iter_rows(values_only=True)
+    header = None
+    header_row = 0
+    for header_row, cells in enumerate(rows, start=1):  # noqa: B007 - used after the loop
+        if any(c is not None and str(c).strip() for c in cells):
+            header = list(cells)
+            break
+    if header is None:
+        book.close()
+        raise _refuse("The first sheet of the workbook is empty. Put the data on the first sheet.")
+
+    def body() -> Iterator[tuple[int, list]]:
+        try:
+            for number, cells in enumerate(rows, start=header_row + 1):
+                yield number, list(cells)
+        finally:
+            book.close()
+
+    return read_table(header, body(), "xlsx")
+
+
+def parse_json(content: bytes) -> ParsedFile:
+    from marshmallow import ValidationError
+
+    from marketplace.benchmarks.ingest_schemas import SubmissionBodySchema
+
+    text = decode_text(content)
+    try:
+        data = json.loads(text, parse_float=str, parse_int=str)
+    except json.JSONDecodeError as error:
+        raise _refuse(
+            f"The JSON could not be read: {error.msg} at line {error.lineno}, column {error.colno}."
+        ) from None
+    try:
+        body = SubmissionBodySchema().load(data if isinstance(data, dict) else {"_": data})
+    except ValidationError as error:
+        raise ValidationFailed(
+            "The JSON body is not in the expected shape.",
+            errors=json_shape_errors(error.messages),
+        ) from None
+    rows = (
+        RawRow(
+            row=index,
+            metric=item.get("metric"),
+            period=item.get("period"),
+            value=item.get("value"),
+            numerator=item.get("numerator"),
+            denominator=item.get("denominator"),
+            comment=item.get("comment"),
+        )
+        for index, item in enumerate(body["observations"], start=1)
+    )
+    return ParsedFile("json", rows, [], reason=body.get("reason"))
+
+
+def json_shape_errors(messages: dict) -> list[FieldError]:
+    """marshmallow's {observations: {0: {value: [..]}}} as row-numbered field errors."""
+    out: list[FieldError] = []
+    for key, inner in messages.items():
+        if key == "observations" and isinstance(inner, dict):
+            for index, fields in sorted(inner.items(), key=lambda kv: str(kv[0])):
+                row = int(index) + 1 if str(index).isdigit() else None
+                if isinstance(fields, dict):
+                    for name, msgs in fields.items():
+                        for msg in msgs if isinstance(msgs, list) else [msgs]:
+                            out.append(FieldError(str(msg), field=str(name), row=row))
+                else:
+                    for msg in fields if isinstance(fields, list) else [fields]:
+                        out.append(FieldError(str(msg), field="observations", row=row))
+        else:
+            for msg in inner if isinstance(inner, list) else [inner]:
+                out.append(FieldError(str(msg), field=None if key == "_" else str(key)))
+    return out
+
+
+def parse(content: bytes, *, filename: str, content_type: str) -> ParsedFile:
+    kind = detect_kind(content, filename, content_type)
+    if kind == "xlsx":
+        return parse_xlsx(content)
+    if kind == "json":
+        return parse_json(content)
+    return parse_csv(content)

@@ -1,0 +1,448 @@
+"""The one ingest service: the web form, the API, the CLI and the fixtures all call submit().
+
+A file is accepted whole or not at all. On refusal submit() raises (ValidationFailed with
+every error, or another DomainError for files it will not read), nothing of the upload is
+kept, and one `submission.refused` audit event is left in the session: callers that want
+refusals on record commit after catching (the web, API and CLI do).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from marketplace import clock
+from marketplace.audit import services as audit
+from marketplace.benchmarks import bulk, parsing, validation
+from marketplace.benchmarks.models import Metric, Observation, ReportingPeriod, Submission
+from marketplace.catalogue.models import ServiceCentre
+from marketplace.errors import DomainError, FieldError, NotFound, PermissionDenied, ValidationFailed
+from marketplace.extensions import db
+
+CHANNELS = ("web", "api", "cli", "fixtures")
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+DEFAULT_MAX_ROWS = 100_000
+
+
+@dataclass(frozen=True)
+class Change:
+    metric: str
+    period: str
+    old: str | None
+    new: str
+    restated: bool
+
+    def as_dict(self) -> dict:
+        return {
+            "metric": self.metric,
+            "period": self.period,
+            "old": self.old,
+            "new": self.new,
+            "restated": self.restated,
+        }
+
+
+@dataclass(frozen=True)
+class Flag:
+    metric: str
+    period: str
+    value: str
+    score: float
+
+    def as_dict(self) -> dict:
+        return {
+            "metric": self.metric,
+            "period": self.period,
+            "value": self.value,
+            "score": self.score,
+        }
+
+
+@dataclass
+class SubmissionOutcome:
+    submission: Submission
+    created: bool  # False: identical bytes were already accepted; nothing was written
+    changes: list[Change] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)
+
+
+def _limits() -> tuple[int, int]:
+    from flask import current_app, has_app_context
+
+    if has_app_context():
+        config = current_app.config
+        return (
+            config.get("MAX_UPLOAD_BYTES", DEFAULT_MAX_BYTES),
+            config.get("MAX_UPLOAD_ROWS", DEFAULT_MAX_ROWS),
+        )
+    return DEFAULT_MAX_BYTES, DEFAULT_MAX_ROWS
+
+
+def centre_for_organisation(organisation_id: int | None) -> ServiceCentre | None:
+    if organisation_id is None:
+        return None
+    return db.session.execute(
+        select(ServiceCentre).where(ServiceCentre.organisation_id == organisation_id)
+    ).scalar_one_or_none()
+
+
+def get_centre(slug: str) -> ServiceCentre:
+    centre = db.session.execute(
+        select(ServiceCentre).where(ServiceCentre.slug == slug)
+    ).scalar_one_or_none()
+    if centre is None:
+        raise NotFound(f"There is no service centre '{slug}'.")
+    return centre
+
+
+def check_can_submit(
+    centre: ServiceCentre, actor, *, organisation_id: int | None, via: str
+) -> None:
+    """Only the centre's own people (or their tokens) write its figures; others are audited."""
+    if (
+        actor is not None
+        and getattr(actor, "role", None) == "centre"
+        and (organisation_id == centre.organisation_id)
+    ):
+        return
+    audit.record(
+        "submission.forbidden",
+        actor=actor,
+        organisation_id=organisation_id,
+        object_type="centre",
+        object_id=centre.slug,
+        detail={"via": via, "target_organisation_id": centre.organisation_id},
+    )
+    raise PermissionDenied(
+        f"You cannot send benchmark data for {centre.name}. A token or account can only "
+        "submit for its own centre."
+    )
+
+
+def submit(
+    centre: ServiceCentre,
+    content: bytes,
+    *,
+    filename: str,
+    content_type: str,
+    channel: str,
+    actor=None,
+    actor_label: str | None = None,
+    reason: str = "",
+    recompute_peers: bool = True,
+) -> SubmissionOutcome:
+    """Validate a file of benchmark figures for one centre and apply it whole, or refuse it.
+
+    `recompute_peers=False` is for bulk loads that recompute peer statistics once at the end.
+    """
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}")
+    label = actor_label or getattr(actor, "email", None) or channel
+    digest = hashlib.sha256(content).hexdigest()
+    try:
+        existing = _accepted(centre.id, digest)
+        if existing is not None:
+            return _replay(existing)
+        savepoint = db.session.begin_nested()
+        try:
+            # One upload per centre at a time: the second waits here and then sees the first.
+            _lock_centre(centre.id)
+            existing = _accepted(centre.id, digest)
+            if existing is not None:
+                savepoint.commit()
+                return _replay(existing)
+            outcome = _ingest(
+                centre,
+                content,
+                digest=digest,
+                filename=filename,
+                content_type=content_type,
+                channel=channel,
+                actor=actor,
+                label=label,
+                reason=(reason or "").strip(),
+                recompute_peers=recompute_peers,
+            )
+        except BaseException:
+            savepoint.rollback()
+            raise
+        savepoint.commit()
+        return outcome
+    except DomainError as error:
+        audit.record(
+            "submission.refused",
+            actor=actor,
+            actor_label=label,
+            organisation_id=centre.organisation_id,
+            object_type="centre",
+            object_id=centre.slug,
+            detail={
+                "channel": channel,
+                "filename": filename,
+                "sha256": digest,
+                "size_bytes": len(content),
+                "status": error.status,
+                "detail": error.detail,
+                "error_count": len(error.errors),
+            },
+        )
+        raise
+
+
+def _accepted(centre_id: int, digest: str) -> Submission | None:
+    return db.session.execute(
+        select(Submission).where(
+            Submission.centre_id == centre_id,
+            Submission.sha256 == digest,
+            Submission.status == "accepted",
+        )
+    ).scalar_one_or_none()
+
+
+def _replay(submission: Submission) -> SubmissionOutcome:
+    summary = submission.summary or {}
+    return SubmissionOutcome(
+        submission=submission,
+        created=False,
+        changes=[Change(**c) for c in summary.get("changes", [])],
+        flags=[Flag(**f) for f in summary.get("flags", [])],
+    )
+
+
+def _lock_centre(centre_id: int) -> None:
+    db.session.execute(
+        select(ServiceCentre.id).where(ServiceCentre.id == centre_id).with_for_update()
+    ).one()
+
+
+def _ingest(
+    centre,
+    content,
+    *,
+    digest,
+    filename,
+    content_type,
+    channel,
+    actor,
+    label,
+    reason,
+    recompute_peers,
+) -> SubmissionOutcome:
+    max_bytes, max_rows = _limits()
+    if len(content) > max_bytes:
+        raise parsing.UploadTooLarge(
+            f"The file is {len(content) / 1_048_576:.1f} MB; files must be "
+            f"{max_bytes / 1_048_576:.0f} MB or smaller. Split the data into smaller files and "
+            "upload each one.",
+            errors=[FieldError("The file is too large.", field="file")],
+        )
+    if not content:
+        raise ValidationFailed(
+            "The file is empty.",
+            errors=[
+                FieldError("The file is empty. Choose a file with your figures.", field="file")
+            ],
+        )
+    parsed = parsing.parse(content, filename=filename, content_type=content_type)
+    if parsed.reason and not reason:
+        reason = parsed.reason.strip()
+    today = clock.today()
+    metrics = {
+        row.code: row
+        for row in db.session.execute(select(Metric).where(Metric.is_current.is_(True))).scalars()
+    }
+    periods = {
+        code: pid
+        for code, pid in db.session.execute(select(ReportingPeriod.code, ReportingPeriod.id))
+    }
+    errors: list[FieldError] = list(parsed.errors)
+    counter = {"rows": 0, "errors": 0}
+
+    def staged_rows() -> Iterator[tuple]:
+        for seq, raw in enumerate(parsed.rows, start=1):
+            counter["rows"] = seq
+            if seq > max_rows:
+                raise parsing.UploadTooLarge(
+                    f"The file has more than {max_rows:,} observations. Split it into smaller "
+                    "files and upload each one.",
+                    errors=[FieldError("Too many rows.", field="file")],
+                )
+            row, problems = validation.clean_row(raw, seq)
+            counter["errors"] += len(problems)
+            if len(errors) < validation.MAX_ERRORS:
+                errors.extend(problems)
+            metric = metrics.get(row.metric) if row.metric else None
+            yield (
+                seq,
+                row.row,
+                row.value_column,
+                row.period_column,
+                row.metric,
+                row.period,
+                metric.id if metric else None,
+                periods.get(row.period) if row.period else None,
+                row.value,
+                row.numerator,
+                row.denominator,
+                row.comment,
+                bool(problems and row.value is None),
+            )
+
+    bulk.create_staging()
+    row_count = bulk.fill_staging(staged_rows())
+    if not errors and row_count == 0:
+        errors.append(FieldError("The file has no data rows. Add one row per figure.", row=2))
+    info = {
+        code: validation.MetricInfo(
+            code=code,
+            name=metric.name,
+            unit=metric.unit,
+            valid_min=metric.valid_min,
+            valid_max=metric.valid_max,
+            service_line=metric.service_line.code,
+            decimals=metric.decimals,
+            scale=metric.scale,
+        )
+        for code, metric in metrics.items()
+    }
+    changes: list[Change] = []
+    changed_pairs: dict[tuple[int, int], tuple[str, str, Decimal]] = {}
+    set_error_count = 0
+    for row in bulk.check_rows(centre.id, reason, today):
+        if row["problem"]:
+            for column, message in validation.set_problem_messages(row, info, today):
+                set_error_count += 1
+                errors.append(FieldError(message, field=column, row=row["row_no"]))
+        elif row["changed"]:
+            changes.append(
+                Change(
+                    metric=row["metric_code"],
+                    period=row["period_code"],
+                    old=validation.fmt(row["old_value"]) if row["observation_id"] else None,
+                    new=validation.fmt(row["value"]),
+                    restated=bool(row["restated"]),
+                )
+            )
+            if row["old_value"] is None or Decimal(str(row["old_value"])) != Decimal(
+                str(row["value"])
+            ):
+                changed_pairs[(row["metric_id"], row["period_id"])] = (
+                    row["metric_code"],
+                    row["period_code"],
+                    row["value"],
+                )
+    if errors:
+        total = counter["errors"] + set_error_count + len(parsed.errors)
+        errors.sort(key=lambda e: (e.row or 0,))
+        shown = errors[: validation.MAX_ERRORS]
+        more = f" Only the first {len(shown)} are listed." if total > len(shown) else ""
+        raise ValidationFailed(
+            f"The file was not accepted: {total} problem{'s' if total != 1 else ''} found. "
+            f"Nothing was saved. Fix each one and upload the whole file again.{more}",
+            errors=shown,
+        )
+
+    submission = Submission(
+        public_id=secrets.token_hex(16),
+        centre_id=centre.id,
+        submitted_by_id=getattr(actor, "id", None),
+        actor_label=label,
+        channel=channel,
+        filename=(filename or "")[:255],
+        content_type=(content_type or "")[:120],
+        file_format=parsed.file_format,
+        sha256=digest,
+        size_bytes=len(content),
+        content=content,
+        row_count=row_count,
+        status="accepted",
+        reason=reason,
+        errors=[],
+        summary={},
+        created_at=clock.now(),
+    )
+    db.session.add(submission)
+    db.session.flush()
+    created, updated = bulk.write(
+        bulk.WriteContext(
+            centre_id=centre.id,
+            submission_id=submission.id,
+            actor_id=getattr(actor, "id", None),
+            actor_label=label,
+            reason=reason,
+            now=clock.now(),
+        )
+    )
+    bulk.drop_staging()
+    flags = _flag_outliers(centre.id, changed_pairs)
+    submission.summary = {
+        "created": created,
+        "updated": updated,
+        "unchanged": row_count - created - updated,
+        "restated": sum(1 for c in changes if c.restated),
+        "changes": [c.as_dict() for c in changes],
+        "flags": [f.as_dict() for f in flags],
+    }
+    _expire_observations(centre.id)
+    if recompute_peers and changed_pairs:
+        _recompute_peers(changed_pairs.keys())
+    audit.record(
+        "submission.accepted",
+        actor=actor,
+        actor_label=label,
+        organisation_id=centre.organisation_id,
+        object_type="submission",
+        object_id=submission.public_id,
+        detail={
+            "centre": centre.slug,
+            "channel": channel,
+            "rows": row_count,
+            "created": created,
+            "updated": updated,
+            "restated": submission.summary["restated"],
+            "flags": len(flags),
+            "reason": reason,
+        },
+    )
+    db.session.flush()
+    return SubmissionOutcome(submission=submission, created=True, changes=changes, flags=flags)
+
+
+def _flag_outliers(
+    centre_id: int, pairs: dict[tuple[int, int], tuple[str, str, Decimal]]
+) -> list[Flag]:
+    peers = bulk.peer_values(centre_id, set(pairs))
+    scores = []
+    flags = []
+    for (metric_id, period_id), (code, period, value) in pairs.items():
+        score = validation.robust_z(float(value), peers.get((metric_id, period_id), []))
+        flagged = validation.is_outlier(score)
+        scores.append((metric_id, period_id, None if score is None else round(score, 3), flagged))
+        if flagged:
+            flags.append(
+                Flag(metric=code, period=period, value=validation.fmt(value), score=round(score, 2))
+            )
+    bulk.set_flags(centre_id, scores)
+    return flags
+
+
+def _expire_observations(centre_id: int) -> None:
+    """Core statements bypassed the ORM: forget any loaded copies of this centre's values."""
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, Observation) and obj.centre_id == centre_id:
+            db.session.expire(obj)
+
+
+def _recompute_peers(pairs) -> None:
+    # INTEGRATION POINT (statistics): peers.recompute refreshes PeerStatistic, percentiles
+    # and bands for the (metric_id, period_id) groups this submission changed.
+    try:
+        from marketplace.benchmarks import peers
+    except ImportError:
+        return
+    peers.recompute(sorted(pairs))

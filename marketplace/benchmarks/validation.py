@@ -1,0 +1,408 @@
+"""The data-quality rules of DOMAIN.md, with a plain-English way to fix every problem.
+
+Cell checks (is this a number, a period, a metric code?) run in Python as the file streams
+past, because their messages depend on the exact text. Checks that need the database
+(known metric and period, service line offered, ranges, shares, duplicates, restatements)
+run set-wise in SQL in bulk.py and come back here to be worded. Statistical flags use a
+robust z-score on the log scale against the peer values of the same metric and period.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+import statistics
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from marketplace.benchmarks.parsing import RawRow
+from marketplace.errors import FieldError
+
+MAX_ERRORS = 200
+MAX_COMMENT = 2000
+# Numeric(18, 6) holds values below 10^12; Numeric(20, 6) numerators below 10^14.
+VALUE_LIMIT = Decimal(10) ** 12
+PART_LIMIT = Decimal(10) ** 14
+QUANTUM = Decimal("0.000001")
+FLAG_THRESHOLD = 3.5
+FLAG_MIN_PEERS = 5
+# Iglewicz & Hoaglin: MAD x 1.4826 estimates the standard deviation of a normal sample.
+MAD_SCALE = 1.4826
+
+PLAIN_NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
+THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
+SPREADSHEET_ERROR = re.compile(
+    r"^#(?:REF!|DIV/0!|VALUE!|N/A|NAME\?|NUM!|NULL!|SPILL!|CALC!)$", re.I
+)
+PLACEHOLDERS = {
+    "-",
+    "–",
+    "—",
+    "--",
+    "..",
+    ".",
+    "?",
+    "x",
+    "n/a",
+    "na",
+    "n.a.",
+    "nil",
+    "null",
+    "none",
+    "tbc",
+    "tbd",
+    "unknown",
+    "not available",
+    "not provided",
+    "[not provided]",
+    "[x]",
+    "[c]",
+    "[z]",
+}
+PERIOD = re.compile(r"^(\d{4})-Q([1-4])$")
+LOOSE_PERIODS = (
+    re.compile(r"^Q([1-4])[\s/_-]*(\d{4})$", re.I),  # Q1 2026, Q1-2026, Q1/2026
+    re.compile(r"^(\d{4})[\s/_-]*Q([1-4])$", re.I),  # 2026 Q1, 2026/Q1, 2026Q1, 2026-q1
+)
+DATE_LIKE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
+
+
+@dataclass(frozen=True, slots=True)
+class StagedRow:
+    """A row ready for the staging table; None where the cell was wrong (already reported)."""
+
+    seq: int
+    row: int
+    value_column: str
+    period_column: str
+    metric: str | None
+    period: str | None
+    value: Decimal | None
+    numerator: Decimal | None
+    denominator: Decimal | None
+    comment: str
+
+
+def _text(cell: object) -> str:
+    if cell is None:
+        return ""
+    return str(cell).replace("\u00a0", " ").strip()
+
+
+def describe(cell: object) -> str:
+    text = _text(cell)
+    return text if len(text) <= 40 else text[:37] + "…"
+
+
+def number_problem(cell: object, what: str) -> tuple[Decimal | None, str | None]:
+    """(the number, None) or (None, how to fix it). `what` names the cell for the message."""
+    if isinstance(cell, bool):
+        return None, f"{what} must be a number, not true or false."
+    if isinstance(cell, int | Decimal):
+        number = Decimal(cell)
+    elif isinstance(cell, float):
+        if math.isnan(cell) or math.isinf(cell):
+            return None, f"{what} must be a finite number."
+        number = Decimal(repr(cell))
+    else:
+        text = _text(cell)
+        if text == "":
+            return None, (
+                f"{what} is empty. Enter the figure; a blank is never read as zero. If you have "
+                "no figure, delete the row."
+            )
+        if PLAIN_NUMBER.match(text):
+            number = Decimal(text)
+        elif THOUSANDS.match(text):
+            return None, (
+                f"{what} '{text}' has a thousands separator. Write the number without commas: "
+                f"{text.replace(',', '')}."
+            )
+        elif DECIMAL_COMMA.match(text):
+            return None, (
+                f"{what} '{text}' uses a comma for decimals. Use a full stop: "
+                f"{text.replace(',', '.')}."
+            )
+        elif SPREADSHEET_ERROR.match(text):
+            return None, (
+                f"{what} is the spreadsheet error '{text}', not a number. Fix the formula in "
+                "your spreadsheet and export the file again."
+            )
+        elif text.lower() in PLACEHOLDERS:
+            return None, (
+                f"{what} '{text}' is a placeholder, not a number. Enter the figure, or delete "
+                "the row if you have none; placeholders are never read as zero."
+            )
+        elif text[:1] in "£$€" or text[-1:] == "%":
+            bare = text.strip("£$€%").replace(",", "").strip()
+            return None, (
+                f"{what} '{text}' has a unit sign. Write only the number: {bare}. Units come "
+                "from the metric's definition."
+            )
+        elif text.startswith("(") and text.endswith(")"):
+            return None, (
+                f"{what} '{text}' is written in brackets. Write a negative number with a minus "
+                "sign, or check the figure: most metrics cannot be negative."
+            )
+        else:
+            return None, (
+                f"{what} '{describe(cell)}' is not a number. Enter a number such as 4.12, "
+                "with no words, commas or symbols."
+            )
+    if not number.is_finite():
+        return None, f"{what} must be a finite number."
+    return number, None
+
+
+def period_problem(cell: object) -> tuple[str | None, str | None]:
+    text = _text(cell)
+    if text == "":
+        return None, "The period is empty. Write the quarter like 2026-Q1."
+    match = PERIOD.match(text.upper())
+    if match:
+        return text.upper(), None
+    for index, pattern in enumerate(LOOSE_PERIODS):
+        loose = pattern.match(text)
+        if loose:
+            quarter, year = loose.groups() if index == 0 else loose.groups()[::-1]
+            return None, f"Write the period as {year}-Q{quarter}, not '{text}'."
+    dated = DATE_LIKE.match(text)
+    if dated and 1 <= int(dated.group(2)) <= 12:
+        quarter = (int(dated.group(2)) - 1) // 3 + 1
+        return None, (
+            f"The period '{text}' is a date. Write the quarter it falls in: "
+            f"{dated.group(1)}-Q{quarter}."
+        )
+    return None, f"'{describe(text)}' is not a period. Write the quarter like 2026-Q1."
+
+
+def metric_problem(cell: object) -> tuple[str | None, str | None]:
+    text = _text(cell)
+    if text == "":
+        return None, "The metric code is empty. Enter a code such as ap_cost_per_invoice."
+    return text.lower(), None
+
+
+def clean_row(raw: RawRow, seq: int) -> tuple[StagedRow, list[FieldError]]:
+    """Check each cell of one row; every problem found is returned, not just the first."""
+    errors: list[FieldError] = []
+
+    def fail(message: str, column: str) -> None:
+        errors.append(FieldError(message, field=column, row=raw.row))
+
+    metric, problem = metric_problem(raw.metric)
+    if problem:
+        fail(problem, "metric")
+    period, problem = period_problem(raw.period)
+    if problem:
+        fail(problem, raw.period_column)
+    where = f"The value for {metric or 'this metric'}"
+    if raw.value_column != "value":
+        where += f" in {raw.value_column}"
+    value, problem = number_problem(raw.value, where)
+    if problem:
+        fail(problem, raw.value_column)
+    elif abs(value) >= VALUE_LIMIT:
+        fail(
+            f"{where} ({value}) is too large to be a benchmark figure. Check it.", raw.value_column
+        )
+        value = None
+    parts: dict[str, Decimal | None] = {}
+    for name, cell in (("numerator", raw.numerator), ("denominator", raw.denominator)):
+        parts[name] = None
+        if cell is None or (isinstance(cell, str) and not cell.strip()):
+            continue
+        number, problem = number_problem(cell, f"The {name}")
+        if problem:
+            fail(problem, name)
+        elif abs(number) >= PART_LIMIT:
+            fail(f"The {name} ({number}) is too large. Check it.", name)
+        elif name == "numerator" and number < 0:
+            fail(f"The numerator ({number}) cannot be negative.", name)
+        elif name == "denominator" and number <= 0:
+            fail(f"The denominator ({number}) must be greater than zero.", name)
+        else:
+            parts[name] = number.quantize(QUANTUM)
+    comment = _text(raw.comment)
+    if len(comment) > MAX_COMMENT:
+        fail(f"The comment is {len(comment)} characters; keep it under {MAX_COMMENT}.", "comment")
+        comment = comment[:MAX_COMMENT]
+    staged = StagedRow(
+        seq=seq,
+        row=raw.row,
+        value_column=raw.value_column,
+        period_column=raw.period_column,
+        metric=metric,
+        period=period,
+        # Stored to six decimal places, the precision of the observations table.
+        value=value.quantize(QUANTUM) if value is not None else None,
+        numerator=parts["numerator"],
+        denominator=parts["denominator"],
+        comment=comment,
+    )
+    return staged, errors
+
+
+def suggest_metric(code: str, known: dict[str, str]) -> str:
+    """'Did you mean …?' from close codes, or a code whose name was typed instead."""
+    by_name = {name.lower(): c for c, name in known.items()}
+    if code in by_name:
+        return f" Did you mean '{by_name[code]}'? Use the code, not the name."
+    close = difflib.get_close_matches(code, list(known), n=1, cutoff=0.7)
+    if close:
+        return f" Did you mean '{close[0]}'?"
+    return ""
+
+
+@dataclass(frozen=True)
+class MetricInfo:
+    code: str
+    name: str
+    unit: str
+    valid_min: Decimal | None
+    valid_max: Decimal | None
+    service_line: str
+    decimals: int
+    scale: Decimal
+
+
+def fmt(number) -> str:
+    if number is None:
+        return ""
+    text = format(Decimal(str(number)).normalize(), "f")
+    return text
+
+
+def set_problem_messages(row: dict, metrics: dict[str, MetricInfo], today: date) -> list[str]:
+    """Word the set-wise problems bulk.py found for one staged row (dict of SQL columns)."""
+    out: list[tuple[str, str]] = []
+    code = row["metric_code"]
+    period = row["period_code"]
+    info = metrics.get(code) if code else None
+    if row["unknown_metric"]:
+        names = {m.code: m.name for m in metrics.values()}
+        out.append(
+            (
+                "metric",
+                f"Unknown metric code '{code}'.{suggest_metric(code, names)} The codes are "
+                "listed on the Metrics page and in the template.",
+            )
+        )
+    if row["unknown_period"]:
+        out.append(
+            (
+                row["period_column"],
+                f"There is no reporting period {period}. Use a quarter that has been opened for "
+                "reporting (the template shows the open one).",
+            )
+        )
+    if row["future"]:
+        out.append(
+            (
+                row["period_column"],
+                f"{period} is in the future (today is {today.isoformat()}). Check the year and "
+                "quarter.",
+            )
+        )
+    if row["retired"] and info:
+        out.append(
+            ("metric", f"The metric '{code}' is retired and no longer collected. Remove the row.")
+        )
+    if row["not_offered"] and info:
+        out.append(
+            (
+                "metric",
+                f"'{code}' belongs to the {info.service_line} service line, which your centre "
+                "does not offer. Remove the row, or ask the authority to add the service line "
+                "to your catalogue entry.",
+            )
+        )
+    if row["duplicate_of"] is not None:
+        out.append(
+            (
+                row["period_column"],
+                f"{code} for {period} is already given on row {row['duplicate_of']}. Keep one "
+                "row per metric and period.",
+            )
+        )
+    value_column = row["value_column"]
+    if info and row["below_min"]:
+        out.append(
+            (
+                value_column,
+                f"The value {fmt(row['value'])} for {code} is below the lowest allowed "
+                f"({fmt(info.valid_min)}{_unit(info)}). Check the sign and the figure.",
+            )
+        )
+    if info and row["above_max"]:
+        out.append(
+            (
+                value_column,
+                f"The value {fmt(row['value'])} for {code} is above the highest allowed "
+                f"({fmt(info.valid_max)}{_unit(info)}). Percentages are written 0 to 100."
+                if info.unit == "percent"
+                else f"The value {fmt(row['value'])} for {code} is above the highest allowed "
+                f"({fmt(info.valid_max)}).",
+            )
+        )
+    if info and row["share_violation"]:
+        out.append(
+            (
+                "numerator",
+                f"The numerator ({fmt(row['numerator'])}) is larger than the denominator "
+                f"({fmt(row['denominator'])}); for {code} the numerator is part of the "
+                "denominator. Check that they are not swapped.",
+            )
+        )
+    if info and row["inconsistent"]:
+        expected = Decimal(str(row["numerator"])) / Decimal(str(row["denominator"])) * info.scale
+        out.append(
+            (
+                value_column,
+                f"The value {fmt(row['value'])} does not match numerator ÷ denominator"
+                f"{' × ' + fmt(info.scale) if info.scale != 1 else ''} = "
+                f"{fmt(round(expected, info.decimals))}. Correct the value or the numerator "
+                "and denominator.",
+            )
+        )
+    if row["closed_new"]:
+        out.append(
+            (
+                row["period_column"],
+                f"{period} is {row['period_status']}: it takes no new figures, only corrections "
+                "of figures already sent. Remove the row or move it to the open period.",
+            )
+        )
+    if row["needs_reason"]:
+        out.append(
+            (
+                value_column,
+                f"This changes the {row['period_status']} figure for {code} in {period} from "
+                f"{fmt(row['old_value'])} to {fmt(row['value'])}. Give a reason for the "
+                "restatement in the 'reason' field.",
+            )
+        )
+    return out
+
+
+def _unit(info: MetricInfo) -> str:
+    return "%" if info.unit == "percent" else ""
+
+
+def robust_z(value: float, peers: list[float]) -> float | None:
+    """Modified z-score of log(value) among log(peers); None where it is not defined."""
+    logs = [math.log(p) for p in peers if p > 0]
+    if value <= 0 or len(logs) < FLAG_MIN_PEERS:
+        return None
+    centre = statistics.median(logs)
+    mad = statistics.median(abs(x - centre) for x in logs)
+    if mad == 0:
+        return None
+    return (math.log(value) - centre) / (MAD_SCALE * mad)
+
+
+def is_outlier(score: float | None) -> bool:
+    return score is not None and abs(score) > FLAG_THRESHOLD

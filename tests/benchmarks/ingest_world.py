@@ -1,0 +1,80 @@
+"""A small world for the ingest tests: a centre, a peer, metrics and periods in every state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from marketplace.benchmarks.models import Metric, ReportingPeriod
+from marketplace.catalogue.models import ServiceCentre
+from tests.factories import MetricFactory, ReportingPeriodFactory, ServiceLineFactory
+
+
+@dataclass
+class World:
+    centre: ServiceCentre
+    other: ServiceCentre
+    centre_user: object
+    other_user: object
+    cost: Metric  # ap_cost_per_invoice, £, finance
+    paid: Metric  # invoices_paid_30_days, %, share, finance
+    payroll: Metric  # payroll_accuracy, %, share, payroll
+    tickets: Metric  # cost_per_ticket, ict (not offered by the centre)
+    open: ReportingPeriod  # 2026-Q3
+    closed: ReportingPeriod  # 2026-Q2
+    published: ReportingPeriod  # 2026-Q1
+    future: ReportingPeriod  # 2027-Q1 (created ahead, open)
+
+
+def build_world(personas) -> World:
+    finance = ServiceLineFactory(code="finance")
+    ict = ServiceLineFactory(code="ict")
+    payroll_line = ServiceLineFactory(code="payroll")
+    cost = MetricFactory(
+        code="ap_cost_per_invoice", name="AP cost per invoice", service_line=finance, decimals=2
+    )
+    paid = MetricFactory(
+        code="invoices_paid_30_days",
+        name="Invoices paid within 30 days",
+        service_line=finance,
+        percentage=True,
+        decimals=1,
+    )
+    payroll = MetricFactory(
+        code="payroll_accuracy", name="Payroll accuracy", service_line=payroll_line, percentage=True
+    )
+    tickets = MetricFactory(code="cost_per_ticket", name="Cost per ticket", service_line=ict)
+    open_ = ReportingPeriodFactory(year=2026, quarter=3, status="open")
+    closed = ReportingPeriodFactory(year=2026, quarter=2, status="closed")
+    published = ReportingPeriodFactory(
+        year=2026,
+        quarter=1,
+        status="published",
+        published_at=datetime(2026, 5, 1, tzinfo=UTC),
+    )
+    future = ReportingPeriodFactory(year=2027, quarter=1, status="open")
+    return World(
+        centre=personas["centre"],
+        other=personas["other_centre"],
+        centre_user=personas["centre_user"],
+        other_user=personas["other_centre_user"],
+        cost=cost,
+        paid=paid,
+        payroll=payroll,
+        tickets=tickets,
+        open=open_,
+        closed=closed,
+        published=published,
+        future=future,
+    )
+
+
+@pytest.fixture
+def world(personas) -> World:
+    return build_world(personas)
+
+
+D = Decimal

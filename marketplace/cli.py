@@ -16,3 +16,7 @@ def register_commands(app: Flask) -> None:
     for command in (create_user_command, create_token_command, accreditation_command):
         app.cli.add_command(command)
     app.cli.add_command(revoke_token_command)
+
+    from marketplace.benchmarks.recompute_cli import recompute_statistics_command
+
+    app.cli.add_command(recompute_statistics_command)

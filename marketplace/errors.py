@@ -110,7 +110,7 @@ def register_error_handlers(app: Flask) -> None:
             )
             errors = _flatten_messages(messages) if messages else []
             if errors:
-                detail = "The request's parameters are not valid: see errors for each one."
+                detail = "Some of the values sent are not valid: see errors for each one."
             response = problem(status, title, detail, errors)
             if status == 405 and error.get_response().headers.get("Allow"):
                 response.headers["Allow"] = error.get_response().headers["Allow"]

@@ -2,10 +2,66 @@
 
 from __future__ import annotations
 
+import http
+
 from flask import Flask
+
+from marketplace.api.common import PROBLEM_JSON, SECURITY_SCHEMES, ProblemSchema
+
+API_DESCRIPTION = """\
+The catalogue of accredited shared-service centres and their published benchmarks.
+
+Lists are paginated with `page` and `per_page` (at most 100) and answer
+`{"data": [...], "links": {...}, "meta": {...}}`. Every error is an RFC 9457 problem
+document (`application/problem+json`). A human guide is at /api/docs.
+"""
 
 
 def register(app: Flask) -> None:
+    from marketplace.api.centres import bp as centres_bp
     from marketplace.api.docs import bp as docs_bp
+    from marketplace.api.library import metrics_bp, periods_bp, service_lines_bp
+    from marketplace.extensions import api
 
+    _describe_errors_and_security(api)
+    for blueprint in (centres_bp, metrics_bp, periods_bp, service_lines_bp):
+        api.register_blueprint(blueprint)
     app.register_blueprint(docs_bp)
+
+
+def _describe_errors_and_security(api) -> None:
+    """Make the document say what the app really sends: problem+json, and our two schemes.
+
+    flask-smorest pre-registers (lazily, so unreferenced ones never appear) one response per
+    HTTP status, described with its own error schema; we answer problem documents instead
+    (marketplace/errors.py), so each error response is registered again before any
+    blueprint refers to it.
+    """
+    spec = api.spec
+    spec.options.setdefault("info", {})["description"] = API_DESCRIPTION
+    for status in http.HTTPStatus:
+        if status >= 400:
+            spec.components.response(status.name, _problem(status.phrase), lazy=True)
+        else:
+            spec.components.response(status.name, {"description": status.phrase}, lazy=True)
+    spec.components.response(
+        api.DEFAULT_ERROR_RESPONSE_NAME, _problem("Any other error"), lazy=True
+    )
+    # Lists carry their page in the body ({data, links, meta}), not in an X-Pagination
+    # header, so flask-smorest's header and both its now unreferenced schemas go.
+    spec.components.headers_lazy.pop("PAGINATION", None)
+    _forget_schemas(api, {"Error", "PaginationMetadata"})
+    for name, scheme in SECURITY_SCHEMES.items():
+        spec.components.security_scheme(name, scheme)
+
+
+def _forget_schemas(api, names: set[str]) -> None:
+    for name in names:
+        api.spec.components.schemas.pop(name, None)
+    refs = api.ma_plugin.converter.refs
+    for key in [key for key, name in refs.items() if name in names]:
+        del refs[key]
+
+
+def _problem(description: str) -> dict:
+    return {"description": description, "content": {PROBLEM_JSON: {"schema": ProblemSchema}}}

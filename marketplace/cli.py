@@ -20,3 +20,12 @@ def register_commands(app: Flask) -> None:
     from marketplace.benchmarks.recompute_cli import recompute_statistics_command
 
     app.cli.add_command(recompute_statistics_command)
+
+    from marketplace.fixtures.cli import (
+        demo_accounts_command,
+        load_fixtures_command,
+        seed_demo_command,
+    )
+
+    for command in (load_fixtures_command, seed_demo_command, demo_accounts_command):
+        app.cli.add_command(command)

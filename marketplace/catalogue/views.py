@@ -1,17 +1,112 @@
-"""Public catalogue pages."""
+"""Public catalogue pages: the centre list, one centre, and the metric library."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, request
+from flask_login import current_user
+from marshmallow import ValidationError
+
+from marketplace.catalogue import services
+from marketplace.catalogue.models import BUSINESS_MODEL_LABELS, STATUS_LABELS
+from marketplace.catalogue.schemas import CentreFilterSchema, field_errors
+from marketplace.errors import ValidationFailed
+from marketplace.templating import url_with
 
 bp = Blueprint("catalogue", __name__)
+
+# Error summary links go to the control that holds the value (sort and paging are links).
+FIELD_ANCHORS = {
+    "q": "#q",
+    "service_line": "#service_line",
+    "business_model": "#business_model",
+    "status": "#status",
+    "sort": "#sort-options",
+    "page": "#results",
+    "per_page": "#results",
+}
 
 
 @bp.get("/centres")
 def centres():
-    return render_template("catalogue/centres.html")
+    errors: dict[str, str] = {}
+    page = None
+    try:
+        query = CentreFilterSchema().load(request.args.to_dict())
+        page = services.search_centres(query, viewer=current_user)
+    except ValidationError as error:
+        errors = _by_field(field_errors(error.messages))
+    except ValidationFailed as error:
+        errors = _by_field(error.errors)
+    args = request.args
+    return render_template(
+        "catalogue/centres.html",
+        page=page,
+        args=args,
+        errors=errors,
+        form_errors=[
+            {"text": message, "href": FIELD_ANCHORS.get(field, "#filters")}
+            for field, message in errors.items()
+        ],
+        filtered=any(args.get(name) for name in ("q", "service_line", "business_model", "status")),
+        sort=args.get("sort") if args.get("sort") in services.SORTS else services.DEFAULT_SORT,
+        sorts=services.SORTS,
+        service_lines=services.service_lines(),
+        business_models=BUSINESS_MODEL_LABELS,
+        statuses={code: STATUS_LABELS[code] for code in services.filter_statuses(current_user)},
+        pagination=_pagination(page) if page is not None and page.pages > 1 else None,
+    ), (400 if errors else 200)
+
+
+@bp.get("/centres/<slug>")
+def centre(slug: str):
+    centre = services.get_public_centre(slug, viewer=current_user)
+    certifications = [(cert, services.certification_state(cert)) for cert in centre.certifications]
+    return render_template(
+        "catalogue/centre.html",
+        centre=centre,
+        listed=services.is_listed_publicly(centre),
+        certifications=certifications,
+        certification_warnings=[cert for cert, state in certifications if state.warns],
+        warning_days=services.CERTIFICATION_WARNING_DAYS,
+        latest=services.latest_values(centre, viewer=current_user),
+        sees_unpublished=services.sees_unpublished(current_user, centre),
+        history=list(reversed(centre.accreditation_events)),
+    )
 
 
 @bp.get("/metrics")
 def metrics():
-    return render_template("catalogue/metrics.html")
+    return render_template("catalogue/metrics.html", groups=services.metric_library())
+
+
+def _by_field(errors) -> dict[str, str]:
+    """One message per field (the first), in the order the form shows the fields."""
+    out: dict[str, str] = {}
+    for error in errors:
+        out.setdefault(error.field or "filters", error.message)
+    order = list(FIELD_ANCHORS)
+    return dict(
+        sorted(out.items(), key=lambda item: order.index(item[0]) if item[0] in order else 99)
+    )
+
+
+def _pagination(page: services.Page) -> dict:
+    """Parameters for govukPagination: first, last, and the pages around the current one."""
+
+    def href(number: int) -> str:
+        return url_with(page=None if number == 1 else number)
+
+    wanted = {1, page.pages, page.page - 1, page.page, page.page + 1}
+    items: list[dict] = []
+    previous = 0
+    for number in sorted(n for n in wanted if 1 <= n <= page.pages):
+        if number - previous > 1:
+            items.append({"ellipsis": True})
+        items.append({"number": number, "href": href(number), "current": number == page.page})
+        previous = number
+    return {
+        "previous": {"href": href(page.page - 1)} if page.page > 1 else None,
+        "next": {"href": href(page.page + 1)} if page.page < page.pages else None,
+        "items": items,
+        "landmarkLabel": "Pages of results",
+    }

@@ -44,10 +44,14 @@ def from_environment(instance_path: str) -> dict:
         "LOGIN_THROTTLE_SECONDS": _int("LOGIN_THROTTLE_SECONDS", 15 * 60),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        # Secure cookies only in production: development and tests run over plain HTTP.
         "SESSION_COOKIE_SECURE": env == "production",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": env == "production",
+        "PREFERRED_URL_SCHEME": "https" if env == "production" else "http",
+        # The CSRF token lives as long as the session, which ends when the browser closes
+        # or the person signs out; an hour's limit would lose long-typed forms.
         "WTF_CSRF_TIME_LIMIT": None,
         "API_TITLE": "Shared-services marketplace API",
         "API_VERSION": "v1",
@@ -63,11 +67,25 @@ class ConfigurationError(RuntimeError):
     pass
 
 
+ENVIRONMENTS = ("development", "production")
+MIN_SECRET_KEY_LENGTH = 32
+
+
 def check_production(config: dict) -> None:
-    if config.get("MARKETPLACE_ENV") == "production":
-        key = config.get("SECRET_KEY") or ""
-        if key == DEV_SECRET_KEY or len(key) < 32:
+    """Refuse to start in a state that would be unsafe to serve the public."""
+    env = config.get("MARKETPLACE_ENV")
+    if env not in ENVIRONMENTS:
+        # A typo such as "prod" would otherwise run with development defaults (the known
+        # SECRET_KEY, cookies sent over plain HTTP).
+        raise ConfigurationError(
+            f"MARKETPLACE_ENV is '{env}'; set it to 'development' or 'production'."
+        )
+    if env == "production":
+        key = (config.get("SECRET_KEY") or "").strip()
+        if key == DEV_SECRET_KEY or len(key) < MIN_SECRET_KEY_LENGTH:
             raise ConfigurationError(
                 "MARKETPLACE_ENV=production needs SECRET_KEY set to a random value of at "
-                "least 32 characters; refusing to start with the development key."
+                f"least {MIN_SECRET_KEY_LENGTH} characters (for example the output of "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`); "
+                "refusing to start with the development key."
             )

@@ -1,4 +1,8 @@
-"""Structured (JSON lines) logging, so operators can search logs by field."""
+"""Structured (JSON lines) logging, so operators can search logs by field.
+
+Every record is one JSON object on one line: time, level, logger, message, and whatever the
+caller passed in `extra=` (for requests: method, path, status, duration_ms).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,13 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
+
+# Attributes every LogRecord has; anything else on a record came from `extra=`.
+_STANDARD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+    "taskName",
+}
 
 
 class JsonFormatter(logging.Formatter):
@@ -16,15 +27,17 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        for key in ("method", "path", "status", "duration_ms", "user_id", "remote_addr"):
-            if hasattr(record, key):
-                entry[key] = getattr(record, key)
+        for key, value in vars(record).items():
+            if key not in _STANDARD_ATTRIBUTES and not key.startswith("_"):
+                entry[key] = value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry)
+        # default=str: an odd value in `extra` (a date, a Decimal) must never lose the line.
+        return json.dumps(entry, default=str)
 
 
 def configure(level: str = "INFO") -> None:
+    """Send the application's logs to standard error as JSON lines (once per process)."""
     root = logging.getLogger("marketplace")
     if any(getattr(h, "_marketplace", False) for h in root.handlers):
         return
@@ -32,5 +45,5 @@ def configure(level: str = "INFO") -> None:
     handler.setFormatter(JsonFormatter())
     handler._marketplace = True  # type: ignore[attr-defined]
     root.addHandler(handler)
-    root.setLevel(level)
+    root.setLevel(level.upper())
     root.propagate = False

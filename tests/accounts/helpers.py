@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 
+from flask import Flask
+from flask.globals import app_ctx
 
 from marketplace.audit.models import AuditEvent
 from marketplace.extensions import db
@@ -26,3 +29,15 @@ def csrf_token_from(html: str) -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert match, "the page has no CSRF token field"
     return match.group(1)
+
+
+@contextlib.contextmanager
+def fresh_request(app: Flask, path: str, **kwargs):
+    """A test request context with an empty `g`, as a real request would have.
+
+    The test's application context outlives requests, and Flask-Login caches the user in
+    `g`; without the reset a second request would see the first one's caller.
+    """
+    app_ctx.g = app.app_ctx_globals_class()
+    with app.test_request_context(path, **kwargs) as context:
+        yield context

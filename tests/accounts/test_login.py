@@ -14,7 +14,7 @@ from marketplace.accounts.auth import role_required
 from marketplace.accounts.models import User
 from marketplace.errors import PermissionDenied
 from marketplace.extensions import db
-from tests.accounts.helpers import csrf_token_from, events, log_in
+from tests.accounts.helpers import csrf_token_from, events, fresh_request, log_in
 from tests.conftest import TEST_TODAY
 from tests.factories import PASSWORD, UserFactory
 
@@ -285,7 +285,7 @@ def _guarded_view():
     ],
 )
 def test_role_required_admits_only_the_named_roles(app, personas, persona, outcome):
-    with app.test_request_context("/somewhere"):
+    with fresh_request(app, "/somewhere"):
         login_user(personas[persona])
         if outcome == "allowed":
             assert _guarded_view() == "allowed"
@@ -295,7 +295,7 @@ def test_role_required_admits_only_the_named_roles(app, personas, persona, outco
 
 
 def test_role_required_sends_anonymous_people_to_sign_in(app, db_session):
-    with app.test_request_context("/somewhere?x=1"):
+    with fresh_request(app, "/somewhere?x=1"):
         response = _guarded_view()
     assert response.status_code == 302
     assert response.headers["Location"] == "/login?next=/somewhere?x%3D1"

@@ -196,3 +196,9 @@ def test_token_forms_need_the_csrf_token(app, as_persona, token_a, csrf_enabled)
     assert client.post(url, data={"csrf_token": csrf_token_from(form)}).status_code == 302
     db.session.refresh(token_a)
     assert token_a.revoked_at is not None
+
+
+@pytest.mark.parametrize(("persona", "shown"), [("centre_user", True), ("buyer", False)])
+def test_the_menu_links_centre_users_to_their_tokens(as_persona, persona, shown):
+    page = as_persona(persona).get("/").get_data(as_text=True)
+    assert ('href="/centre/tokens"' in page) is shown

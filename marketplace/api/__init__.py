@@ -21,10 +21,11 @@ def register(app: Flask) -> None:
     from marketplace.api.centres import bp as centres_bp
     from marketplace.api.docs import bp as docs_bp
     from marketplace.api.library import metrics_bp, periods_bp, service_lines_bp
+    from marketplace.api.submissions import bp as submissions_bp
     from marketplace.extensions import api
 
     _describe_errors_and_security(api)
-    for blueprint in (centres_bp, metrics_bp, periods_bp, service_lines_bp):
+    for blueprint in (centres_bp, metrics_bp, periods_bp, service_lines_bp, submissions_bp):
         api.register_blueprint(blueprint)
     app.register_blueprint(docs_bp)
 

@@ -31,9 +31,9 @@ SECURITY_SCHEMES = {
         "type": "http",
         "scheme": "bearer",
         "description": (
-            "An API token, sent as `Authorization: Bearer <token>`. Tokens are made with "
-            "`flask --app marketplace create-token EMAIL --name NAME` and act for the "
-            "organisation of the person who owns them."
+            "An API token, sent as `Authorization: Bearer <token>`. A centre's users make "
+            "theirs at /centre/tokens; operators run `flask --app marketplace create-token "
+            "EMAIL --name NAME`. A token acts for its owner's organisation."
         ),
     },
     COOKIE: {
@@ -59,7 +59,15 @@ def api_blueprint(name: str, import_name: str, *, description: str) -> Blueprint
     blueprint = Blueprint(name, import_name, url_prefix=API_PREFIX, description=description)
     csrf.exempt(blueprint)
     blueprint.before_request(_protect_cookie_sessions)
+    blueprint.after_request(_challenge)
     return blueprint
+
+
+def _challenge(response):
+    # RFC 9110: a 401 names the scheme that would work.
+    if response.status_code == 401:
+        response.headers.setdefault("WWW-Authenticate", 'Bearer realm="api"')
+    return response
 
 
 def _protect_cookie_sessions() -> None:

@@ -16,6 +16,8 @@ bp = Blueprint("api_docs", __name__)
 
 METHOD_ORDER = ("get", "post", "put", "patch", "delete")
 AUTH_LABELS = {BEARER: "API token", COOKIE: "signed-in session"}
+# Said once here rather than by every schema that pages.
+PARAMETER_HINTS = {"page": "Page number, from 1.", "per_page": "How many items a page holds."}
 
 
 @bp.get("/api/docs")
@@ -38,6 +40,8 @@ def inline_code(text: str | None) -> Markup:
     for index, part in enumerate(parts):
         if index % 2 and index < len(parts) - 1:
             out.append(Markup("<code>{}</code>").format(part))
+        elif index % 2:  # an unpaired backtick stays as written
+            out.append(escape("`" + part))
         else:
             out.append(escape(part))
     return Markup("").join(out)
@@ -119,13 +123,16 @@ def _auth(security: list | None) -> str:
 
 def _parameter(spec: dict, parameter: dict) -> dict:
     parameter = _resolve(spec, parameter)
-    schema = parameter.get("schema", {})
+    # A query or path parameter is absent or a string; it is never JSON null.
+    schema = {k: v for k, v in parameter.get("schema", {}).items() if k != "nullable"}
     return {
         "name": parameter["name"],
         "location": parameter.get("in", ""),
         "required": parameter.get("required", False),
         "type": _type_text(spec, schema),
-        "description": parameter.get("description") or schema.get("description", ""),
+        "description": parameter.get("description")
+        or schema.get("description")
+        or PARAMETER_HINTS.get(parameter["name"], ""),
     }
 
 
@@ -152,8 +159,14 @@ def _type_text(spec: dict, schema: dict) -> str:
     text = schema.get("format") or kind
     if "enum" in schema:
         text += ": one of " + ", ".join(str(v) for v in schema["enum"] if v is not None)
-    if "minimum" in schema or "maximum" in schema:
-        text += f" ({schema.get('minimum', '…')} to {schema.get('maximum', '…')})"
+    if "minimum" in schema and "maximum" in schema:
+        text += f", {schema['minimum']} to {schema['maximum']}"
+    elif "minimum" in schema:
+        text += f", {schema['minimum']} or more"
+    elif "maximum" in schema:
+        text += f", at most {schema['maximum']}"
+    if "default" in schema and schema["default"] is not None:
+        text += f" (default {schema['default']})"
     if schema.get("nullable"):
         text += ", or null"
     return text

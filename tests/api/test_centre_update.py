@@ -106,8 +106,10 @@ def test_a_revoked_token_is_401(client, personas):
 
 
 def test_anonymous_is_told_to_sign_in_before_the_body_is_checked(client, personas):
-    body = assert_problem(client.patch(URL, json={"no_such_field": 1}), 401)
+    response = client.patch(URL, json={"no_such_field": 1})
+    body = assert_problem(response, 401)
     assert "Bearer" in body["detail"]
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
 def test_a_hidden_centre_is_404_to_those_who_cannot_see_it(as_persona, personas):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
@@ -79,10 +80,18 @@ def test_the_contract_endpoints_are_there(document):
         assert route in documented
 
 
-def test_identifiers_in_paths_are_slugs_or_codes_never_ids(document):
-    for path in document["paths"]:
-        for name in re.findall(r"{([^}]+)}", path):
-            assert name in ("slug", "code", "metric_code"), path
+def test_identifiers_in_paths_are_slugs_or_codes_never_integer_ids(document):
+    for path, item in document["paths"].items():
+        parameters = [
+            p
+            for p in [*item.get("parameters", [])]
+            + [p for op in item.values() if isinstance(op, dict) for p in op.get("parameters", [])]
+            if p.get("in") == "path"
+        ]
+        assert len({p["name"] for p in parameters}) == len(re.findall(r"{[^}]+}", path))
+        for parameter in parameters:
+            assert parameter["schema"]["type"] == "string", (path, parameter)
+            assert parameter["name"] != "id", path
 
 
 def test_every_operation_declares_auth_and_answers_errors_as_problems(document):
@@ -163,3 +172,21 @@ def test_the_docs_page_loads_nothing_from_elsewhere(client):
     html = client.get("/api/docs").get_data(as_text=True)
     for source in re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', html):
         assert source.startswith("/"), source
+
+
+def test_the_docs_page_headings_go_in_order(client):
+    html = client.get("/api/docs").get_data(as_text=True)
+    levels = [int(level) for level in re.findall(r"<h([1-6])\b", html)]
+    assert levels[0] == 1 and levels.count(1) == 1
+    for before, after in itertools.pairwise(levels):
+        assert after <= before + 1, levels
+
+
+def test_descriptions_are_escaped_and_only_backticks_become_code(app):
+    from marketplace.api.docs import inline_code
+
+    assert str(inline_code("Use `page` <script>x</script>")) == (
+        "Use <code>page</code> &lt;script&gt;x&lt;/script&gt;"
+    )
+    assert str(inline_code("`<b>`")) == "<code>&lt;b&gt;</code>"
+    assert str(inline_code("an odd ` backtick")) == "an odd ` backtick"

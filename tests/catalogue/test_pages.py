@@ -273,6 +273,17 @@ def test_accreditation_history_is_shown_most_recent_first(client, listed):
     assert "Test suspension" in history
 
 
+def test_history_names_each_change(client, listed, personas):
+    from marketplace.catalogue import accreditation
+
+    accreditation.change(
+        listed["suspended"], "reinstate", actor=personas["admin"], reason="Audit passed"
+    )
+    page = text(client.get("/centres/charlie-centre"))
+    assert "27 November 2026 Reinstated 27 November 2024 to 27 November 2027 Audit passed" in page
+    assert "admin@authority" not in page  # who did it stays in the audit log
+
+
 def test_suspended_centre_carries_a_warning(client, listed):
     page = text(client.get("/centres/charlie-centre"))
     assert "Warning Accreditation suspended. This centre cannot be chosen" in page

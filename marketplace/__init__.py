@@ -92,6 +92,7 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.accounts.views import bp as accounts_bp
     from marketplace.accounts.views import centre_tokens
     from marketplace.api import register as register_api
+    from marketplace.benchmarks.centre_views import bp as centre_submissions_bp
     from marketplace.benchmarks.views import bp as benchmarks_bp
     from marketplace.catalogue.views import bp as catalogue_bp
     from marketplace.main import bp as main_bp
@@ -101,6 +102,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(centre_tokens)
     app.register_blueprint(catalogue_bp)
     app.register_blueprint(benchmarks_bp)
+    app.register_blueprint(centre_submissions_bp)
     register_api(app)
 
 

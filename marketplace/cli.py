@@ -17,7 +17,10 @@ def register_commands(app: Flask) -> None:
         app.cli.add_command(command)
     app.cli.add_command(revoke_token_command)
 
+    from marketplace.benchmarks.cli import import_benchmarks_command
     from marketplace.benchmarks.recompute_cli import recompute_statistics_command
+
+    app.cli.add_command(import_benchmarks_command)
 
     app.cli.add_command(recompute_statistics_command)
 

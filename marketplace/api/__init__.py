@@ -18,6 +18,7 @@ document (`application/problem+json`). A human guide is at /api/docs.
 
 
 def register(app: Flask) -> None:
+    from marketplace.api.benchmarks import bp as benchmarks_bp
     from marketplace.api.centres import bp as centres_bp
     from marketplace.api.docs import bp as docs_bp
     from marketplace.api.library import metrics_bp, periods_bp, service_lines_bp
@@ -27,6 +28,7 @@ def register(app: Flask) -> None:
     _describe_errors_and_security(api)
     for blueprint in (centres_bp, metrics_bp, periods_bp, service_lines_bp, submissions_bp):
         api.register_blueprint(blueprint)
+    api.register_blueprint(benchmarks_bp)
     app.register_blueprint(docs_bp)
 
 

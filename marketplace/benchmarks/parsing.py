@@ -185,11 +185,18 @@ def read_table(header: list, body: Iterator[tuple[int, list]], prefix: str) -> P
         )
         return ParsedFile(f"{prefix}_long", iter(()), errors)
     if "period" in names or "value" in names:
-        return ParsedFile(f"{prefix}_long", _long_rows(header, names, body, errors), errors)
-    return ParsedFile(f"{prefix}_wide", _wide_rows(header, names, body, errors), errors)
+        rows = _long_rows(header, names, body, errors)
+        return ParsedFile(f"{prefix}_long", rows, errors)
+    rows = _wide_rows(header, names, body, errors)
+    return ParsedFile(f"{prefix}_wide", rows, errors)
+
+
+def _no_rows() -> Iterator[RawRow]:
+    return iter(())
 
 
 def _long_rows(header, names, body, errors) -> Iterator[RawRow]:
+    """Check the header now (errors are filled in at once); the rows stream later."""
     positions: dict[str, int] = {}
     for index, name in enumerate(names):
         label = str(header[index]).strip() if header[index] is not None else ""
@@ -216,9 +223,12 @@ def _long_rows(header, names, body, errors) -> Iterator[RawRow]:
                 FieldError(f"Add a column headed '{name}'.", field=name, row=1),
             )
     if errors:
-        return
+        return _no_rows()
     get = {name: positions.get(name) for name in LONG_COLUMNS}
-    width = len(names)
+    return _stream_long(body, get, len(names))
+
+
+def _stream_long(body, get: dict, width: int) -> Iterator[RawRow]:
     for row_number, cells in body:
         if len(cells) < width:
             cells = list(cells) + [None] * (width - len(cells))
@@ -272,7 +282,11 @@ def _wide_rows(header, names, body, errors) -> Iterator[RawRow]:
             )
         )
     if errors:
-        return
+        return _no_rows()
+    return _stream_wide(body, periods)
+
+
+def _stream_wide(body, periods: list[tuple[int, str]]) -> Iterator[RawRow]:
     for row_number, cells in body:
         if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
             continue

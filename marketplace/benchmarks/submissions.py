@@ -236,9 +236,8 @@ def _ingest(
     max_bytes, max_rows = _limits()
     if len(content) > max_bytes:
         raise parsing.UploadTooLarge(
-            f"The file is {len(content) / 1_048_576:.1f} MB; files must be "
-            f"{max_bytes / 1_048_576:.0f} MB or smaller. Split the data into smaller files and "
-            "upload each one.",
+            f"The file is larger than the limit of {max_bytes / 1_048_576:.0f} MB. Split the "
+            "data into smaller files and upload each one.",
             errors=[FieldError("The file is too large.", field="file")],
         )
     if not content:

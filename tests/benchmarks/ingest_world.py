@@ -78,3 +78,90 @@ def world(personas) -> World:
 
 
 D = Decimal
+
+
+def snapshot() -> dict:
+    """Everything an upload could write, so a test can show that a refusal wrote nothing."""
+    from marketplace.benchmarks.models import Observation, ObservationRevision, Submission
+    from marketplace.extensions import db
+
+    def rows(model, *columns):
+        return sorted(db.session.execute(db.select(*columns)).all(), key=repr)
+
+    return {
+        "submissions": rows(Submission, Submission.id, Submission.sha256),
+        "observations": rows(
+            Observation,
+            Observation.id,
+            Observation.value,
+            Observation.revision,
+            Observation.flag_status,
+        ),
+        "revisions": rows(ObservationRevision, ObservationRevision.id),
+    }
+
+
+def audit_events(action: str) -> list:
+    from marketplace.audit.models import AuditEvent
+    from marketplace.extensions import db
+
+    return list(
+        db.session.execute(
+            db.select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+        ).scalars()
+    )
+
+
+def csv_bytes(*lines: str, newline: str = "\n", bom: bool = False) -> bytes:
+    text = newline.join(lines) + newline
+    return (b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8")
+
+
+def xlsx_bytes(rows: list[list]) -> bytes:
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def submit(
+    world: World,
+    content: bytes,
+    *,
+    filename="figures.csv",
+    content_type="text/csv",
+    reason="",
+    channel="web",
+    actor=None,
+):
+    from marketplace.benchmarks import submissions
+
+    return submissions.submit(
+        world.centre,
+        content,
+        filename=filename,
+        content_type=content_type,
+        channel=channel,
+        actor=actor if actor is not None else world.centre_user,
+        reason=reason,
+    )
+
+
+def value_of(world: World, metric: Metric, period: ReportingPeriod, centre=None):
+    from marketplace.benchmarks.models import Observation
+    from marketplace.extensions import db
+
+    return db.session.execute(
+        db.select(Observation).where(
+            Observation.centre_id == (centre or world.centre).id,
+            Observation.metric_id == metric.id,
+            Observation.period_id == period.id,
+        )
+    ).scalar_one_or_none()

@@ -1,0 +1,212 @@
+"""The centre's own area for benchmark data (/centre/submissions): upload, history, flags.
+
+Only people with the centre role see these pages, and only their own centre's submissions:
+another centre's submission id is simply not found.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from marketplace.accounts.auth import role_required
+from marketplace.benchmarks import submission_history as history
+from marketplace.benchmarks import submissions, templates_export
+from marketplace.errors import DomainError, FieldError, NotFound
+from marketplace.extensions import db
+
+bp = Blueprint("centre_submissions", __name__, url_prefix="/centre/submissions")
+
+FILE_MIMETYPES = {
+    "json": "application/json",
+    "csv_long": "text/csv",
+    "csv_wide": "text/csv",
+    "xlsx_long": templates_export.XLSX_MIMETYPE,
+    "xlsx_wide": templates_export.XLSX_MIMETYPE,
+}
+
+
+def _me():
+    return current_user._get_current_object()
+
+
+def _my_centre():
+    centre = submissions.centre_for_organisation(current_user.organisation_id)
+    if centre is None:
+        raise NotFound("Your organisation has no entry in the catalogue yet, so it has no data.")
+    return centre
+
+
+def _summary_errors(errors: list[FieldError]) -> list[dict]:
+    """GOV.UK error summary items: each says where (row, column) and links to the file field."""
+    items = []
+    for error in errors:
+        where = []
+        if error.row:
+            where.append(f"Row {error.row}")
+        if error.field and error.field != "file":
+            where.append(f"column ‘{error.field}’")
+        prefix = (", ".join(where) + ": ") if where else ""
+        items.append({"text": prefix + error.message, "href": "#file"})
+    return items
+
+
+@bp.get("")
+@role_required("centre")
+def index():
+    centre = _my_centre()
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and int(page) > 0 else 1
+    listing = history.list_submissions(centre, page=page)
+    return render_template(
+        "centre/submissions.html",
+        centre=centre,
+        listing=listing,
+        period=templates_export.open_period(),
+        flagged=len(history.flagged_observations(centre)),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required("centre")
+def new():
+    centre = _my_centre()
+    errors: list[FieldError] = []
+    detail = None
+    status = 200
+    reason = request.form.get("reason", "") if request.method == "POST" else ""
+    if request.method == "POST":
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            errors = [FieldError("Select a file to upload.", field="file")]
+            status = 400
+        else:
+            content = upload.read()
+            try:
+                outcome = submissions.submit(
+                    centre,
+                    content,
+                    filename=upload.filename,
+                    content_type=upload.mimetype or "",
+                    channel="web",
+                    actor=_me(),
+                    reason=reason,
+                )
+            except DomainError as error:
+                # Nothing of the file is kept; the refusal itself is on the audit record.
+                db.session.commit()
+                errors = error.errors or [FieldError(error.detail, field="file")]
+                detail = error.detail
+                status = error.status
+            else:
+                db.session.commit()
+                sub = outcome.submission
+                if outcome.created:
+                    flash(_accepted_message(outcome), "success")
+                else:
+                    flash(
+                        "You sent exactly this file before, so nothing was changed. This is the "
+                        "submission it was accepted as.",
+                        "info",
+                    )
+                return redirect(url_for(".show", public_id=sub.public_id))
+    return (
+        render_template(
+            "centre/submissions_new.html",
+            centre=centre,
+            reason=reason,
+            detail=detail,
+            errors=errors,
+            form_errors=_summary_errors(errors),
+            period=templates_export.open_period(),
+        ),
+        status,
+    )
+
+
+def _accepted_message(outcome) -> str:
+    summary = outcome.submission.summary
+    parts = [f"Your file was accepted: {summary.get('created', 0)} new figures"]
+    parts.append(f"{summary.get('updated', 0)} changed")
+    parts.append(f"{summary.get('unchanged', 0)} unchanged")
+    text = ", ".join(parts) + "."
+    if outcome.flags:
+        text += (
+            f" {len(outcome.flags)} figure{'s' if len(outcome.flags) != 1 else ''} "
+            "look unusual against other centres: please confirm or correct them."
+        )
+    return text
+
+
+@bp.get("/<public_id>")
+@role_required("centre")
+def show(public_id: str):
+    centre = _my_centre()
+    sub = history.get_submission(centre, public_id)
+    return render_template(
+        "centre/submissions_show.html",
+        centre=centre,
+        submission=sub,
+        summary=sub.summary or {},
+        flag_states=history.flag_states(centre, sub),
+    )
+
+
+@bp.get("/<public_id>/file")
+@role_required("centre")
+def download(public_id: str):
+    centre = _my_centre()
+    sub = history.get_submission(centre, public_id)
+    # Served as stored, byte for byte, and always as a download (never rendered here).
+    filename = sub.filename or f"submission-{sub.public_id}"
+    response = Response(sub.content, mimetype=FILE_MIMETYPES.get(sub.file_format, "text/plain"))
+    response.headers["Content-Disposition"] = _attachment(filename)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _attachment(filename: str) -> str:
+    ascii_name = "".join(c if c.isalnum() or c in "._-" else "_" for c in filename)[:120]
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+
+
+@bp.get("/template.<file_format>")
+@role_required("centre")
+def template(file_format: str):
+    centre = _my_centre()
+    layout = request.args.get("layout", "long")
+    if file_format not in templates_export.FORMATS or layout not in templates_export.LAYOUTS:
+        abort(404)
+    built = templates_export.build(centre, layout, file_format)
+    response = Response(built.content, mimetype=built.mimetype)
+    response.headers["Content-Disposition"] = _attachment(built.filename)
+    return response
+
+
+@bp.get("/flags")
+@role_required("centre")
+def flags():
+    centre = _my_centre()
+    return render_template(
+        "centre/submissions_flags.html",
+        centre=centre,
+        observations=history.flagged_observations(centre),
+    )
+
+
+@bp.post("/flags/confirm")
+@role_required("centre")
+def confirm_flag():
+    centre = _my_centre()
+    metric = request.form.get("metric", "")
+    period = request.form.get("period", "")
+    observation = history.confirm_flag(centre, metric, period, actor=_me())
+    db.session.commit()
+    flash(
+        f"You confirmed {observation.metric.code} for {observation.period.code} "
+        f"({observation.value.normalize():f}) is correct.",
+        "success",
+    )
+    return redirect(url_for(".flags"))

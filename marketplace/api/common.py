@@ -59,11 +59,13 @@ def api_blueprint(name: str, import_name: str, *, description: str) -> Blueprint
     blueprint = Blueprint(name, import_name, url_prefix=API_PREFIX, description=description)
     csrf.exempt(blueprint)
     blueprint.before_request(_protect_cookie_sessions)
-    blueprint.after_request(_challenge)
+    blueprint.after_request(_finish_response)
     return blueprint
 
 
-def _challenge(response):
+def _finish_response(response):
+    # What a caller may see depends on who they are, so shared caches must key on it.
+    response.vary.add("Authorization")
     # RFC 9110: a 401 names the scheme that would work.
     if response.status_code == 401:
         response.headers.setdefault("WWW-Authenticate", 'Bearer realm="api"')

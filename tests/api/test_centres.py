@@ -66,6 +66,7 @@ def test_lists_public_centres_with_their_summary(client, catalogue):
     response = client.get("/api/v1/centres?per_page=100")
     assert response.status_code == 200
     assert response.mimetype == "application/json"
+    assert "Authorization" in response.vary  # admins see more than the public
     body = response.get_json()
     assert slugs(body) == ["alpha", "bravo", "charlie", "delta", "echo"]
     alpha = body["data"][0]

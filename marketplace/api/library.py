@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate, validates
 
 from marketplace.api.common import (
     OPTIONAL_AUTH,
@@ -22,6 +22,7 @@ from marketplace.benchmarks.schemas import (
     PeriodSchema,
     ServiceLineDetailSchema,
 )
+from marketplace.catalogue import services as catalogue
 from marketplace.catalogue.models import ServiceLine
 from marketplace.errors import NotFound
 from marketplace.extensions import db
@@ -47,6 +48,15 @@ class MetricFilterSchema(PageArgsSchema):
         validate=validate.OneOf(METRIC_STATUSES),
         metadata={"description": "active or retired; both when left out."},
     )
+
+    @validates("service_line")
+    def known_service_line(self, value, **kwargs):
+        # As the centre list does: a mistyped code is an error, not an empty list.
+        codes = catalogue.service_line_codes()
+        if value not in codes:
+            raise ValidationError(
+                f"'{value}' is not a service line. Choose one of: {', '.join(codes)}."
+            )
 
 
 class PeriodFilterSchema(PageArgsSchema):

@@ -74,7 +74,8 @@ def test_the_library_filters_by_service_line_and_status(client, library):
     body = client.get("/api/v1/metrics?service_line=payroll&status=active").get_json()
     assert [m["code"] for m in body["data"]] == ["payroll_accuracy"]
     assert "service_line=payroll" in body["links"]["self"]
-    assert_problem(client.get("/api/v1/metrics?status=deleted"), 422)
+    body = assert_problem(client.get("/api/v1/metrics?status=deleted&service_line=tax"), 422)
+    assert {error["field"] for error in body["errors"]} == {"status", "service_line"}
 
 
 def test_a_metric_shows_its_current_definition_and_every_version(client, library):

@@ -93,16 +93,22 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.accounts.views import centre_tokens
     from marketplace.api import register as register_api
     from marketplace.benchmarks.centre_views import bp as centre_submissions_bp
+    from marketplace.benchmarks.metric_views import bp as metric_pages_bp
     from marketplace.benchmarks.views import bp as benchmarks_bp
     from marketplace.catalogue.views import bp as catalogue_bp
     from marketplace.main import bp as main_bp
+    from marketplace.selection.evaluation_views import bp as evaluations_bp
+    from marketplace.selection.views import bp as selection_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(centre_tokens)
     app.register_blueprint(catalogue_bp)
     app.register_blueprint(benchmarks_bp)
+    app.register_blueprint(metric_pages_bp)
     app.register_blueprint(centre_submissions_bp)
+    app.register_blueprint(selection_bp)
+    app.register_blueprint(evaluations_bp)
     register_api(app)
 
 

@@ -10,6 +10,7 @@ from marketplace.catalogue import services
 from marketplace.catalogue.models import BUSINESS_MODEL_LABELS, STATUS_LABELS
 from marketplace.catalogue.schemas import CentreFilterSchema, field_errors
 from marketplace.errors import ValidationFailed
+from marketplace.selection.profile import centre_benchmarks
 from marketplace.templating import url_with
 
 bp = Blueprint("catalogue", __name__)
@@ -71,6 +72,7 @@ def centre(slug: str):
         latest=services.latest_values(centre, viewer=current_user),
         sees_unpublished=services.sees_unpublished(current_user, centre),
         history=list(reversed(centre.accreditation_events)),
+        centre_benchmarks=centre_benchmarks(centre, current_user),
     )
 
 

@@ -1,0 +1,63 @@
+"""The public page of one metric: its peer distribution per period and each centre's standing.
+
+The catalogue's /metrics page lists the library; this blueprint adds only /metrics/<code>.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+from flask_login import current_user
+
+from marketplace.benchmarks import charts
+from marketplace.benchmarks.statistics import BAND_LABELS
+from marketplace.selection.distribution import distribution
+from marketplace.selection.visibility import audience_for
+
+bp = Blueprint("metric_pages", __name__)
+
+# Box plots drawn on the page; the table below the chart lists every period.
+CHART_PERIODS = 8
+
+
+@bp.get("/metrics/<code>")
+def metric(code: str):
+    audience = audience_for(current_user)
+    page = distribution(audience, code, request.args.get("period") or None)
+    chart_rows = []
+    for row in page.history[:CHART_PERIODS]:
+        if not row.visible:
+            continue
+        selected = page.selected is not None and row is page.selected
+        label = row.period.label + (f" v{row.metric.version}" if page.has_version_break else "")
+        chart_rows.append(
+            charts.BoxRow(
+                label=label,
+                n=row.stats.n,
+                minimum=row.stats.minimum,
+                p25=row.stats.p25,
+                median=row.stats.median,
+                p75=row.stats.p75,
+                maximum=row.stats.maximum,
+                points=[float(c.value) for c in page.centres if c.in_group] if selected else (),
+                highlight=next((float(c.value) for c in page.centres if c.is_own), None)
+                if selected
+                else None,
+            )
+        )
+    chart = charts.box_plot(
+        chart_rows,
+        chart_id="distribution-chart",
+        title=f"{page.metric.name}: peer distribution by period",
+        unit=page.metric.unit_label,
+        decimals=page.metric.decimals,
+        higher_is_better=page.metric.higher_is_better,
+    )
+    return render_template(
+        "benchmarks/metric.html",
+        page=page,
+        metric=page.metric,
+        chart=chart,
+        has_chart=bool(chart_rows),
+        band_labels=BAND_LABELS,
+        audience=audience,
+    )

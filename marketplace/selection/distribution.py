@@ -1,0 +1,170 @@
+"""The peer distribution of one metric: every visible period's statistics, and one period's
+centres with their values, percentiles and bands (the /metrics/<code> page and the API)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from marketplace.benchmarks import peers
+from marketplace.benchmarks.models import Metric, PeerStatistic, ReportingPeriod
+from marketplace.catalogue.models import ServiceCentre
+from marketplace.catalogue.services import PUBLIC_STATUSES
+from marketplace.errors import NotFound
+from marketplace.extensions import db
+from marketplace.selection import readings
+from marketplace.selection.visibility import Audience
+
+
+@dataclass
+class PeriodStatistics:
+    """One period's group for one version of the metric, as this audience may see it."""
+
+    period: ReportingPeriod
+    metric: Metric
+    stats: PeerStatistic | None
+    visible: bool  # the five figures may be shown
+    below_threshold: bool  # fewer centres than the public threshold
+
+    @property
+    def published(self) -> bool:
+        return self.period.status == "published"
+
+
+@dataclass
+class CentreStanding:
+    centre_id: int
+    slug: str
+    name: str
+    listed: bool  # has a public catalogue page
+    value: Decimal
+    percentile: float | None
+    band: int | None
+    restated: bool
+    in_group: bool
+    is_own: bool
+
+
+@dataclass
+class Distribution:
+    metric: Metric  # the current definition
+    versions: list[Metric]
+    periods: list[ReportingPeriod]  # visible, newest first
+    history: list[PeriodStatistics]  # newest first
+    period: ReportingPeriod | None  # the period whose centres are listed
+    selected: PeriodStatistics | None
+    centres: list[CentreStanding] = field(default_factory=list)
+    threshold: int = 5
+
+    @property
+    def has_version_break(self) -> bool:
+        return len({row.metric.version for row in self.history}) > 1
+
+
+def metric_versions(code: str) -> list[Metric]:
+    versions = list(
+        db.session.execute(db.select(Metric).where(Metric.code == code).order_by(Metric.version))
+        .scalars()
+        .all()
+    )
+    if not versions:
+        raise NotFound(f"There is no metric '{code}' in the library.")
+    return versions
+
+
+def distribution(audience: Audience, code: str, period_code: str | None = None) -> Distribution:
+    versions = metric_versions(code)
+    current = next((m for m in versions if m.is_current), versions[-1])
+    periods = readings.visible_periods(audience)
+    by_id = {m.id: m for m in versions}
+    all_stats = peers.stats_for(by_id, [p.id for p in periods], with_values=False)
+    history = []
+    for period in periods:
+        for metric in sorted(versions, key=lambda m: -m.version):
+            stats = all_stats.get((metric.id, period.id))
+            if stats is None:
+                continue
+            history.append(
+                PeriodStatistics(
+                    period=period,
+                    metric=metric,
+                    stats=stats,
+                    visible=audience.stats_visible(period, stats),
+                    below_threshold=audience.below_threshold(stats),
+                )
+            )
+    if period_code:
+        period = readings.resolve_period(audience, period_code, periods)
+    else:
+        # The newest period with any figures for this metric, else simply the newest period.
+        period = history[0].period if history else (periods[0] if periods else None)
+    result = Distribution(
+        metric=current,
+        versions=versions,
+        periods=periods,
+        history=history,
+        period=period,
+        selected=None,
+        threshold=audience.threshold,
+    )
+    if period is None:
+        return result
+    in_period = [row for row in history if row.period.id == period.id]
+    # The current definition when it has figures here, else the newest version that has.
+    selected = next((row for row in in_period if row.metric.is_current), None) or (
+        in_period[0] if in_period else None
+    )
+    metric = selected.metric if selected else current
+    stats = peers.group_stats(metric.id, period.id) if selected else None
+    if selected is not None:
+        selected.stats = stats
+    result.selected = selected
+    result.centres = _standings(audience, metric, period, stats)
+    return result
+
+
+def _standings(
+    audience: Audience, metric: Metric, period: ReportingPeriod, stats: PeerStatistic | None
+) -> list[CentreStanding]:
+    """The group's members, plus the viewer's own centre if it reported but is not a peer."""
+    member_ids = set(stats.peer_centre_ids) if stats is not None else set()
+    wanted = set(member_ids)
+    if audience.own_centre_id is not None:
+        wanted.add(audience.own_centre_id)
+    values = readings.readings([metric.id], [period.id], wanted)
+    centres = {
+        row.id: row
+        for row in db.session.execute(
+            db.select(
+                ServiceCentre.id,
+                ServiceCentre.slug,
+                ServiceCentre.name,
+                ServiceCentre.accreditation_status,
+            ).where(ServiceCentre.id.in_(sorted(wanted)))
+        )
+    }
+    rows = []
+    for (_metric_id, _period_id, centre_id), reading in values.items():
+        if not audience.value_visible(period, centre_id):
+            continue
+        centre = centres[centre_id]
+        percentile, band = readings.standing(
+            audience, metric, period, stats, centre_id, reading.value
+        )
+        rows.append(
+            CentreStanding(
+                centre_id=centre_id,
+                slug=centre.slug,
+                name=centre.name,
+                listed=centre.accreditation_status in PUBLIC_STATUSES,
+                value=reading.value,
+                percentile=percentile,
+                band=band,
+                restated=reading.revision > 1,
+                in_group=centre_id in member_ids,
+                is_own=centre_id == audience.own_centre_id,
+            )
+        )
+    sign = -1 if metric.direction == "higher" else 1
+    rows.sort(key=lambda r: (sign * r.value, r.name.lower()))
+    return rows

@@ -1,0 +1,286 @@
+"""Buyers' evaluations under /buyer/evaluations (thin: parse, call a service, commit, render).
+
+Everyone who may not see an evaluation (centres, other buyers) gets 404 for its pages.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from marketplace.accounts.auth import role_required
+from marketplace.benchmarks.models import ReportingPeriod
+from marketplace.catalogue.models import ServiceLine
+from marketplace.errors import Conflict, PermissionDenied, ValidationFailed
+from marketplace.extensions import db
+from marketplace.selection import compare as comparing
+from marketplace.selection import exports, services
+from marketplace.selection.csvexport import csv_response
+from marketplace.selection.evaluation_view import evaluate
+from marketplace.selection.models import OUTCOME_LABELS
+from marketplace.selection.schemas import (
+    EvaluationDetailsSchema,
+    OutcomeSchema,
+    load_form,
+    weights_from_form,
+)
+
+bp = Blueprint("evaluations", __name__, url_prefix="/buyer/evaluations")
+
+
+def _errors(error: ValidationFailed) -> tuple[list[dict], dict[str, str]]:
+    summary = [{"text": e.message, "href": f"#{e.field or 'main-content'}"} for e in error.errors]
+    by_field: dict[str, str] = {}
+    for e in error.errors:
+        by_field.setdefault(e.field or "", e.message)
+    return summary or [{"text": error.detail, "href": "#main-content"}], by_field
+
+
+def _details_choices(service_lines=()):
+    periods = db.session.execute(
+        db.select(ReportingPeriod).order_by(
+            ReportingPeriod.year.desc(), ReportingPeriod.quarter.desc()
+        )
+    ).scalars()
+    lines = db.session.execute(db.select(ServiceLine).order_by(ServiceLine.position)).scalars()
+    return list(periods), list(lines), services.accredited_centres()
+
+
+def _details_form(template_args: dict, status: int = 200):
+    periods, lines, centres = _details_choices()
+    return (
+        render_template(
+            "selection/evaluation_form.html",
+            periods=periods,
+            lines=lines,
+            centres=centres,
+            max_centres=comparing.MAX_CENTRES,
+            **template_args,
+        ),
+        status,
+    )
+
+
+def _posted_details() -> dict:
+    return {
+        "title": request.form.get("title", ""),
+        "needs": request.form.get("needs", ""),
+        "period": request.form.get("period", ""),
+        "service_lines": request.form.getlist("service_lines"),
+        "centres": request.form.getlist("centres"),
+    }
+
+
+@bp.get("")
+@role_required("buyer", "admin")
+def index():
+    return render_template(
+        "selection/evaluations.html",
+        evaluations=services.visible_evaluations(current_user),
+        outcome_labels=OUTCOME_LABELS,
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required("buyer")
+def new():
+    if request.method == "GET":
+        values = {
+            "title": "",
+            "needs": "",
+            "period": request.args.get("period", ""),
+            "service_lines": comparing.split_list(request.args.getlist("service_lines")),
+            "centres": comparing.split_list(request.args.getlist("centres")),
+        }
+        return _details_form({"values": values, "evaluation": None})
+    values = _posted_details()
+    try:
+        data = load_form(EvaluationDetailsSchema(), values, "The evaluation could not be started.")
+        evaluation = services.create(current_user, data)
+    except ValidationFailed as error:
+        db.session.rollback()
+        summary, by_field = _errors(error)
+        return _details_form(
+            {"values": values, "evaluation": None, "form_errors": summary, "errors": by_field},
+            400,
+        )
+    db.session.commit()
+    flash("Evaluation started. Set the weights and your scores next.", "success")
+    return redirect(url_for("evaluations.weights", public_id=evaluation.public_id))
+
+
+@bp.get("/<public_id>")
+@login_required
+def show(public_id: str):
+    evaluation = services.get_for_viewer(public_id, current_user)
+    view = evaluation.snapshot if evaluation.is_locked else evaluate(evaluation)
+    return render_template(
+        "selection/evaluation.html",
+        evaluation=evaluation,
+        view=view,
+        can_edit=services.can_edit(current_user, evaluation),
+        outcome_labels=OUTCOME_LABELS,
+    )
+
+
+@bp.route("/<public_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(public_id: str):
+    evaluation = services.get_for_viewer(public_id, current_user)
+    _require_editable(evaluation)
+    if request.method == "GET":
+        values = {
+            "title": evaluation.title,
+            "needs": evaluation.needs,
+            "period": evaluation.period.code,
+            "service_lines": [s.code for s in evaluation.service_lines],
+            "centres": [c.centre.slug for c in evaluation.candidates],
+        }
+        return _details_form({"values": values, "evaluation": evaluation})
+    values = _posted_details()
+    try:
+        data = load_form(EvaluationDetailsSchema(), values, "The evaluation could not be changed.")
+        services.update_details(current_user, evaluation, data)
+    except ValidationFailed as error:
+        db.session.rollback()
+        summary, by_field = _errors(error)
+        return _details_form(
+            {
+                "values": values,
+                "evaluation": evaluation,
+                "form_errors": summary,
+                "errors": by_field,
+            },
+            400,
+        )
+    db.session.commit()
+    flash("Evaluation updated.", "success")
+    return redirect(url_for("evaluations.show", public_id=public_id))
+
+
+def _require_editable(evaluation) -> None:
+    if not services.can_edit(current_user, evaluation):
+        raise PermissionDenied("Only buyers of the organisation that owns it can change it.")
+    if evaluation.is_locked:
+        raise Conflict("This evaluation is locked; a locked evaluation cannot be changed.")
+
+
+@bp.route("/<public_id>/weights", methods=["GET", "POST"])
+@login_required
+def weights(public_id: str):
+    evaluation = services.get_for_viewer(public_id, current_user)
+    _require_editable(evaluation)
+    form_errors, errors = [], {}
+    status = 200
+    if request.method == "POST":
+        try:
+            weights, scores, new_criterion = weights_from_form(request.form)
+            services.set_weights(current_user, evaluation, weights, scores, new_criterion)
+        except ValidationFailed as error:
+            db.session.rollback()
+            form_errors, errors = _errors(error)
+            status = 400
+        else:
+            db.session.commit()
+            flash("Weights and scores saved.", "success")
+            if request.form.get("next") == "add":
+                return redirect(url_for("evaluations.weights", public_id=public_id))
+            return redirect(url_for("evaluations.show", public_id=public_id))
+    evaluation = services.get_for_viewer(public_id, current_user)
+    return (
+        render_template(
+            "selection/evaluation_weights.html",
+            evaluation=evaluation,
+            view=evaluate(evaluation),
+            posted=request.form if status != 200 else None,
+            form_errors=form_errors,
+            errors=errors,
+        ),
+        status,
+    )
+
+
+@bp.route("/<public_id>/lock", methods=["GET", "POST"])
+@login_required
+def lock(public_id: str):
+    evaluation = services.get_for_viewer(public_id, current_user)
+    _require_editable(evaluation)
+    if request.method == "POST":
+        try:
+            services.lock(current_user, evaluation)
+        except ValidationFailed as error:
+            db.session.rollback()
+            form_errors, _ = _errors(error)
+            return (
+                render_template(
+                    "selection/evaluation_lock.html",
+                    evaluation=evaluation,
+                    view=evaluate(evaluation),
+                    form_errors=form_errors,
+                ),
+                400,
+            )
+        db.session.commit()
+        flash("Shortlist locked. Record the outcome when it is decided.", "success")
+        return redirect(url_for("evaluations.show", public_id=public_id))
+    return render_template(
+        "selection/evaluation_lock.html", evaluation=evaluation, view=evaluate(evaluation)
+    )
+
+
+@bp.route("/<public_id>/outcome", methods=["GET", "POST"])
+@login_required
+def outcome(public_id: str):
+    evaluation = services.get_for_viewer(public_id, current_user)
+    if not services.can_edit(current_user, evaluation):
+        raise PermissionDenied("Only buyers of the organisation that owns it can decide.")
+    if not evaluation.is_locked:
+        raise Conflict("Lock the shortlist before recording the outcome.")
+    if evaluation.outcome is not None:
+        raise Conflict("The outcome has been recorded already; it cannot be changed.")
+    values = {"outcome": "", "rationale": ""}
+    form_errors, errors, status = [], {}, 200
+    if request.method == "POST":
+        values = {key: request.form.get(key, "") for key in values}
+        # One radio group: "award:<slug>", "none_suitable" or "cancelled".
+        kind, _sep, slug = values["outcome"].partition(":")
+        posted = {"kind": "awarded" if kind == "award" else kind, "centre": slug or None}
+        try:
+            data = load_form(
+                OutcomeSchema(),
+                {**posted, "rationale": values["rationale"]},
+                "The outcome could not be recorded.",
+            )
+            services.record_outcome(
+                current_user, evaluation, data["kind"], data.get("centre"), data["rationale"]
+            )
+        except ValidationFailed as error:
+            db.session.rollback()
+            form_errors, errors = _errors(error)
+            status = 400
+        else:
+            db.session.commit()
+            flash("Outcome recorded.", "success")
+            return redirect(url_for("evaluations.show", public_id=public_id))
+    evaluation = services.get_for_viewer(public_id, current_user)
+    return (
+        render_template(
+            "selection/evaluation_outcome.html",
+            evaluation=evaluation,
+            view=evaluation.snapshot,
+            values=values,
+            form_errors=form_errors,
+            errors=errors,
+            outcome_labels=OUTCOME_LABELS,
+        ),
+        status,
+    )
+
+
+@bp.get("/<public_id>/export.csv")
+@login_required
+def export(public_id: str):
+    evaluation = services.get_for_viewer(public_id, current_user)
+    view = evaluation.snapshot if evaluation.is_locked else evaluate(evaluation)
+    rows = exports.evaluation_rows(view, evaluation)
+    return csv_response(rows, f"evaluation-{evaluation.public_id}.csv")

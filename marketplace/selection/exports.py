@@ -1,0 +1,126 @@
+"""Rows for CSV downloads of a comparison and of an evaluation (cells neutralised later)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from marketplace.benchmarks.statistics import BAND_LABELS
+from marketplace.selection.compare import Comparison
+
+
+def _round(value, places: int = 2):
+    return None if value is None else round(float(value), places)
+
+
+def comparison_rows(comparison: Comparison) -> list[list]:
+    period = comparison.period
+    rows: list[list] = [
+        ["Comparison of shared-service centres"],
+        ["Period", period.code if period else "none"],
+        [
+            "Status",
+            "published" if comparison.published else "not yet published (validated data)",
+        ],
+        ["Caveat", comparison.caveat],
+        [],
+    ]
+    header = ["metric", "name", "unit", "better", "weight", "peer n", "peer median"]
+    for centre in comparison.centres:
+        header += [f"{centre.slug} value", f"{centre.slug} percentile", f"{centre.slug} band"]
+    rows.append(header)
+    for row in comparison.rows:
+        line = [
+            row.metric.code,
+            row.metric.name,
+            row.metric.unit_label,
+            row.metric.direction,
+            row.weight,
+            row.n,
+            row.median,
+        ]
+        for cell in row.cells:
+            line += [
+                cell.value,
+                _round(cell.percentile, 1),
+                BAND_LABELS.get(cell.band, "") if cell.band else None,
+            ]
+        rows.append(line)
+    rows.append([])
+    rows.append(["centre", "name", "status", "weighted score", "coverage (%)", "rank"])
+    for centre in comparison.centres:
+        rows.append(
+            [
+                centre.slug,
+                centre.name,
+                centre.status,
+                _round(centre.score, 1),
+                _round(centre.coverage * 100, 1),
+                centre.rank,
+            ]
+        )
+    return rows
+
+
+def evaluation_rows(view: dict, evaluation) -> list[list]:
+    """An evaluation as the buyer saw it (the snapshot once locked), with its outcome."""
+    period = view["period"]
+    rows: list[list] = [
+        ["Evaluation", view["evaluation"]["title"]],
+        ["Reference", view["evaluation"]["id"]],
+        ["Organisation", view["evaluation"]["organisation"]],
+        ["Needs", view["evaluation"]["needs"]],
+        ["Period", period["code"]],
+        ["Figures", "published" if period["published"] else "validated, not yet published"],
+        ["Method version", view["method_version"]],
+        ["Status", "locked" if evaluation.is_locked else "draft (not locked)"],
+    ]
+    if evaluation.is_locked:
+        rows.append(["Locked at", view.get("locked_at")])
+        rows.append(["Locked by", (view.get("locked_by") or {}).get("email")])
+    outcome = evaluation.outcome
+    if outcome is not None:
+        rows.append(["Outcome", outcome.label])
+        if outcome.centre is not None:
+            rows.append(["Awarded to", outcome.centre.slug])
+        rows.append(["Rationale", outcome.rationale])
+        rows.append(["Decided at", outcome.decided_at.isoformat()])
+        rows.append(["Decided by", outcome.decided_by.email])
+    rows.append(["Caveat", view["caveat"]])
+    for warning in view["warnings"]:
+        rows.append(["Warning", warning])
+    rows.append([])
+    slugs = [c["slug"] for c in view["candidates"]]
+    header = ["criterion", "name", "kind", "weight", "share of weight (%)", "peer n", "median"]
+    for slug in slugs:
+        header += [f"{slug} value", f"{slug} percentile or score", f"{slug} band"]
+    rows.append(header)
+    for criterion in view["criteria"]:
+        stats = criterion["statistics"] or {}
+        line = [
+            criterion["code"],
+            criterion["name"],
+            criterion["kind"],
+            criterion["weight"],
+            _round(criterion["share"] * 100, 1),
+            stats.get("n"),
+            stats.get("median"),
+        ]
+        for slug in slugs:
+            cell = view["cells"][criterion["code"]][slug]
+            mark = cell["percentile"] if criterion["kind"] == "metric" else cell["score"]
+            value = None if cell["value"] is None else Decimal(cell["value"])
+            line += [value, _round(mark, 1), cell["band_label"]]
+        rows.append(line)
+    rows.append([])
+    rows.append(["centre", "name", "weighted score", "coverage (%)", "rank"])
+    for result in view["results"]:
+        rows.append(
+            [
+                result["slug"],
+                result["name"],
+                _round(result["score"], 1),
+                _round(result["coverage"] * 100, 1),
+                result["rank"],
+            ]
+        )
+    return rows

@@ -1,0 +1,136 @@
+"""The benchmarks section of a centre's profile: each metric's value, peer median, band and
+the trend over the last 8 quarters, as this viewer may see them.
+
+The section shows one period: the newest the viewer may see in which the centre reported
+anything (a centre's own users also see their unpublished figures, without statistics).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from markupsafe import Markup
+
+from marketplace.benchmarks import peers
+from marketplace.benchmarks.charts import sparkline
+from marketplace.benchmarks.models import Metric, Observation, ReportingPeriod
+from marketplace.catalogue.models import ServiceCentre, ServiceLine
+from marketplace.extensions import db
+from marketplace.selection import readings
+from marketplace.selection.visibility import audience_for
+
+
+@dataclass
+class BenchmarkRow:
+    metric: Metric
+    value: Decimal | None
+    median: float | None
+    n: int | None
+    withheld: bool  # statistics exist but are not shown to this viewer
+    percentile: float | None
+    band: int | None
+    restated: bool
+    trend: list[tuple[str, float | None]]
+    direction: str | None
+    chart: Markup
+
+
+@dataclass
+class CentreBenchmarks:
+    period: ReportingPeriod | None
+    rows: list[BenchmarkRow] = field(default_factory=list)
+    threshold: int = 5
+
+    @property
+    def published(self) -> bool:
+        return self.period is not None and self.period.status == "published"
+
+
+def centre_benchmarks(centre: ServiceCentre, viewer) -> CentreBenchmarks:
+    audience = audience_for(viewer)
+    periods = readings.visible_periods(audience)
+    own = audience.own_centre_id == centre.id
+    if own and not audience.sees_unpublished:
+        # A centre always sees its own figures; the statistics stay with the rules.
+        periods = list(
+            db.session.execute(
+                db.select(ReportingPeriod).order_by(
+                    ReportingPeriod.year.desc(), ReportingPeriod.quarter.desc()
+                )
+            ).scalars()
+        )
+    result = CentreBenchmarks(period=None, threshold=audience.threshold)
+    if not periods:
+        return result
+    latest_id = db.session.execute(
+        db.select(Observation.period_id)
+        .join(ReportingPeriod, ReportingPeriod.id == Observation.period_id)
+        .where(
+            Observation.centre_id == centre.id,
+            Observation.period_id.in_([p.id for p in periods]),
+        )
+        .order_by(ReportingPeriod.year.desc(), ReportingPeriod.quarter.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    if latest_id is None:
+        return result
+    period = next(p for p in periods if p.id == latest_id)
+    result.period = period
+    metrics = list(
+        db.session.execute(
+            db.select(Metric)
+            .join(Metric.service_line)
+            .where(
+                Metric.is_current.is_(True),
+                Metric.status == "active",
+                Metric.service_line_id.in_([line.id for line in centre.service_lines]),
+            )
+            .order_by(ServiceLine.position, ServiceLine.code, Metric.position, Metric.code)
+        ).scalars()
+    )
+    window = readings.trend_window(period, periods)
+    window_ids = [p.id for _code, p in window if p is not None]
+    values = readings.readings([m.id for m in metrics], window_ids, [centre.id])
+    reported = {metric_id for metric_id, _p, _c in values}
+    stats_by = peers.stats_for([m.id for m in metrics], [period.id])
+    for metric in metrics:
+        if metric.id not in reported:
+            continue
+        reading = values.get((metric.id, period.id, centre.id))
+        stats = stats_by.get((metric.id, period.id))
+        visible = audience.stats_visible(period, stats)
+        value = reading.value if reading is not None else None
+        percentile, band = readings.standing(audience, metric, period, stats, centre.id, value)
+        trend = [
+            (
+                label,
+                readings.as_float(values[metric.id, p.id, centre.id].value)
+                if p is not None and (metric.id, p.id, centre.id) in values
+                else None,
+            )
+            for label, p in window
+        ]
+        result.rows.append(
+            BenchmarkRow(
+                metric=metric,
+                value=value,
+                median=stats.median if visible else None,
+                n=stats.n if visible else None,
+                withheld=stats is not None and not visible,
+                percentile=percentile,
+                band=band,
+                restated=reading is not None and reading.revision > 1,
+                trend=trend,
+                direction=readings.trend_direction(
+                    [v for _label, v in trend], higher_is_better=metric.higher_is_better
+                ),
+                chart=sparkline(
+                    trend,
+                    chart_id=f"trend-{metric.code}",
+                    title=f"{metric.name}: {centre.name}, last 8 quarters",
+                    decimals=metric.decimals,
+                ),
+            )
+        )
+    return result

@@ -1,0 +1,545 @@
+"""Buyers' evaluations: create, change, score, lock and record the outcome.
+
+Services take the acting user and plain data, flush only, and leave an audit event with every
+change. A locked evaluation and its outcome are never changed: every write checks the status
+under a row lock, and the database ties an award to the locked shortlist (see models.py).
+What a buyer sees is worked out by `evaluate` (evaluation_view.py); locking stores exactly
+that, and a locked evaluation is only ever shown from the stored snapshot.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+
+from sqlalchemy import delete, or_
+
+from marketplace import clock
+from marketplace.accounts.models import Organisation
+from marketplace.audit import services as audit
+from marketplace.benchmarks.models import Metric, ReportingPeriod
+from marketplace.catalogue.models import ServiceCentre, ServiceLine
+from marketplace.errors import (
+    Conflict,
+    FieldError,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
+from marketplace.extensions import db
+from marketplace.selection.evaluation_view import evaluate
+from marketplace.selection.models import (
+    MAX_CANDIDATES,
+    MIN_CANDIDATES,
+    OUTCOME_KINDS,
+    Evaluation,
+    EvaluationCandidate,
+    EvaluationCriterion,
+    EvaluationOutcome,
+    EvaluationScore,
+)
+
+# Buyer-scored criteria every evaluation starts with (code, name, is social value).
+DEFAULT_BUYER_CRITERIA = (
+    ("social_value", "Social value", True),
+    ("quoted_price", "Quoted price", False),
+)
+
+
+# --- who may see and change what ---------------------------------------------------------------
+
+
+def can_view(viewer, evaluation: Evaluation) -> bool:
+    """Its own organisation, the parent department of an ALB's evaluation, and admins."""
+    if viewer is None or not getattr(viewer, "is_authenticated", False):
+        return False
+    if viewer.role == "admin":
+        return True
+    if viewer.role != "buyer":
+        return False
+    organisation = evaluation.organisation
+    return viewer.organisation_id in (organisation.id, organisation.parent_id)
+
+
+def can_edit(viewer, evaluation: Evaluation) -> bool:
+    return (
+        viewer is not None
+        and getattr(viewer, "role", None) == "buyer"
+        and viewer.organisation_id == evaluation.organisation_id
+    )
+
+
+def visible_evaluations(viewer) -> list[Evaluation]:
+    query = db.select(Evaluation).order_by(Evaluation.updated_at.desc(), Evaluation.id.desc())
+    if viewer.role != "admin":
+        children = db.select(Organisation.id).where(
+            Organisation.parent_id == viewer.organisation_id
+        )
+        query = query.where(
+            or_(
+                Evaluation.organisation_id == viewer.organisation_id,
+                Evaluation.organisation_id.in_(children),
+            )
+        )
+    return list(db.session.execute(query).scalars())
+
+
+def get_for_viewer(public_id: str, viewer) -> Evaluation:
+    evaluation = db.session.execute(
+        db.select(Evaluation).where(Evaluation.public_id == public_id)
+    ).scalar_one_or_none()
+    # Someone who may not see it learns nothing, not even that it exists.
+    if evaluation is None or not can_view(viewer, evaluation):
+        raise NotFound("There is no evaluation at this address.")
+    return evaluation
+
+
+def _editable(actor, evaluation: Evaluation) -> Evaluation:
+    """Re-read under a row lock; refuse other organisations and locked evaluations."""
+    if not can_edit(actor, evaluation):
+        raise PermissionDenied("Only buyers of the organisation that owns it can change it.")
+    evaluation = _locked_row(evaluation)
+    if evaluation.is_locked:
+        raise Conflict("This evaluation is locked; a locked evaluation cannot be changed.")
+    return evaluation
+
+
+def _locked_row(evaluation: Evaluation) -> Evaluation:
+    return db.session.execute(
+        db.select(Evaluation)
+        .where(Evaluation.id == evaluation.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+
+
+# --- choosing what to evaluate -----------------------------------------------------------------
+
+
+def accredited_centres(service_lines: Sequence[str] = ()) -> list[ServiceCentre]:
+    """Centres that can be chosen today (accredited and not lapsed), by name."""
+    today = clock.today()
+    query = (
+        db.select(ServiceCentre)
+        .where(
+            ServiceCentre.accreditation_status == "accredited",
+            ServiceCentre.accredited_until >= today,
+        )
+        .order_by(ServiceCentre.name)
+    )
+    if service_lines:
+        query = query.where(ServiceCentre.service_lines.any(ServiceLine.code.in_(service_lines)))
+    return list(db.session.execute(query).scalars())
+
+
+def _resolve(
+    period_code: str, line_codes: Sequence[str], slugs: Sequence[str]
+) -> tuple[ReportingPeriod | None, list[ServiceLine], list[ServiceCentre], list[FieldError]]:
+    errors: list[FieldError] = []
+    period = db.session.execute(
+        db.select(ReportingPeriod).where(ReportingPeriod.code == period_code)
+    ).scalar_one_or_none()
+    if period is None:
+        errors.append(FieldError("Choose the period whose figures you will evaluate.", "period"))
+    lines = list(
+        db.session.execute(
+            db.select(ServiceLine)
+            .where(ServiceLine.code.in_(list(line_codes)))
+            .order_by(ServiceLine.position)
+        ).scalars()
+    )
+    if not lines or len(lines) != len(set(line_codes)):
+        errors.append(FieldError("Choose the service lines you need.", "service_lines"))
+    chosen = {c.slug: c for c in accredited_centres() if c.slug in set(slugs)}
+    missing = [slug for slug in slugs if slug not in chosen]
+    if missing:
+        errors.append(
+            FieldError(
+                "Only centres accredited today can be shortlisted: "
+                + ", ".join(missing)
+                + " cannot.",
+                "centres",
+            )
+        )
+    elif not MIN_CANDIDATES <= len(slugs) <= MAX_CANDIDATES:
+        errors.append(
+            FieldError(
+                f"Shortlist {MIN_CANDIDATES} to {MAX_CANDIDATES} centres; "
+                f"{len(slugs)} were chosen.",
+                "centres",
+            )
+        )
+    return period, lines, [chosen[s] for s in slugs if s in chosen], errors
+
+
+def _metrics_for(lines: Sequence[ServiceLine]) -> list[Metric]:
+    return list(
+        db.session.execute(
+            db.select(Metric)
+            .join(Metric.service_line)
+            .where(
+                Metric.is_current.is_(True),
+                Metric.status == "active",
+                Metric.service_line_id.in_([line.id for line in lines]),
+            )
+            .order_by(ServiceLine.position, Metric.position, Metric.code)
+        ).scalars()
+    )
+
+
+def _details(data: Mapping) -> tuple[str, str]:
+    title = (data.get("title") or "").strip()
+    needs = (data.get("needs") or "").strip()
+    return title, needs
+
+
+def create(actor, data: Mapping) -> Evaluation:
+    """A draft evaluation; data: title, needs, period, service_lines, centres (slugs)."""
+    if getattr(actor, "role", None) != "buyer":
+        raise PermissionDenied("Only buyers can start an evaluation.")
+    title, needs = _details(data)
+    period, lines, centres, errors = _resolve(
+        data.get("period") or "", data.get("service_lines") or [], data.get("centres") or []
+    )
+    if not title:
+        errors.insert(0, FieldError("Give the evaluation a title.", "title"))
+    if errors:
+        raise ValidationFailed("The evaluation could not be started.", errors=errors)
+    evaluation = Evaluation(
+        organisation_id=actor.organisation_id,
+        created_by_id=actor.id,
+        title=title,
+        needs=needs,
+        period_id=period.id,
+    )
+    evaluation.service_lines = lines
+    evaluation.candidates = [
+        EvaluationCandidate(centre_id=c.id, position=i) for i, c in enumerate(centres)
+    ]
+    metrics = _metrics_for(lines)
+    criteria = [
+        EvaluationCriterion(
+            kind="metric",
+            metric_id=m.id,
+            code=m.code,
+            name=m.name,
+            weight=Decimal(1),
+            position=i,
+        )
+        for i, m in enumerate(metrics)
+    ]
+    # Social value starts at the 10% PPN 06/20 asks for: 1/9 of the metrics' weight.
+    social_weight = Decimal(max(1, math.ceil(len(metrics) / 9)))
+    for offset, (code, name, social) in enumerate(DEFAULT_BUYER_CRITERIA):
+        criteria.append(
+            EvaluationCriterion(
+                kind="buyer",
+                code=code,
+                name=name,
+                weight=social_weight if social else Decimal(0),
+                is_social_value=social,
+                position=len(metrics) + offset,
+            )
+        )
+    evaluation.criteria = criteria
+    db.session.add(evaluation)
+    db.session.flush()
+    audit.record(
+        "evaluation.created",
+        actor=actor,
+        organisation_id=evaluation.organisation_id,
+        object_type="evaluation",
+        object_id=evaluation.public_id,
+        detail={
+            "title": title,
+            "period": period.code,
+            "service_lines": [line.code for line in lines],
+            "centres": [c.slug for c in centres],
+        },
+    )
+    return evaluation
+
+
+def update_details(actor, evaluation: Evaluation, data: Mapping) -> Evaluation:
+    """Change title, needs, period, service lines and shortlist of a draft."""
+    evaluation = _editable(actor, evaluation)
+    title, needs = _details(data)
+    period, lines, centres, errors = _resolve(
+        data.get("period") or "", data.get("service_lines") or [], data.get("centres") or []
+    )
+    if not title:
+        errors.insert(0, FieldError("Give the evaluation a title.", "title"))
+    if errors:
+        raise ValidationFailed("The evaluation could not be changed.", errors=errors)
+    evaluation.title, evaluation.needs, evaluation.period_id = title, needs, period.id
+    evaluation.service_lines = lines
+    # Candidates: keep those still chosen (with their scores), drop the rest, add new ones.
+    wanted = {c.id: i for i, c in enumerate(centres)}
+    for candidate in list(evaluation.candidates):
+        if candidate.centre_id not in wanted:
+            db.session.execute(
+                delete(EvaluationScore).where(
+                    EvaluationScore.evaluation_id == evaluation.id,
+                    EvaluationScore.centre_id == candidate.centre_id,
+                )
+            )
+            evaluation.candidates.remove(candidate)
+    present = {c.centre_id: c for c in evaluation.candidates}
+    for centre_id, position in wanted.items():
+        if centre_id in present:
+            present[centre_id].position = position
+        else:
+            evaluation.candidates.append(
+                EvaluationCandidate(centre_id=centre_id, position=position)
+            )
+    # Metric criteria follow the service lines; weights of metrics kept are kept.
+    metrics = _metrics_for(lines)
+    keep = {m.id for m in metrics}
+    existing = {c.metric_id: c for c in evaluation.criteria if c.kind == "metric"}
+    for criterion in list(evaluation.criteria):
+        if criterion.kind == "metric" and criterion.metric_id not in keep:
+            evaluation.criteria.remove(criterion)
+    buyer = [c for c in evaluation.criteria if c.kind == "buyer"]
+    ordered = []
+    for m in metrics:
+        criterion = existing.get(m.id) or EvaluationCriterion(
+            kind="metric", metric_id=m.id, code=m.code, name=m.name, weight=Decimal(1)
+        )
+        if criterion not in evaluation.criteria:
+            evaluation.criteria.append(criterion)
+        ordered.append(criterion)
+    for position, criterion in enumerate([*ordered, *buyer]):
+        criterion.position = position
+    db.session.flush()
+    audit.record(
+        "evaluation.updated",
+        actor=actor,
+        organisation_id=evaluation.organisation_id,
+        object_type="evaluation",
+        object_id=evaluation.public_id,
+        detail={
+            "title": title,
+            "period": period.code,
+            "service_lines": [line.code for line in lines],
+            "centres": [c.slug for c in centres],
+        },
+    )
+    return evaluation
+
+
+def _slug_code(name: str, taken: set[str]) -> str:
+    base = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")[:50] or "criterion"
+    code, n = f"buyer_{base}", 2
+    while code in taken:
+        code, n = f"buyer_{base}_{n}", n + 1
+    return code
+
+
+def set_weights(
+    actor,
+    evaluation: Evaluation,
+    weights: Mapping[str, Decimal],
+    scores: Mapping[str, Mapping[str, Decimal | None]],
+    new_criterion: str = "",
+) -> Evaluation:
+    """Weights per criterion code, buyer scores per (criterion code, centre slug), and
+    optionally a new buyer-scored criterion (weight 0 until given one)."""
+    evaluation = _editable(actor, evaluation)
+    by_code = {c.code: c for c in evaluation.criteria}
+    slugs = {c.centre.slug: c.centre_id for c in evaluation.candidates}
+    errors: list[FieldError] = []
+    for code, weight in weights.items():
+        if code not in by_code:
+            errors.append(FieldError(f"'{code}' is not a criterion here.", f"weight-{code}"))
+        elif weight is None or not weight.is_finite() or weight < 0 or weight > 1000:
+            errors.append(
+                FieldError(
+                    f"Enter a weight from 0 to 1000 for {by_code[code].name}.", f"weight-{code}"
+                )
+            )
+    for code, by_slug in scores.items():
+        criterion = by_code.get(code)
+        if criterion is None or criterion.kind != "buyer":
+            errors.append(FieldError(f"'{code}' is not a criterion you score.", "scores"))
+            continue
+        for slug, score in by_slug.items():
+            if slug not in slugs:
+                errors.append(FieldError(f"'{slug}' is not on the shortlist.", "scores"))
+            elif score is not None and (not score.is_finite() or not 0 <= score <= 100):
+                errors.append(
+                    FieldError(
+                        f"Enter a score from 0 to 100 for {criterion.name}.",
+                        f"score-{code}-{slug}",
+                    )
+                )
+    new_criterion = (new_criterion or "").strip()
+    if len(new_criterion) > 200:
+        errors.append(FieldError("Keep the criterion name under 200 characters.", "new"))
+    if errors:
+        raise ValidationFailed("The weights and scores could not be saved.", errors=errors)
+    total = sum(
+        (weights.get(code, criterion.weight) for code, criterion in by_code.items()), Decimal(0)
+    )
+    if total <= 0:
+        raise ValidationFailed(
+            "The weights could not be saved.",
+            errors=[FieldError("Give at least one criterion a weight above 0.", "weights")],
+        )
+    for code, weight in weights.items():
+        by_code[code].weight = weight
+    existing = {
+        (s.criterion_id, s.centre_id): s
+        for s in db.session.execute(
+            db.select(EvaluationScore).where(EvaluationScore.evaluation_id == evaluation.id)
+        ).scalars()
+    }
+    for code, by_slug in scores.items():
+        criterion = by_code[code]
+        for slug, score in by_slug.items():
+            key = (criterion.id, slugs[slug])
+            if score is None:
+                if key in existing:
+                    db.session.delete(existing[key])
+            elif key in existing:
+                existing[key].score = score
+            else:
+                db.session.add(
+                    EvaluationScore(
+                        evaluation_id=evaluation.id,
+                        criterion_id=criterion.id,
+                        centre_id=slugs[slug],
+                        score=score,
+                    )
+                )
+    if new_criterion:
+        evaluation.criteria.append(
+            EvaluationCriterion(
+                kind="buyer",
+                code=_slug_code(new_criterion, set(by_code)),
+                name=new_criterion,
+                weight=Decimal(0),
+                position=len(evaluation.criteria),
+            )
+        )
+    evaluation.updated_at = clock.now()
+    db.session.flush()
+    audit.record(
+        "evaluation.weighted",
+        actor=actor,
+        organisation_id=evaluation.organisation_id,
+        object_type="evaluation",
+        object_id=evaluation.public_id,
+        detail={
+            "weights": {code: str(w) for code, w in weights.items()},
+            "scores": {
+                code: {slug: None if s is None else str(s) for slug, s in by_slug.items()}
+                for code, by_slug in scores.items()
+            },
+            "new_criterion": new_criterion or None,
+        },
+    )
+    return evaluation
+
+
+# --- locking and the outcome -------------------------------------------------------------------
+
+
+def lock(actor, evaluation: Evaluation) -> Evaluation:
+    """Freeze the shortlist and store everything the buyer sees now."""
+    evaluation = _editable(actor, evaluation)
+    problems = [
+        FieldError(
+            f"{c.centre.name} is no longer accredited ({c.centre.status}); remove it first.",
+            "centres",
+        )
+        for c in evaluation.candidates
+        if c.centre.status != "accredited"
+    ]
+    if not MIN_CANDIDATES <= len(evaluation.candidates) <= MAX_CANDIDATES:
+        problems.append(
+            FieldError(f"Shortlist {MIN_CANDIDATES} to {MAX_CANDIDATES} centres.", "centres")
+        )
+    if problems:
+        raise ValidationFailed("The shortlist could not be locked.", errors=problems)
+    now = clock.now()
+    snapshot = evaluate(evaluation)
+    snapshot["locked_at"] = now.isoformat()
+    snapshot["locked_by"] = {"name": actor.name, "email": actor.email}
+    evaluation.snapshot = snapshot
+    evaluation.method_version = snapshot["method_version"]
+    evaluation.locked_at = now
+    evaluation.locked_by_id = actor.id
+    evaluation.status = "locked"
+    db.session.flush()
+    audit.record(
+        "evaluation.locked",
+        actor=actor,
+        organisation_id=evaluation.organisation_id,
+        object_type="evaluation",
+        object_id=evaluation.public_id,
+        detail={
+            "period": snapshot["period"]["code"],
+            "centres": [c["slug"] for c in snapshot["candidates"]],
+            "results": snapshot["results"],
+            "method_version": snapshot["method_version"],
+        },
+    )
+    return evaluation
+
+
+def record_outcome(
+    actor, evaluation: Evaluation, kind: str, centre_slug: str | None, rationale: str
+) -> EvaluationOutcome:
+    """Awarded (to a centre on the locked shortlist), none suitable, or cancelled; once."""
+    if not can_edit(actor, evaluation):
+        raise PermissionDenied("Only buyers of the organisation that owns it can decide.")
+    evaluation = _locked_row(evaluation)
+    if not evaluation.is_locked:
+        raise Conflict("Lock the shortlist before recording the outcome.")
+    if evaluation.outcome is not None:
+        raise Conflict("The outcome has been recorded already; it cannot be changed.")
+    errors: list[FieldError] = []
+    rationale = (rationale or "").strip()
+    centre_id = None
+    if kind not in OUTCOME_KINDS:
+        errors.append(FieldError("Choose the outcome.", "kind"))
+    elif kind == "awarded":
+        shortlist = {c.centre.slug: c.centre_id for c in evaluation.candidates}
+        if not centre_slug:
+            errors.append(FieldError("Choose the centre you awarded.", "centre"))
+        elif centre_slug not in shortlist:
+            errors.append(
+                FieldError(
+                    f"'{centre_slug}' was not on the locked shortlist; an award must go to "
+                    "a shortlisted centre.",
+                    "centre",
+                )
+            )
+        else:
+            centre_id = shortlist[centre_slug]
+    if not rationale:
+        errors.append(FieldError("Give the rationale for the outcome.", "rationale"))
+    if errors:
+        raise ValidationFailed("The outcome could not be recorded.", errors=errors)
+    outcome = EvaluationOutcome(
+        evaluation_id=evaluation.id,
+        kind=kind,
+        centre_id=centre_id,
+        rationale=rationale,
+        decided_by_id=actor.id,
+        decided_at=clock.now(),
+    )
+    db.session.add(outcome)
+    db.session.flush()
+    audit.record(
+        "evaluation.outcome_recorded",
+        actor=actor,
+        organisation_id=evaluation.organisation_id,
+        object_type="evaluation",
+        object_id=evaluation.public_id,
+        detail={"kind": kind, "centre": centre_slug if centre_id else None, "rationale": rationale},
+    )
+    db.session.refresh(evaluation)
+    return outcome

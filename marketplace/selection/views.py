@@ -1,0 +1,116 @@
+"""The /compare page and its CSV export (thin: parse, call compare, render)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+from flask_login import current_user
+
+from marketplace.benchmarks.charts import sparkline
+from marketplace.benchmarks.models import Metric
+from marketplace.catalogue.models import ServiceCentre, ServiceLine
+from marketplace.catalogue.services import PUBLIC_STATUSES
+from marketplace.errors import ValidationFailed
+from marketplace.extensions import db
+from marketplace.selection import compare as comparing
+from marketplace.selection import readings
+from marketplace.selection.csvexport import csv_response
+from marketplace.selection.exports import comparison_rows
+from marketplace.selection.visibility import audience_for
+
+bp = Blueprint("selection", __name__)
+
+
+def _asked() -> dict:
+    return {
+        "slugs": comparing.split_list(request.args.getlist("centres")),
+        "period_code": (request.args.get("period") or "").strip() or None,
+        "service_lines": comparing.split_list(request.args.getlist("service_lines")),
+        "metric_codes": comparing.split_list(request.args.getlist("metrics")),
+    }
+
+
+def _choices():
+    centres = db.session.execute(
+        db.select(ServiceCentre.slug, ServiceCentre.name)
+        .where(ServiceCentre.accreditation_status.in_(PUBLIC_STATUSES))
+        .order_by(ServiceCentre.name)
+    ).all()
+    lines = db.session.execute(
+        db.select(ServiceLine.code, ServiceLine.name).order_by(
+            ServiceLine.position, ServiceLine.code
+        )
+    ).all()
+    metrics = db.session.execute(
+        db.select(Metric.code, Metric.name, ServiceLine.name.label("line"))
+        .join(Metric.service_line)
+        .where(Metric.is_current.is_(True), Metric.status == "active")
+        .order_by(ServiceLine.position, ServiceLine.code, Metric.position, Metric.code)
+    ).all()
+    return centres, lines, metrics
+
+
+@bp.get("/compare")
+def compare():
+    audience = audience_for(current_user)
+    asked = _asked()
+    comparison = None
+    form_errors = []
+    status = 200
+    if asked["slugs"]:
+        try:
+            comparison = comparing.compare(
+                audience,
+                asked["slugs"],
+                asked["period_code"],
+                service_lines=asked["service_lines"],
+                metric_codes=asked["metric_codes"],
+            )
+        except ValidationFailed as error:
+            form_errors = [
+                {"text": e.message, "href": f"#{e.field or 'centres'}"} for e in error.errors
+            ] or [{"text": error.detail, "href": "#centres"}]
+            status = 400
+    centres, lines, metrics = _choices()
+    sparks = {}
+    if comparison is not None:
+        for r, row in enumerate(comparison.rows):
+            for c, cell in enumerate(row.cells):
+                sparks[r, c] = sparkline(
+                    cell.trend,
+                    chart_id=f"trend-{r}-{c}",
+                    title=f"{row.metric.name}, {comparison.centres[c].name}: last 8 quarters",
+                    decimals=row.metric.decimals,
+                )
+    return (
+        render_template(
+            "selection/compare.html",
+            comparison=comparison,
+            asked=asked,
+            centre_choices=centres,
+            line_choices=lines,
+            metric_choices=metrics,
+            period_choices=comparison.periods if comparison else readings.visible_periods(audience),
+            form_errors=form_errors,
+            sparks=sparks,
+            audience=audience,
+            min_centres=comparing.MIN_CENTRES,
+            max_centres=comparing.MAX_CENTRES,
+        ),
+        status,
+    )
+
+
+@bp.get("/compare.csv")
+def compare_csv():
+    audience = audience_for(current_user)
+    asked = _asked()
+    comparison = comparing.compare(
+        audience,
+        asked["slugs"],
+        asked["period_code"],
+        service_lines=asked["service_lines"],
+        metric_codes=asked["metric_codes"],
+        with_trend=False,
+    )
+    period = comparison.period.code if comparison.period else "no-period"
+    return csv_response(comparison_rows(comparison), f"comparison-{period}.csv")

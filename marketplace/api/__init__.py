@@ -17,6 +17,17 @@ document (`application/problem+json`). A human guide is at /api/docs.
 """
 
 
+# Python 3.13 names these statuses as RFC 9110 does, and flask-smorest refers to a status by
+# the name Python gives it; either spelling must resolve, whichever Python runs the app.
+RFC_9110_NAMES = {
+    "CONTENT_TOO_LARGE": 413,
+    "URI_TOO_LONG": 414,
+    "RANGE_NOT_SATISFIABLE": 416,
+    "UNPROCESSABLE_CONTENT": 422,
+    "UNPROCESSABLE_ENTITY": 422,
+}
+
+
 def register(app: Flask) -> None:
     from marketplace.api.benchmarks import bp as benchmarks_bp
     from marketplace.api.centres import bp as centres_bp
@@ -42,11 +53,13 @@ def _describe_errors_and_security(api) -> None:
     """
     spec = api.spec
     spec.options.setdefault("info", {})["description"] = API_DESCRIPTION
-    for status in http.HTTPStatus:
+    names = {name: status for name, status in http.HTTPStatus.__members__.items()}
+    names.update({name: http.HTTPStatus(code) for name, code in RFC_9110_NAMES.items()})
+    for name, status in names.items():
         if status >= 400:
-            spec.components.response(status.name, _problem(status.phrase), lazy=True)
+            spec.components.response(name, _problem(status.phrase), lazy=True)
         else:
-            spec.components.response(status.name, {"description": status.phrase}, lazy=True)
+            spec.components.response(name, {"description": status.phrase}, lazy=True)
     spec.components.response(
         api.DEFAULT_ERROR_RESPONSE_NAME, _problem("Any other error"), lazy=True
     )

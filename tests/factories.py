@@ -9,7 +9,7 @@ import factory
 from werkzeug.security import generate_password_hash
 
 from marketplace import clock
-from marketplace.accounts.models import ApiToken, Organisation, User
+from marketplace.accounts.models import ApiToken, LoginThrottle, Organisation, User
 from marketplace.audit.models import AuditEvent
 from marketplace.benchmarks.models import (
     Metric,
@@ -86,6 +86,15 @@ class UserFactory(Base):
         centre_user = factory.Trait(
             role="centre", organisation=factory.SubFactory(OrganisationFactory, centre=True)
         )
+
+
+class LoginThrottleFactory(Base):
+    class Meta:
+        model = LoginThrottle
+
+    email = factory.Sequence(lambda n: f"unknown{n}@example.gov.uk")
+    failed_logins = 1
+    last_failed_at = factory.LazyFunction(clock.now)
 
 
 class ApiTokenFactory(Base):

@@ -95,6 +95,23 @@ class User(UserMixin, IdMixin, TimestampMixin, db.Model):
         return f"<User {self.email} {self.role}>"
 
 
+class LoginThrottle(IdMixin, db.Model):
+    """Failed sign-ins for an address with no usable account (unknown or deactivated).
+
+    Real accounts count failures on the user row. Counting these as well means a lock
+    message looks the same whether or not an account exists, so it reveals nothing.
+    """
+
+    __tablename__ = "login_throttles"
+
+    email: Mapped[str] = mapped_column(String(320), unique=True, nullable=False)
+    failed_logins: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    last_failed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (CheckConstraint("failed_logins >= 0", name="failed_logins_not_negative"),)
+
+
 def new_token_public_id() -> str:
     return secrets.token_urlsafe(12)
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import NoReturn
 
-from sqlalchemy import func
+from sqlalchemy import or_
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from marketplace import clock
-from marketplace.accounts.models import ROLE_ORG_KINDS, Organisation, User
+from marketplace.accounts.models import ROLE_ORG_KINDS, LoginThrottle, Organisation, User
 from marketplace.audit import services as audit
-from marketplace.audit.models import AuditEvent
 from marketplace.errors import Conflict, FieldError, NotFound, TooManyAttempts, ValidationFailed
 from marketplace.extensions import db
 
@@ -24,6 +24,8 @@ MAX_PASSWORD_LENGTH = 256
 # Checked against when the address is unknown, so both paths cost the same time.
 _DUMMY_HASH = generate_password_hash("not-a-real-password-used-for-timing")
 WRONG_CREDENTIALS = "Enter a correct email address and password."
+# Failures for an address without an account are forgotten after a quiet day.
+STALE_FAILURES = timedelta(days=1)
 
 
 def normalise_email(email: str) -> str:
@@ -175,8 +177,8 @@ def authenticate(
     """Check a password, counting failures; the caller commits whatever the outcome.
 
     After max_failures wrong passwords in a row the account is locked for throttle_seconds,
-    even against the right password. Unknown addresses are counted too (in the audit log),
-    so the lock message cannot be used to find out which addresses have accounts.
+    even against the right password. Addresses without a usable account are counted too
+    (LoginThrottle), so the lock cannot be used to find out which addresses have accounts.
     """
     address = normalise_email(email)
     now = clock.now()
@@ -230,58 +232,57 @@ def authenticate(
 def _refuse_unknown(
     user, address, password, now, ip_address, max_failures, throttle_seconds
 ) -> NoReturn:
-    """No usable account: answer exactly as for a real one, counting failures in the log."""
+    """No usable account: answer exactly as for a real one, counting failures alike."""
     label = address[:320] or "(blank)"
-    locked_until = _unknown_locked_until(label, now, throttle_seconds)
-    if locked_until is not None:
+    throttle = _throttle_row(label, now)
+    if throttle.locked_until is not None and throttle.locked_until > now:
         audit.record("login.throttled", actor_label=label, ip_address=ip_address)
-        raise TooManyAttempts(_throttle_message(locked_until))
+        raise TooManyAttempts(_throttle_message(throttle.locked_until))
     check_password_hash(_DUMMY_HASH, password or "")
+    if throttle.last_failed_at < now - STALE_FAILURES:
+        throttle.failed_logins = 0
+    throttle.failed_logins += 1
+    throttle.last_failed_at = now
     audit.record(
         "login.failed",
         actor_label=label,
         organisation_id=user.organisation_id if user else None,
-        detail={"why": "inactive account" if user else "unknown account"},
+        detail={
+            "why": "inactive account" if user else "unknown account",
+            "failures": throttle.failed_logins,
+        },
         ip_address=ip_address,
     )
-    if _unknown_failures_since_last_lock(label, now) >= max_failures:
-        locked_until = now + timedelta(seconds=throttle_seconds)
-        _record_lock(label, None, locked_until, ip_address)
-        raise TooManyAttempts(_throttle_message(locked_until))
+    if throttle.failed_logins >= max_failures:
+        throttle.locked_until = now + timedelta(seconds=throttle_seconds)
+        throttle.failed_logins = 0
+        _record_lock(label, None, throttle.locked_until, ip_address)
+        db.session.flush()
+        raise TooManyAttempts(_throttle_message(throttle.locked_until))
+    db.session.flush()
     raise LoginFailed(WRONG_CREDENTIALS)
 
 
-def _last_lock(label: str):
-    return db.session.execute(
-        db.select(AuditEvent.occurred_at, AuditEvent.detail)
-        .where(AuditEvent.action == "login.locked", AuditEvent.actor_label == label)
-        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
-        .limit(1)
-    ).first()
-
-
-def _unknown_locked_until(label: str, now, throttle_seconds: int):
-    lock = _last_lock(label)
-    if lock is None:
-        return None
-    until = lock.occurred_at + timedelta(seconds=throttle_seconds)
-    return until if until > now else None
-
-
-def _unknown_failures_since_last_lock(label: str, now) -> int:
-    lock = _last_lock(label)
-    # A day bounds the count (and the work); a real account's counter is reset by a
-    # successful sign-in instead, which an unknown address never has.
-    since = max(lock.occurred_at, now - timedelta(days=1)) if lock else now - timedelta(days=1)
-    return db.session.execute(
-        db.select(func.count())
-        .select_from(AuditEvent)
-        .where(
-            AuditEvent.action == "login.failed",
-            AuditEvent.actor_label == label,
-            AuditEvent.occurred_at > since,
+def _throttle_row(label: str, now) -> LoginThrottle:
+    """The address's counter, locked for this transaction; made if it is the first failure."""
+    query = db.select(LoginThrottle).where(LoginThrottle.email == label).with_for_update()
+    row = db.session.execute(query).scalar_one_or_none()
+    if row is not None:
+        return row
+    # Counters nobody has touched for a day are forgotten, so junk addresses cannot pile up.
+    db.session.execute(
+        db.delete(LoginThrottle).where(
+            LoginThrottle.last_failed_at < now - STALE_FAILURES,
+            or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until < now),
         )
-    ).scalar_one()
+    )
+    try:
+        with db.session.begin_nested():
+            row = LoginThrottle(email=label, failed_logins=0, last_failed_at=now)
+            db.session.add(row)
+    except IntegrityError:  # a simultaneous first failure for the same address made it
+        row = db.session.execute(query).scalar_one()
+    return row
 
 
 def _record_lock(label: str, user: User | None, locked_until, ip_address) -> None:

@@ -11,12 +11,12 @@ from werkzeug.security import check_password_hash
 from marketplace import clock
 from marketplace.accounts import services
 from marketplace.accounts.auth import role_required
-from marketplace.accounts.models import User
+from marketplace.accounts.models import LoginThrottle, User
 from marketplace.errors import PermissionDenied
 from marketplace.extensions import db
 from tests.accounts.helpers import csrf_token_from, events, fresh_request, log_in
 from tests.conftest import TEST_TODAY
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, LoginThrottleFactory, UserFactory
 
 WRONG = "not-the-right-password"
 
@@ -146,6 +146,16 @@ def test_unknown_addresses_are_throttled_alike_so_accounts_cannot_be_discovered(
         assert "locked until 09:15 UTC" in page
     with clock.frozen_at(TEST_TODAY + timedelta(minutes=16)):
         assert log_in(client, unknown, WRONG).status_code == 401
+
+
+def test_failures_for_unknown_addresses_are_forgotten_after_a_quiet_day(client, db_session):
+    old = TEST_TODAY - timedelta(days=2)
+    LoginThrottleFactory(email="stale@example.gov.uk", failed_logins=4, last_failed_at=old)
+    LoginThrottleFactory(email="junk@example.gov.uk", failed_logins=1, last_failed_at=old)
+    assert log_in(client, "stale@example.gov.uk", WRONG).status_code == 401  # not the 5th
+    assert log_in(client, "new@example.gov.uk", WRONG).status_code == 401
+    left = db.session.execute(db.select(LoginThrottle.email, LoginThrottle.failed_logins)).all()
+    assert sorted(left) == [("new@example.gov.uk", 1), ("stale@example.gov.uk", 1)]
 
 
 def test_login_starts_a_new_session(client, centre_user):

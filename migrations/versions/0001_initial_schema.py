@@ -354,51 +354,6 @@ def upgrade():
     with op.batch_alter_table('peer_statistics', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_peer_statistics_period_id'), ['period_id'], unique=False)
 
-    op.create_table('publications',
-    sa.Column('public_id', sa.String(length=32), nullable=False),
-    sa.Column('kind', sa.String(length=20), nullable=False),
-    sa.Column('period_id', sa.Integer(), nullable=False),
-    sa.Column('centre_id', sa.Integer(), nullable=True),
-    sa.Column('subject', sa.String(length=40), nullable=False),
-    sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('status', sa.String(length=12), nullable=False),
-    sa.Column('title', sa.String(length=300), nullable=False),
-    sa.Column('storage_key', sa.String(length=200), nullable=False),
-    sa.Column('sha256', sa.String(length=64), nullable=False),
-    sa.Column('size_bytes', sa.Integer(), nullable=False),
-    sa.Column('content_type', sa.String(length=80), nullable=False),
-    sa.Column('filename', sa.String(length=200), nullable=False),
-    sa.Column('page_count', sa.Integer(), nullable=True),
-    sa.Column('input_hash', sa.String(length=64), nullable=False),
-    sa.Column('data', sa.JSON(), nullable=False),
-    sa.Column('envelope', sa.JSON(), nullable=False),
-    sa.Column('change_note', sa.Text(), nullable=False),
-    sa.Column('published_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('published_by', sa.String(length=320), nullable=False),
-    sa.Column('superseded_at', marketplace.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('render_seconds', sa.Float(), nullable=True),
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.CheckConstraint("(kind = 'centre_report' AND centre_id IS NOT NULL) OR (kind <> 'centre_report' AND centre_id IS NULL)", name=op.f('ck_publications_centre_for_centre_reports')),
-    sa.CheckConstraint("(status = 'superseded') = (superseded_at IS NOT NULL)", name=op.f('ck_publications_superseded_at')),
-    sa.CheckConstraint("kind IN ('centre_report', 'league_table', 'open_data_csv', 'open_data_json')", name=op.f('ck_publications_kind')),
-    sa.CheckConstraint("status IN ('current', 'superseded')", name=op.f('ck_publications_status')),
-    sa.CheckConstraint('length(input_hash) = 64', name=op.f('ck_publications_input_hash_length')),
-    sa.CheckConstraint('length(sha256) = 64', name=op.f('ck_publications_sha256_length')),
-    sa.CheckConstraint('size_bytes >= 0', name=op.f('ck_publications_size_not_negative')),
-    sa.CheckConstraint('version >= 1', name=op.f('ck_publications_version_positive')),
-    sa.ForeignKeyConstraint(['centre_id'], ['service_centres.id'], name=op.f('fk_publications_centre_id_service_centres'), ondelete='RESTRICT'),
-    sa.ForeignKeyConstraint(['period_id'], ['reporting_periods.id'], name=op.f('fk_publications_period_id_reporting_periods'), ondelete='RESTRICT'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_publications')),
-    sa.UniqueConstraint('kind', 'period_id', 'subject', 'version', name=op.f('uq_publications_kind_period_id_subject_version')),
-    sa.UniqueConstraint('public_id', name=op.f('uq_publications_public_id'))
-    )
-    with op.batch_alter_table('publications', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_publications_centre_id'), ['centre_id'], unique=False)
-        batch_op.create_index('ix_publications_period_kind', ['period_id', 'kind'], unique=False)
-        batch_op.create_index('ix_publications_published_at', ['published_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_publications_sha256'), ['sha256'], unique=False)
-        batch_op.create_index('uq_publications_current', ['kind', 'period_id', 'subject'], unique=True, sqlite_where=sa.text("status = 'current'"), postgresql_where=sa.text("status = 'current'"))
-
     op.create_table('submissions',
     sa.Column('public_id', sa.String(length=32), nullable=False),
     sa.Column('centre_id', sa.Integer(), nullable=False),
@@ -600,14 +555,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_submissions_centre_id'))
 
     op.drop_table('submissions')
-    with op.batch_alter_table('publications', schema=None) as batch_op:
-        batch_op.drop_index('uq_publications_current', sqlite_where=sa.text("status = 'current'"), postgresql_where=sa.text("status = 'current'"))
-        batch_op.drop_index(batch_op.f('ix_publications_sha256'))
-        batch_op.drop_index('ix_publications_published_at')
-        batch_op.drop_index('ix_publications_period_kind')
-        batch_op.drop_index(batch_op.f('ix_publications_centre_id'))
-
-    op.drop_table('publications')
     with op.batch_alter_table('peer_statistics', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_peer_statistics_period_id'))
 

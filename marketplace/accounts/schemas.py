@@ -87,18 +87,6 @@ class NewTokenSchema(Schema):
     )
 
 
-class TokenSchema(Schema):
-    """A token as people may see it: never the secret, never its hash."""
-
-    id = fields.String(attribute="public_id")
-    name = fields.String()
-    prefix = fields.String()
-    owner = fields.Function(lambda token: token.user.email)
-    created_at = fields.DateTime()
-    last_used_at = fields.DateTime(allow_none=True)
-    revoked_at = fields.DateTime(allow_none=True)
-
-
 def load(schema: Schema, data, *, detail: str) -> dict:
     """Parse input or raise ValidationFailed with one FieldError per problem, in field order."""
     try:

@@ -131,7 +131,9 @@ def new():
     if request.method == "POST":
         name = request.form.get("name", "")
         try:
-            form = schemas.load(schemas.NewTokenSchema(), request.form.to_dict(), detail="")
+            form = schemas.load(
+                schemas.NewTokenSchema(), request.form.to_dict(), detail="Name the token."
+            )
             token, secret = tokens.create_token(
                 _me(), form["name"], actor=_me(), ip_address=request.remote_addr
             )

@@ -442,13 +442,14 @@ class CentreUpdateSchema(Schema):
 
     @validates("sites")
     def distinct_sites(self, value, **kwargs):
-        names = [site["name"].strip().casefold() for site in value]
+        # An item that failed its own validation arrives without its fields; skip it here.
+        names = [site["name"].strip().casefold() for site in value if "name" in site]
         if len(set(names)) != len(names):
             raise ValidationError("Give each site a different name.")
 
     @validates("certifications")
     def distinct_schemes(self, value, **kwargs):
-        schemes = [cert["scheme"] for cert in value]
+        schemes = [cert["scheme"] for cert in value if "scheme" in cert]
         if len(set(schemes)) != len(schemes):
             raise ValidationError("List each certification once.")
 

@@ -97,6 +97,8 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.benchmarks.views import bp as benchmarks_bp
     from marketplace.catalogue.views import bp as catalogue_bp
     from marketplace.main import bp as main_bp
+    from marketplace.publications.admin import bp as publication_admin_bp
+    from marketplace.publications.views import bp as publications_bp
     from marketplace.selection.evaluation_views import bp as evaluations_bp
     from marketplace.selection.views import bp as selection_bp
 
@@ -109,6 +111,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(centre_submissions_bp)
     app.register_blueprint(selection_bp)
     app.register_blueprint(evaluations_bp)
+    app.register_blueprint(publications_bp)
+    app.register_blueprint(publication_admin_bp)
     register_api(app)
 
 

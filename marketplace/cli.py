@@ -32,3 +32,7 @@ def register_commands(app: Flask) -> None:
 
     for command in (load_fixtures_command, seed_demo_command, demo_accounts_command):
         app.cli.add_command(command)
+
+    from marketplace.publications.cli import publish_command
+
+    app.cli.add_command(publish_command)

@@ -17,6 +17,7 @@ from marketplace.catalogue.models import (
     ServiceCentre,
     ServiceLine,
 )
+from marketplace.publications.models import Publication
 from marketplace.selection.models import (
     Evaluation,
     EvaluationCandidate,
@@ -41,6 +42,7 @@ __all__ = [
     "ObservationRevision",
     "Organisation",
     "PeerStatistic",
+    "Publication",
     "ReportingPeriod",
     "ServiceCentre",
     "ServiceLine",

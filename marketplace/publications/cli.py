@@ -1,0 +1,101 @@
+"""`flask --app marketplace publish --period YYYY-Qn [--jobs N]`."""
+
+from __future__ import annotations
+
+import os
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from marketplace.clihelpers import one_transaction, operator_label
+from marketplace.extensions import db
+from marketplace.publications import jobs as runners
+from marketplace.publications import services
+
+
+@click.command("publish")
+@click.option("--period", "period_code", required=True, help="The period to publish, YYYY-Qn.")
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Reports rendered at once on this machine (default: the number of CPUs). "
+    "Ignored when REDIS_URL is set: then rq workers render them.",
+)
+@click.option(
+    "--wait/--no-wait",
+    default=True,
+    help="With REDIS_URL: wait for the workers and show progress (default), or only queue.",
+)
+@with_appcontext
+def publish_command(period_code: str, jobs: int | None, wait: bool) -> None:
+    """Render and publish a closed period's reports, league table and open data.
+
+    Publishes only what is missing or whose figures changed since it was published, so it
+    is safe to run again, and a run that stopped resumes. Each artefact is committed as soon
+    as it is stored, so a stop loses at most the reports being rendered at that moment.
+    """
+    actor = operator_label()
+    with one_transaction():
+        period = services.get_period(period_code)
+        services.start_publication(period, actor_label=actor)
+    plan = services.plan_period(period, actor_label=actor)
+    click.echo(
+        f"{plan.period_code}: {len(plan.items)} to publish, {plan.unchanged} already up to date."
+    )
+    if not plan.items:
+        return
+    redis_url = current_app.config.get("REDIS_URL")
+    if redis_url:
+        _through_queue(plan, redis_url, wait)
+    else:
+        _locally(plan, jobs or os.cpu_count() or 1)
+
+
+def _locally(plan: services.Plan, jobs: int) -> None:
+    failures: list[str] = []
+    pages = 0
+    with click.progressbar(
+        length=len(plan.items), label=f"Rendering with {jobs} job(s)", show_pos=True
+    ) as bar:
+        for item, produced, error in runners.run_local(plan.items, current_app.config, jobs):
+            if error is not None:
+                failures.append(f"{item.label}: {error}")
+            else:
+                # Committed one by one on purpose: a long run that stops keeps what it made.
+                with one_transaction():
+                    services.record(item, produced)
+                pages += produced.page_count or 0
+            bar.update(1)
+    _summary(len(plan.items) - len(failures), pages, failures)
+
+
+def _through_queue(plan: services.Plan, redis_url: str, wait: bool) -> None:
+    queued = runners.enqueue(plan, redis_url)
+    click.echo(f"Queued {len(queued)} job(s) on '{runners.QUEUE_NAME}' at {redis_url}.")
+    if not wait:
+        click.echo("Start workers with: rq worker reports --url $REDIS_URL")
+        return
+    failures: list[str] = []
+    with click.progressbar(length=len(queued), label="Waiting for rq workers") as bar:
+
+        def finished(job) -> None:
+            if job.get_status() != "finished":
+                failures.append(f"{job.description}: {job.get_status()}")
+            bar.update(1)
+
+        runners.wait_for(queued, finished)
+    db.session.expire_all()
+    _summary(len(queued) - len(failures), None, failures)
+
+
+def _summary(done: int, pages: int | None, failures: list[str]) -> None:
+    extra = f" ({pages} pages)" if pages else ""
+    click.echo(f"Published {done} artefact(s){extra}.")
+    if failures:
+        for line in failures:
+            click.echo(f"  failed: {line}", err=True)
+        raise click.ClickException(
+            f"{len(failures)} artefact(s) failed; fix the cause and run publish again."
+        )

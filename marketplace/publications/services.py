@@ -1,0 +1,386 @@
+"""The publication workflow: plan what a period needs, produce each artefact, record it.
+
+    plan_period ──► [WorkItem …] ──► produce (render + store; any process or host)
+                                            └──► record (a Publication row; supersede the old)
+
+Planning builds the period's primitives (builder.py) and compares each artefact's input hash
+with its current publication: only what is missing or changed becomes a work item, so
+publishing is idempotent and a stopped run resumes where it stopped. A work item carries
+everything its render needs — primitives, version number, publication time, note of what
+changed — as plain data, so a local worker process or an RQ worker elsewhere produces the
+same bytes. Services flush only; the CLI and views commit.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from marketplace import clock
+from marketplace.accounts.models import Organisation
+from marketplace.audit import services as audit
+from marketplace.benchmarks import periods as period_service
+from marketplace.benchmarks.models import ReportingPeriod
+from marketplace.errors import IllegalTransition
+from marketplace.extensions import db
+from marketplace.publications import builder, changes, opendata, render
+from marketplace.publications import formatting as fmt
+from marketplace.publications.models import SECTOR, Publication, centre_subject
+from marketplace.publications.storage import storage_for
+
+DEFAULT_AUTHOR = "Shared Services Accreditation Authority"
+PDF_TEMPLATES = {
+    "centre_report": "reports/centre_report.html",
+    "league_table": "reports/league_table.html",
+}
+CONTENT_TYPES = {
+    "centre_report": "application/pdf",
+    "league_table": "application/pdf",
+    "open_data_csv": "text/csv",
+    "open_data_json": "application/json",
+}
+
+
+@dataclass
+class WorkItem:
+    kind: str
+    period_id: int
+    period_code: str
+    subject: str
+    centre_id: int | None
+    centre_slug: str | None
+    title: str
+    data: dict
+    input_hash: str
+    version: int
+    published_at: str  # ISO 8601, UTC
+    author: str
+    actor_label: str
+    previous: list[dict] = field(default_factory=list)
+    change_note: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> WorkItem:
+        return cls(**values)
+
+    @property
+    def moment(self) -> datetime:
+        return datetime.fromisoformat(self.published_at)
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} {self.centre_slug or SECTOR} {self.period_code} v{self.version}"
+
+
+@dataclass
+class Produced:
+    storage_key: str
+    sha256: str
+    size_bytes: int
+    content_type: str
+    page_count: int | None
+    seconds: float
+
+
+@dataclass
+class Plan:
+    period_code: str
+    items: list[WorkItem]
+    unchanged: int
+
+
+def author_name() -> str:
+    configured = current_app.config.get("REPORT_AUTHOR")
+    if configured:
+        return configured
+    name = db.session.scalar(
+        select(Organisation.name).where(Organisation.kind == "authority").order_by(Organisation.id)
+    )
+    return name or DEFAULT_AUTHOR
+
+
+def min_group() -> int:
+    return int(current_app.config.get("MIN_PEER_GROUP", 5))
+
+
+# --- planning ------------------------------------------------------------------------------
+
+
+def plan_period(period: ReportingPeriod, *, actor_label: str, now: datetime | None = None) -> Plan:
+    """The artefacts of a period that are missing or whose figures changed."""
+    now = (now or clock.now()).astimezone(UTC).replace(microsecond=0)
+    build = builder.build_period(period, min_group=min_group())
+    wanted: list[tuple[str, str, int | None, str | None, dict]] = [
+        ("centre_report", centre_subject(cid), cid, data["centre"]["slug"], data)
+        for cid, data in build.centre_reports.items()
+    ]
+    if build.centre_reports:
+        wanted += [
+            ("league_table", SECTOR, None, None, build.league_table),
+            ("open_data_csv", SECTOR, None, None, build.open_data),
+            ("open_data_json", SECTOR, None, None, build.open_data),
+        ]
+    existing = _versions(period.id)
+    author = author_name()
+    items, unchanged = [], 0
+    for kind, subject, centre_id, slug, data in wanted:
+        versions = existing.get((kind, subject), [])
+        current = next((p for p in versions if p.is_current), None)
+        digest = builder.input_hash(data)
+        if current is not None and current.input_hash == digest:
+            unchanged += 1
+            continue
+        items.append(
+            WorkItem(
+                kind=kind,
+                period_id=period.id,
+                period_code=period.code,
+                subject=subject,
+                centre_id=centre_id,
+                centre_slug=slug,
+                title=data["title"],
+                data=data,
+                input_hash=digest,
+                version=max((p.version for p in versions), default=0) + 1,
+                published_at=now.isoformat(),
+                author=author,
+                actor_label=actor_label,
+                previous=[
+                    {"version": p.version, "published_text": fmt.datetime_text(p.published_at)}
+                    for p in sorted(versions, key=lambda p: p.version, reverse=True)
+                ],
+                change_note=changes.describe(kind, current.data, data) if current else [],
+            )
+        )
+    return Plan(period.code, items, unchanged)
+
+
+def _versions(period_id: int) -> dict[tuple[str, str], list[Publication]]:
+    found: dict[tuple[str, str], list[Publication]] = {}
+    for publication in db.session.scalars(
+        select(Publication).where(Publication.period_id == period_id)
+    ):
+        found.setdefault((publication.kind, publication.subject), []).append(publication)
+    return found
+
+
+# --- producing -----------------------------------------------------------------------------
+
+
+def envelope(item: WorkItem) -> dict:
+    moment = item.moment.astimezone(UTC)
+    return {
+        "version": item.version,
+        "published_iso": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "published_text": fmt.datetime_text(moment),
+        "author": item.author,
+        "previous": item.previous,
+        "change_note": item.change_note,
+    }
+
+
+def render_bytes(item: WorkItem, config) -> tuple[bytes, int | None, float]:
+    """The artefact's bytes, page count and render seconds. Needs no database."""
+    if item.kind in PDF_TEMPLATES:
+        html = render.render_html(PDF_TEMPLATES[item.kind], data=item.data, envelope=envelope(item))
+        result = render.render_pdf(
+            html,
+            published_at=item.moment,
+            timeout=config.get("REPORT_RENDER_TIMEOUT", render.DEFAULT_TIMEOUT_SECONDS),
+            memory_mb=config.get("REPORT_RENDER_MEMORY_MB", render.DEFAULT_MEMORY_MB),
+        )
+        return result.pdf, result.pages, result.seconds
+    if item.kind == "open_data_csv":
+        return opendata.to_csv(item.data), None, 0.0
+    return opendata.to_json(item.data, envelope(item)), None, 0.0
+
+
+def produce(item: WorkItem, config) -> Produced:
+    """Render and store one artefact (content-addressed, so repeating it is harmless)."""
+    content, pages, seconds = render_bytes(item, config)
+    stored = storage_for(config).put(content, CONTENT_TYPES[item.kind])
+    return Produced(
+        stored.key, stored.sha256, stored.size_bytes, CONTENT_TYPES[item.kind], pages, seconds
+    )
+
+
+# --- recording -----------------------------------------------------------------------------
+
+
+def filename_for(item: WorkItem) -> str:
+    if item.kind == "centre_report":
+        return f"{item.centre_slug}-{item.period_code}-performance-report-v{item.version}.pdf"
+    if item.kind == "league_table":
+        return f"league-table-{item.period_code}-v{item.version}.pdf"
+    extension = "csv" if item.kind == "open_data_csv" else "json"
+    return f"benchmarks-{item.period_code}-v{item.version}.{extension}"
+
+
+def record(item: WorkItem, produced: Produced) -> Publication | None:
+    """Record a produced artefact as the current version, superseding the previous one.
+
+    Returns None when another publisher got there first (the same figures are already
+    current, or a newer version exists): the caller's work is then simply not needed.
+    """
+    versions = db.session.scalars(
+        select(Publication)
+        .where(
+            Publication.kind == item.kind,
+            Publication.period_id == item.period_id,
+            Publication.subject == item.subject,
+        )
+        .with_for_update()
+    ).all()
+    current = next((p for p in versions if p.is_current), None)
+    if current is not None and current.input_hash == item.input_hash:
+        return None
+    if any(p.version >= item.version for p in versions):
+        return None
+    now = clock.now()
+    if current is not None:
+        current.status = "superseded"
+        current.superseded_at = now
+        db.session.flush()
+    publication = Publication(
+        public_id=secrets.token_hex(8),
+        kind=item.kind,
+        period_id=item.period_id,
+        centre_id=item.centre_id,
+        subject=item.subject,
+        version=item.version,
+        status="current",
+        title=item.title,
+        storage_key=produced.storage_key,
+        sha256=produced.sha256,
+        size_bytes=produced.size_bytes,
+        content_type=produced.content_type,
+        filename=filename_for(item),
+        page_count=produced.page_count,
+        input_hash=item.input_hash,
+        data=item.data,
+        envelope=envelope(item),
+        change_note="\n".join(item.change_note),
+        published_at=item.moment,
+        published_by=item.actor_label,
+        render_seconds=round(produced.seconds, 3),
+    )
+    db.session.add(publication)
+    db.session.flush()
+    audit.record(
+        "publication.published",
+        actor_label=item.actor_label,
+        object_type="publication",
+        object_id=publication.public_id,
+        detail={
+            "kind": item.kind,
+            "period": item.period_code,
+            "centre": item.centre_slug,
+            "version": item.version,
+            "sha256": produced.sha256,
+            "size_bytes": produced.size_bytes,
+            "supersedes": current.public_id if current is not None else None,
+        },
+    )
+    return publication
+
+
+# --- the period ----------------------------------------------------------------------------
+
+
+def start_publication(
+    period: ReportingPeriod, *, actor=None, actor_label: str | None = None
+) -> ReportingPeriod:
+    """closed -> published (its reports follow as they are rendered); published stays so."""
+    period = db.session.execute(
+        select(ReportingPeriod)
+        .where(ReportingPeriod.id == period.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+    if period.status == "published":
+        return period
+    if period.status != "closed":
+        raise IllegalTransition(
+            f"{period.code} is {period.status}; close it before publishing, so that no new "
+            "data arrives while its reports are rendered."
+        )
+    period.status = "published"
+    period.published_at = clock.now()
+    db.session.flush()
+    audit.record(
+        "period.published",
+        actor=actor,
+        actor_label=actor_label,
+        object_type="period",
+        object_id=period.code,
+        detail={"from": "closed", "to": "published"},
+    )
+    return period
+
+
+def publish_inline(
+    period: ReportingPeriod, *, actor=None, actor_label: str, config=None
+) -> list[Publication]:
+    """Publish what is missing or changed, rendering here one at a time (flush only)."""
+    config = config or current_app.config
+    start_publication(period, actor=actor, actor_label=actor_label)
+    plan = plan_period(period, actor_label=actor_label)
+    published = []
+    for item in plan.items:
+        publication = record(item, produce(item, config))
+        if publication is not None:
+            published.append(publication)
+    return published
+
+
+def republish_for_restatement(
+    centre_id: int, period_id: int, *, actor=None, actor_label: str | None = None, reason: str = ""
+) -> list:
+    """After a restatement of a published period: publish every artefact whose figures moved.
+
+    The restated centre's report becomes version N+1 with a note of what changed; other
+    centres' reports follow only if a figure they show moved too (a peer median, say), and
+    the league table and open data follow. Nothing happens for a period not yet published:
+    its first publication will include the restated figure. With REDIS_URL set the renders
+    are queued (returns the queued work items); otherwise they run here (returns the new
+    publications). Call it after the restatement and its statistics are flushed.
+    """
+    period = db.session.get(ReportingPeriod, period_id)
+    if period is None or period.status != "published":
+        return []
+    label = actor_label or getattr(actor, "email", None) or audit.SYSTEM
+    audit.record(
+        "publication.restatement_republish",
+        actor=actor,
+        actor_label=label,
+        object_type="period",
+        object_id=period.code,
+        detail={"centre_id": centre_id, "reason": reason},
+    )
+    if current_app.config.get("REDIS_URL"):
+        from marketplace.publications import jobs
+
+        plan = plan_period(period, actor_label=label)
+        jobs.enqueue(plan, current_app.config["REDIS_URL"])
+        return plan.items
+    return publish_inline(period, actor=actor, actor_label=label)
+
+
+def get_period(code: str) -> ReportingPeriod:
+    return period_service.get_period(code)
+
+
+def count_current(period_id: int) -> dict[str, int]:
+    rows = db.session.execute(
+        select(Publication.kind, func.count())
+        .where(Publication.period_id == period_id, Publication.status == "current")
+        .group_by(Publication.kind)
+    ).all()
+    return dict(rows)

@@ -1,0 +1,253 @@
+"""Public downloads (CONTRACT.md 'Downloads'), report pages, the list and the Atom feed.
+
+Files are served from content-addressed storage with send_file: the ETag is the file's
+SHA-256, so conditional GETs answer 304 and Range requests resume; a fixed version never
+changes, so it may be cached for a year (immutable), while the 'latest' address is cached
+briefly because a restatement can move it to a new version.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, render_template, request, send_file, url_for
+
+from marketplace.benchmarks.periods import PERIOD_CODE
+from marketplace.catalogue.services import Page
+from marketplace.extensions import db
+from marketplace.publications import feed, queries
+from marketplace.publications.models import KIND_LABELS, Publication
+from marketplace.publications.storage import storage_for
+from marketplace.templating import url_with
+
+bp = Blueprint("publications", __name__, url_prefix="/reports")
+
+FIXED_MAX_AGE = 365 * 24 * 3600
+LATEST_MAX_AGE = 300
+PER_PAGE = 25
+MIMETYPES = {"text/csv": "text/csv; charset=utf-8"}
+
+
+def _period(code: str) -> str:
+    if not PERIOD_CODE.match(code):
+        abort(404)
+    return code
+
+
+def file_url(publication: Publication, *, fixed: bool = True, external: bool = False) -> str:
+    period = publication.period.code
+    ext = {"open_data_csv": "csv", "open_data_json": "json"}.get(publication.kind)
+    if publication.kind == "centre_report":
+        slug = publication.centre.slug
+        if fixed:
+            return url_for(
+                "publications.centre_pdf_version",
+                centre_slug=slug,
+                period=period,
+                version=publication.version,
+                _external=external,
+            )
+        return url_for(
+            "publications.centre_pdf", centre_slug=slug, period=period, _external=external
+        )
+    if publication.kind == "league_table":
+        if fixed:
+            return url_for(
+                "publications.league_pdf_version",
+                period=period,
+                version=publication.version,
+                _external=external,
+            )
+        return url_for("publications.league_pdf", period=period, _external=external)
+    if fixed:
+        return url_for(
+            "publications.open_data_version",
+            period=period,
+            version=publication.version,
+            ext=ext,
+            _external=external,
+        )
+    return url_for("publications.open_data", period=period, ext=ext, _external=external)
+
+
+def page_url(publication: Publication, *, fixed: bool = True, external: bool = False):
+    """The HTML page of a report or league table (open data has none)."""
+    period = publication.period.code
+    version = {"version": publication.version} if fixed else {}
+    if publication.kind == "centre_report":
+        endpoint = "centre_page_version" if fixed else "centre_page"
+        return url_for(
+            f"publications.{endpoint}",
+            centre_slug=publication.centre.slug,
+            period=period,
+            _external=external,
+            **version,
+        )
+    if publication.kind == "league_table":
+        endpoint = "league_page_version" if fixed else "league_page"
+        return url_for(f"publications.{endpoint}", period=period, _external=external, **version)
+    return None
+
+
+@bp.app_template_global("report_file_url")
+def _file_url_global(publication, fixed=True):
+    return file_url(publication, fixed=fixed)
+
+
+@bp.app_template_global("report_page_url")
+def _page_url_global(publication, fixed=True):
+    return page_url(publication, fixed=fixed)
+
+
+def _send(publication: Publication, *, fixed: bool):
+    path = storage_for(current_app.config).path(publication.storage_key)
+    response = send_file(
+        path,
+        mimetype=MIMETYPES.get(publication.content_type, publication.content_type),
+        download_name=publication.filename,
+        conditional=True,
+        etag=publication.sha256,
+        last_modified=publication.published_at,
+        max_age=FIXED_MAX_AGE if fixed else LATEST_MAX_AGE,
+    )
+    if fixed:
+        response.cache_control.immutable = True
+    if not publication.is_current:
+        latest = queries.latest_of(publication)
+        if latest is not None:
+            response.headers["Link"] = f'<{file_url(latest)}>; rel="latest-version"'
+    return response
+
+
+# --- files ---------------------------------------------------------------------------------
+
+
+@bp.get("/<centre_slug>/<period>.pdf")
+def centre_pdf(centre_slug, period):
+    publication = queries.find("centre_report", _period(period), centre_slug=centre_slug)
+    return _send(publication, fixed=False)
+
+
+@bp.get("/<centre_slug>/<period>/v<int:version>.pdf")
+def centre_pdf_version(centre_slug, period, version):
+    publication = queries.find(
+        "centre_report", _period(period), centre_slug=centre_slug, version=version
+    )
+    return _send(publication, fixed=True)
+
+
+@bp.get("/league-table/<period>.pdf")
+def league_pdf(period):
+    return _send(queries.find("league_table", _period(period)), fixed=False)
+
+
+@bp.get("/league-table/<period>/v<int:version>.pdf")
+def league_pdf_version(period, version):
+    return _send(queries.find("league_table", _period(period), version=version), fixed=True)
+
+
+@bp.get("/<period>.<any(csv, json):ext>")
+def open_data(period, ext):
+    return _send(queries.find(f"open_data_{ext}", _period(period)), fixed=False)
+
+
+@bp.get("/<period>/v<int:version>.<any(csv, json):ext>")
+def open_data_version(period, version, ext):
+    publication = queries.find(f"open_data_{ext}", _period(period), version=version)
+    return _send(publication, fixed=True)
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+
+def _report_page(publication: Publication, template: str):
+    versions = queries.versions_of(publication)
+    latest = next((p for p in versions if p.is_current), None)
+    data = db.session.scalars(
+        db.select(Publication.data).where(Publication.id == publication.id)
+    ).one()
+    return render_template(
+        template,
+        publication=publication,
+        data=data,
+        envelope=publication.envelope,
+        versions=versions,
+        latest=latest,
+    )
+
+
+@bp.get("/<centre_slug>/<period>")
+def centre_page(centre_slug, period):
+    publication = queries.find("centre_report", _period(period), centre_slug=centre_slug)
+    return _report_page(publication, "reports/centre_page.html")
+
+
+@bp.get("/<centre_slug>/<period>/v<int:version>")
+def centre_page_version(centre_slug, period, version):
+    publication = queries.find(
+        "centre_report", _period(period), centre_slug=centre_slug, version=version
+    )
+    return _report_page(publication, "reports/centre_page.html")
+
+
+@bp.get("/league-table/<period>")
+def league_page(period):
+    publication = queries.find("league_table", _period(period))
+    return _report_page(publication, "reports/league_page.html")
+
+
+@bp.get("/league-table/<period>/v<int:version>")
+def league_page_version(period, version):
+    publication = queries.find("league_table", _period(period), version=version)
+    return _report_page(publication, "reports/league_page.html")
+
+
+@bp.get("")
+def index():
+    args = request.args
+    filters = queries.Filters(
+        centre=args.get("centre") or None,
+        period=args.get("period") or None,
+        kind=args.get("kind") or None,
+        include_superseded=args.get("versions") == "all",
+    )
+    page_number = args.get("page", default=1, type=int)
+    if page_number < 1:
+        page_number = 1
+    statement = queries.listing(filters)
+    total = db.session.scalar(
+        db.select(db.func.count()).select_from(statement.order_by(None).subquery())
+    )
+    items = db.session.scalars(statement.limit(PER_PAGE).offset((page_number - 1) * PER_PAGE)).all()
+    page = Page(items=list(items), total=total, page=page_number, per_page=PER_PAGE)
+    return render_template(
+        "reports/index.html",
+        page=page,
+        filters=filters,
+        choices=queries.filter_choices(),
+        kinds=KIND_LABELS,
+        pagination=_pagination(page) if page.pages > 1 else None,
+    )
+
+
+def _pagination(page: Page) -> dict:
+    def href(number: int) -> str:
+        return url_with(page=None if number == 1 else number)
+
+    items = [
+        {"number": n, "href": href(n), "current": n == page.page}
+        for n in range(max(1, page.page - 2), min(page.pages, page.page + 2) + 1)
+    ]
+    return {
+        "previous": {"href": href(page.page - 1)} if page.page > 1 else None,
+        "next": {"href": href(page.page + 1)} if page.page < page.pages else None,
+        "items": items,
+        "landmarkLabel": "Pages of publications",
+    }
+
+
+@bp.get("/feed.atom")
+def atom_feed():
+    body = feed.atom(queries.recent())
+    response = current_app.response_class(body, mimetype="application/atom+xml")
+    response.cache_control.public = True
+    response.cache_control.max_age = LATEST_MAX_AGE
+    return response

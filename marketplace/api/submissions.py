@@ -114,17 +114,6 @@ def _file_from_request() -> tuple[bytes, str, str]:
     return content, DEFAULT_NAMES.get(mimetype, "upload"), mimetype
 
 
-def _dump(outcome) -> dict:
-    sub = outcome.submission
-    data = SubmissionOutSchema().dump(sub)
-    data.update(
-        created=outcome.created,
-        changes=[c.as_dict() for c in outcome.changes],
-        flags=[f.as_dict() for f in outcome.flags],
-    )
-    return data
-
-
 @bp.route("/centres/<slug>/submissions", methods=["POST"])
 @bp.doc(security=REQUIRED_AUTH, requestBody=FILE_BODY)
 @bp.arguments(SubmissionArgsSchema, location="query")
@@ -168,7 +157,7 @@ def post_submission(args, slug):
         reason=args.get("reason", ""),
     )
     db.session.commit()
-    return _dump(outcome), 201 if outcome.created else 200
+    return outcome, 201 if outcome.created else 200
 
 
 @bp.route("/centres/<slug>/observations")

@@ -375,7 +375,9 @@ def write(ctx: WriteContext) -> tuple[int, int]:
                 now,
                 now,
             ).where(~existing),
-        )
+        ),
+        # SQLAlchemy keeps rowcount only for UPDATE and DELETE unless asked.
+        execution_options={"preserve_rowcount": True},
     ).rowcount
     return created, updated
 

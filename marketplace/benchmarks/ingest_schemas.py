@@ -83,20 +83,30 @@ class FlagSchema(Schema):
 
 
 class SubmissionOutSchema(Schema):
-    id = fields.String(attribute="public_id")
-    centre = fields.Function(lambda s: s.centre.slug)
-    status = fields.String()
-    channel = fields.String()
-    filename = fields.String()
-    file_format = fields.String()
-    sha256 = fields.String()
-    size_bytes = fields.Integer()
-    rows = fields.Integer(attribute="row_count")
-    reason = fields.String()
-    submitted_by = fields.String(attribute="actor_label")
-    created_at = fields.DateTime()
-    created = fields.Boolean(metadata={"description": "False: identical file already accepted"})
-    summary = fields.Dict()
+    """A SubmissionOutcome: the submission, whether it was new, what it changed and flagged."""
+
+    id = fields.String(attribute="submission.public_id")
+    centre = fields.String(attribute="submission.centre.slug")
+    status = fields.String(attribute="submission.status")
+    channel = fields.String(attribute="submission.channel")
+    filename = fields.String(attribute="submission.filename")
+    file_format = fields.String(attribute="submission.file_format")
+    sha256 = fields.String(attribute="submission.sha256")
+    size_bytes = fields.Integer(attribute="submission.size_bytes")
+    rows = fields.Integer(attribute="submission.row_count")
+    reason = fields.String(attribute="submission.reason")
+    submitted_by = fields.String(attribute="submission.actor_label")
+    created_at = fields.DateTime(attribute="submission.created_at")
+    created = fields.Boolean(
+        metadata={"description": "false: this identical file was already accepted; no change"}
+    )
+    counts = fields.Function(
+        lambda o: {
+            key: o.submission.summary.get(key, 0)
+            for key in ("created", "updated", "unchanged", "restated")
+        },
+        metadata={"description": "Figures new, changed, unchanged and restated"},
+    )
     changes = fields.List(fields.Nested(ChangeSchema))
     flags = fields.List(fields.Nested(FlagSchema))
 

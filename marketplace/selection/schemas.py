@@ -18,15 +18,16 @@ from marketplace.selection.models import OUTCOME_KINDS
 
 
 class EvaluationDetailsSchema(Schema):
+    # Blank titles and periods are reported by the service, together with its own checks.
     title = fields.String(
-        required=True,
-        validate=validate.Length(min=1, max=200, error="Give a title of up to 200 characters."),
+        load_default="",
+        validate=validate.Length(max=200, error="Keep the title under 200 characters."),
     )
     needs = fields.String(
         load_default="",
         validate=validate.Length(max=5000, error="Keep the needs under 5,000 characters."),
     )
-    period = fields.String(required=True)
+    period = fields.String(load_default="")
     service_lines = fields.List(fields.String(), load_default=list)
     centres = fields.List(fields.String(), load_default=list)
 

@@ -110,7 +110,8 @@ def _locked_row(evaluation: Evaluation) -> Evaluation:
     return db.session.execute(
         db.select(Evaluation)
         .where(Evaluation.id == evaluation.id)
-        .with_for_update()
+        # OF: the joined-eager organisation and period are outer joins PostgreSQL cannot lock.
+        .with_for_update(of=Evaluation)
         .execution_options(populate_existing=True)
     ).scalar_one()
 

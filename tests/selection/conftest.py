@@ -18,6 +18,7 @@ import pytest
 from marketplace.benchmarks import peers
 from marketplace.benchmarks.models import Metric, ReportingPeriod
 from marketplace.catalogue.models import ServiceCentre
+from marketplace.extensions import db
 from tests.factories import (
     MetricFactory,
     ObservationFactory,
@@ -95,6 +96,9 @@ def build_bench(personas) -> Bench:
             centre=centre, metric=accuracy, period=q2, value=D(value)
         )
     peers.recompute_all()
+    # Committed (to the test's savepoint) so that a view's rollback after a refused form
+    # does not take the data with it.
+    db.session.commit()
     return bench
 
 

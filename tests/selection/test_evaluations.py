@@ -1,0 +1,494 @@
+"""Buyers' evaluations: weights, buyer scores, locking, the outcome, visibility and export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from decimal import Decimal
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+
+from marketplace.audit.models import AuditEvent
+from marketplace.benchmarks import peers
+from marketplace.errors import Conflict, PermissionDenied, ValidationFailed
+from marketplace.extensions import db
+from marketplace.selection import services
+from marketplace.selection.models import Evaluation, EvaluationOutcome
+from tests.factories import OrganisationFactory, UserFactory
+
+D = Decimal
+
+
+def text_of(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def start(user, centres=("centre-a", "centre-b", "peer-4"), period="2026-Q2", lines=("finance",)):
+    return services.create(
+        user,
+        {
+            "title": "Finance shared service 2027",
+            "needs": "120,000 invoices a year",
+            "period": period,
+            "service_lines": list(lines),
+            "centres": list(centres),
+        },
+    )
+
+
+@pytest.fixture
+def evaluation(bench, personas):
+    evaluation = start(personas["alb_buyer"])
+    db.session.commit()
+    return evaluation
+
+
+def actions(db_session, public_id):
+    return [
+        e.action
+        for e in db_session.execute(
+            db.select(AuditEvent)
+            .where(AuditEvent.object_type == "evaluation", AuditEvent.object_id == public_id)
+            .order_by(AuditEvent.id)
+        ).scalars()
+    ]
+
+
+# --- starting and weighting ------------------------------------------------------------------
+
+
+def test_a_buyer_starts_an_evaluation_through_the_form(bench, as_persona, db_session):
+    client = as_persona("buyer")
+    form = client.get("/buyer/evaluations/new?centres=centre-a,centre-b&period=2026-Q2")
+    assert form.status_code == 200
+    assert 'value="centre-a" checked' in form.get_data(as_text=True)
+    response = client.post(
+        "/buyer/evaluations/new",
+        data={
+            "title": "Finance 2027",
+            "needs": "Invoices",
+            "period": "2026-Q2",
+            "service_lines": ["finance"],
+            "centres": ["centre-a", "centre-b"],
+        },
+    )
+    assert response.status_code == 302
+    evaluation = db_session.execute(db.select(Evaluation)).scalar_one()
+    assert response.headers["Location"].endswith(
+        f"/buyer/evaluations/{evaluation.public_id}/weights"
+    )
+    assert [c.code for c in evaluation.criteria] == [
+        "ap_cost_per_invoice",
+        "social_value",
+        "quoted_price",
+    ]
+    assert actions(db_session, evaluation.public_id) == ["evaluation.created"]
+
+
+def test_the_form_explains_each_problem(bench, as_persona):
+    response = as_persona("buyer").post(
+        "/buyer/evaluations/new",
+        data={"title": "", "period": "2026-Q2", "service_lines": [], "centres": ["centre-a"]},
+    )
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "There is a problem" in page
+    assert 'href="#title"' in page
+    assert "Choose the service lines you need." in page
+    assert "Shortlist 2 to 6 centres; 1 were chosen." in page
+
+
+def test_only_centres_accredited_today_can_be_shortlisted(bench, personas, db_session):
+    bench.centres[1].accreditation_status = "suspended"
+    db_session.flush()
+    with pytest.raises(ValidationFailed) as caught:
+        start(personas["buyer"])
+    assert "centre-b cannot" in caught.value.errors[0].message
+
+
+def test_weights_and_buyer_scores_give_score_coverage_and_rank(evaluation, as_persona):
+    client = as_persona("alb_buyer")
+    url = f"/buyer/evaluations/{evaluation.public_id}"
+    response = client.post(
+        url + "/weights",
+        data={
+            "weight:ap_cost_per_invoice": "6",
+            "weight:social_value": "2",
+            "weight:quoted_price": "2",
+            "score:social_value:centre-a": "80",
+            "score:social_value:centre-b": "100",
+            "score:social_value:peer-4": "",
+            "score:quoted_price:centre-a": "50",
+            "score:quoted_price:centre-b": "90",
+            "score:quoted_price:peer-4": "",
+        },
+    )
+    assert response.status_code == 302
+    text = text_of(client.get(url).get_data(as_text=True))
+    # centre-a: (6×66.67 + 2×80 + 2×50) / 10 = 66.0; centre-b: (6×33.33 + 200 + 180) / 10 = 58.0
+    # peer-4: only the cost (percentile 100) has data: score 100, coverage 60%
+    assert "1 Peer 4 Shared Services 100.0 60%" in text
+    assert "2 Centre A Services 66.0 100%" in text
+    assert "3 Centre B Services 58.0 100%" in text
+    assert "PPN 06/20" not in text  # social value carries 20%
+
+
+def test_social_value_under_ten_percent_is_warned(evaluation, as_persona):
+    client = as_persona("alb_buyer")
+    url = f"/buyer/evaluations/{evaluation.public_id}"
+    client.post(
+        url + "/weights",
+        data={"weight:ap_cost_per_invoice": "10", "weight:social_value": "1"},
+    )
+    text = text_of(client.get(url).get_data(as_text=True))
+    assert "Social value carries 9% of the total weight" in text
+    assert "PPN 06/20 asks for at least 10%" in text
+    weights_page = text_of(client.get(url + "/weights").get_data(as_text=True))
+    assert "PPN 06/20" in weights_page
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("weight:social_value", "lots", "Enter the weight as a number"),
+        ("weight:social_value", "-1", "Enter a weight from 0 to 1000"),
+        ("score:social_value:centre-a", "101", "Enter a score from 0 to 100"),
+        ("score:social_value:nowhere", "50", "not on the shortlist"),
+    ],
+)
+def test_bad_weights_and_scores_are_refused(evaluation, as_persona, field, value, message):
+    response = as_persona("alb_buyer").post(
+        f"/buyer/evaluations/{evaluation.public_id}/weights", data={field: value}
+    )
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+
+
+def test_a_buyer_can_add_a_criterion_they_score(evaluation, personas):
+    services.set_weights(personas["alb_buyer"], evaluation, {}, {}, "Implementation plan")
+    codes = [c.code for c in evaluation.criteria]
+    assert codes[-1] == "buyer_implementation_plan"
+
+
+def test_changing_the_details_keeps_kept_weights(evaluation, personas):
+    services.set_weights(personas["alb_buyer"], evaluation, {"ap_cost_per_invoice": D(5)}, {})
+    services.update_details(
+        personas["alb_buyer"],
+        evaluation,
+        {
+            "title": "Renamed",
+            "period": "2026-Q2",
+            "service_lines": ["finance", "payroll"],
+            "centres": ["centre-a", "peer-0"],
+        },
+    )
+    weights = {c.code: c.weight for c in evaluation.criteria}
+    assert weights["ap_cost_per_invoice"] == D(5)
+    assert weights["payroll_accuracy"] == D(1)
+    assert [c.centre.slug for c in evaluation.candidates] == ["centre-a", "peer-0"]
+
+
+# --- locking: what the buyer saw is kept -----------------------------------------------------
+
+
+def test_locking_keeps_exactly_what_the_buyer_saw(evaluation, as_persona, personas, db_session):
+    client = as_persona("alb_buyer")
+    url = f"/buyer/evaluations/{evaluation.public_id}"
+    before = text_of(client.get(url).get_data(as_text=True))
+    assert "£3.50" in before
+    assert client.post(url + "/lock").status_code == 302
+    locked_page = client.get(url).get_data(as_text=True)
+    locked = text_of(locked_page)
+    assert "Locked 27 November 2026" in locked
+    # centre-a restates its Q2 cost after the lock; the peer statistics are recomputed
+    observation = bench_observation(evaluation, "centre-a")
+    observation.value = D("9.99")
+    observation.revision = 2
+    peers.recompute([(observation.metric_id, observation.period_id)])
+    db_session.commit()
+    again = client.get(url).get_data(as_text=True)
+    assert without_nonce(again) == without_nonce(locked_page)
+    assert "£9.99" not in again
+    snapshot = db_session.get(Evaluation, evaluation.id).snapshot
+    cell = snapshot["cells"]["ap_cost_per_invoice"]["centre-a"]
+    assert cell["value"] == "3.500000" and cell["band"] == 2
+    assert snapshot["method_version"] == "peer-percentile-1"
+    assert snapshot["period"]["code"] == "2026-Q2"
+    # a new draft sees the restated figure
+    fresh = start(personas["alb_buyer"])
+    assert "£9.99" in text_of(client.get(f"/buyer/evaluations/{fresh.public_id}").get_data(True))
+
+
+def without_nonce(page: str) -> str:
+    """The page's own content: from the heading to the end of <main>, nonce-free."""
+    main = page[page.index('<span class="govuk-caption-l">') : page.index("</main>")]
+    return re.sub(r'nonce="[^"]*"', "", main)
+
+
+def bench_observation(evaluation, slug):
+    from marketplace.benchmarks.models import Observation
+    from marketplace.catalogue.models import ServiceCentre
+
+    return db.session.execute(
+        db.select(Observation)
+        .join(ServiceCentre, ServiceCentre.id == Observation.centre_id)
+        .where(ServiceCentre.slug == slug, Observation.period_id == evaluation.period_id)
+        .where(Observation.metric_id == evaluation.criteria[0].metric_id)
+    ).scalar_one()
+
+
+def test_a_locked_evaluation_cannot_be_changed(evaluation, as_persona, personas, db_session):
+    buyer = personas["alb_buyer"]
+    services.lock(buyer, evaluation)
+    with pytest.raises(Conflict, match="locked"):
+        services.set_weights(buyer, evaluation, {"social_value": D(3)}, {})
+    with pytest.raises(Conflict):
+        services.lock(buyer, evaluation)
+    client = as_persona("alb_buyer")
+    url = f"/buyer/evaluations/{evaluation.public_id}"
+    assert client.post(url + "/weights", data={"weight:social_value": "3"}).status_code == 409
+    assert client.get(url + "/edit").status_code == 409
+    assert client.post(url + "/lock").status_code == 409
+
+
+def test_a_shortlist_with_a_suspended_centre_cannot_be_locked(
+    evaluation, personas, bench, db_session
+):
+    bench.centres[1].accreditation_status = "suspended"
+    db_session.flush()
+    with pytest.raises(ValidationFailed, match="could not be locked") as caught:
+        services.lock(personas["alb_buyer"], evaluation)
+    assert "Centre B Services is no longer accredited" in caught.value.errors[0].message
+
+
+# --- the outcome -----------------------------------------------------------------------------
+
+
+def test_the_outcome_is_recorded_once_after_locking(evaluation, as_persona, personas, db_session):
+    client = as_persona("alb_buyer")
+    url = f"/buyer/evaluations/{evaluation.public_id}"
+    assert client.get(url + "/outcome").status_code == 409  # not locked yet
+    client.post(url + "/lock")
+    form = client.get(url + "/outcome").get_data(as_text=True)
+    assert 'value="award:centre-a"' in form and 'value="none_suitable"' in form
+    response = client.post(
+        url + "/outcome", data={"outcome": "award:centre-a", "rationale": "Best value for money."}
+    )
+    assert response.status_code == 302
+    text = text_of(client.get(url).get_data(as_text=True))
+    assert "Awarded: Centre A Services" in text
+    assert "Best value for money." in text
+    assert client.get(url + "/outcome").status_code == 409
+    with pytest.raises(Conflict, match="already"):
+        services.record_outcome(personas["alb_buyer"], evaluation, "cancelled", None, "Changed")
+    assert actions(db_session, evaluation.public_id) == [
+        "evaluation.created",
+        "evaluation.locked",
+        "evaluation.outcome_recorded",
+    ]
+
+
+def test_the_outcome_form_explains_problems(evaluation, as_persona, personas):
+    services.lock(personas["alb_buyer"], evaluation)
+    response = as_persona("alb_buyer").post(
+        f"/buyer/evaluations/{evaluation.public_id}/outcome", data={"outcome": "", "rationale": ""}
+    )
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Choose the outcome." in page and "Give the rationale for the outcome." in page
+
+
+def test_the_service_refuses_an_award_off_the_shortlist(evaluation, personas):
+    services.lock(personas["alb_buyer"], evaluation)
+    with pytest.raises(ValidationFailed) as caught:
+        services.record_outcome(personas["alb_buyer"], evaluation, "awarded", "peer-0", "Cheap")
+    assert caught.value.errors[0].message == (
+        "'peer-0' was not on the locked shortlist; an award must go to a shortlisted centre."
+    )
+
+
+def test_the_database_refuses_an_award_off_the_shortlist(evaluation, personas, bench, db_session):
+    services.lock(personas["alb_buyer"], evaluation)
+    off_list = bench.centres[2]  # peer-0 is not shortlisted
+    with pytest.raises(IntegrityError), db_session.begin_nested():
+        db_session.add(
+            EvaluationOutcome(
+                evaluation_id=evaluation.id,
+                kind="awarded",
+                centre_id=off_list.id,
+                rationale="Straight to the table",
+                decided_by_id=personas["alb_buyer"].id,
+            )
+        )
+        db_session.flush()
+
+
+def test_the_database_refuses_an_outcome_before_locking(evaluation, personas, bench, db_session):
+    with pytest.raises(IntegrityError), db_session.begin_nested():
+        db_session.add(
+            EvaluationOutcome(
+                evaluation_id=evaluation.id,
+                kind="none_suitable",
+                rationale="Skipped the lock",
+                decided_by_id=personas["alb_buyer"].id,
+            )
+        )
+        db_session.flush()
+
+
+@pytest.mark.parametrize(
+    ("kind", "with_centre", "rationale"),
+    [
+        ("none_suitable", True, "A centre on a non-award"),
+        ("awarded", False, "An award to nobody"),
+        ("withdrawn", False, "Not a kind"),
+        ("cancelled", False, "   "),
+    ],
+)
+def test_the_database_checks_outcome_kinds(
+    evaluation, personas, bench, db_session, kind, with_centre, rationale
+):
+    services.lock(personas["alb_buyer"], evaluation)
+    with pytest.raises(IntegrityError), db_session.begin_nested():
+        db_session.add(
+            EvaluationOutcome(
+                evaluation_id=evaluation.id,
+                kind=kind,
+                centre_id=bench.centres[0].id if with_centre else None,
+                rationale=rationale,
+                decided_by_id=personas["alb_buyer"].id,
+            )
+        )
+        db_session.flush()
+
+
+def test_the_database_keeps_a_decided_evaluation_locked(evaluation, personas, db_session):
+    services.lock(personas["alb_buyer"], evaluation)
+    services.record_outcome(personas["alb_buyer"], evaluation, "none_suitable", None, "None fit")
+    with pytest.raises(IntegrityError), db_session.begin_nested():
+        db_session.execute(
+            db.update(Evaluation).where(Evaluation.id == evaluation.id).values(status="draft")
+        )
+        db_session.flush()
+
+
+# --- export ----------------------------------------------------------------------------------
+
+
+def test_a_locked_evaluation_exports_its_snapshot_safely(
+    evaluation, as_persona, personas, db_session
+):
+    buyer = personas["alb_buyer"]
+    evaluation.title = '=HYPERLINK("http://evil")'
+    db_session.flush()
+    services.set_weights(buyer, evaluation, {}, {"social_value": {"centre-a": D(70)}})
+    services.lock(buyer, evaluation)
+    services.record_outcome(buyer, evaluation, "awarded", "centre-a", "@risk: none")
+    response = as_persona("buyer").get(f"/buyer/evaluations/{evaluation.public_id}/export.csv")
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True)[1:])))
+    assert rows[0] == ["Evaluation", '\'=HYPERLINK("http://evil")']
+    assert ["Outcome", "Awarded"] in rows and ["Awarded to", "centre-a"] in rows
+    assert ["Rationale", "'@risk: none"] in rows
+    assert ["Method version", "peer-percentile-1"] in rows
+    cost = next(r for r in rows if r and r[0] == "ap_cost_per_invoice")
+    assert cost[7:10] == ["3.500000", "66.7", "Second quartile"]
+    social = next(r for r in rows if r and r[0] == "social_value")
+    assert social[7:10] == ["", "70.0", ""]
+
+
+# --- who sees what -----------------------------------------------------------------------------
+
+
+ROUTES = ["", "/edit", "/weights", "/lock", "/outcome", "/export.csv"]
+
+
+@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize("persona", ["centre_user", "other_centre_user"])
+def test_centres_never_see_evaluations(evaluation, as_persona, persona, route):
+    assert (
+        as_persona(persona).get(f"/buyer/evaluations/{evaluation.public_id}{route}").status_code
+        == 404
+    )
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_other_buyers_never_see_evaluations(evaluation, app, route):
+    from tests.conftest import sign_in
+
+    stranger = UserFactory(organisation=OrganisationFactory(slug="dept-other"))
+    client = app.test_client()
+    sign_in(client, stranger)
+    assert client.get(f"/buyer/evaluations/{evaluation.public_id}{route}").status_code == 404
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_anonymous_people_are_sent_to_sign_in(evaluation, as_persona, route):
+    response = as_persona("anonymous").get(f"/buyer/evaluations/{evaluation.public_id}{route}")
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize(
+    ("persona", "view", "change"),
+    [
+        ("alb_buyer", 200, 200),  # the ALB that owns it
+        ("buyer", 200, 403),  # its parent department sees, does not change
+        ("admin", 200, 403),
+    ],
+)
+def test_owner_parent_department_and_admins(evaluation, as_persona, persona, view, change):
+    client = as_persona(persona)
+    url = f"/buyer/evaluations/{evaluation.public_id}"
+    assert client.get(url).status_code == view
+    assert client.get(url + "/export.csv").status_code == view
+    assert client.get(url + "/weights").status_code == change
+    assert client.get(url + "/edit").status_code == change
+    assert client.get(url + "/lock").status_code == change
+    assert client.post(url + "/lock").status_code == (302 if change == 200 else 403)
+
+
+def test_an_alb_does_not_see_its_departments_evaluations(bench, personas, as_persona):
+    department_evaluation = start(personas["buyer"])
+    url = f"/buyer/evaluations/{department_evaluation.public_id}"
+    assert as_persona("alb_buyer").get(url).status_code == 404
+    assert as_persona("buyer").get(url).status_code == 200
+
+
+def test_the_list_shows_what_each_buyer_may_see(bench, personas, as_persona):
+    own = start(personas["buyer"])
+    albs = start(personas["alb_buyer"])
+    department = as_persona("buyer").get("/buyer/evaluations").get_data(as_text=True)
+    assert own.public_id in department and albs.public_id in department
+    alb = as_persona("alb_buyer").get("/buyer/evaluations").get_data(as_text=True)
+    assert albs.public_id in alb and own.public_id not in alb
+    admin = as_persona("admin").get("/buyer/evaluations").get_data(as_text=True)
+    assert own.public_id in admin and "Start an evaluation" not in admin
+
+
+@pytest.mark.parametrize(
+    ("persona", "index", "new"),
+    [
+        ("anonymous", 302, 302),
+        ("buyer", 200, 200),
+        ("alb_buyer", 200, 200),
+        ("centre_user", 403, 403),
+        ("other_centre_user", 403, 403),
+        ("admin", 200, 403),
+    ],
+)
+def test_list_and_start_pages_by_persona(bench, as_persona, persona, index, new):
+    client = as_persona(persona)
+    assert client.get("/buyer/evaluations").status_code == index
+    assert client.get("/buyer/evaluations/new").status_code == new
+
+
+def test_services_refuse_people_who_may_not_change_it(evaluation, personas):
+    with pytest.raises(PermissionDenied):
+        services.set_weights(personas["buyer"], evaluation, {}, {})
+    with pytest.raises(PermissionDenied):
+        services.lock(personas["admin"], evaluation)
+    with pytest.raises(PermissionDenied):
+        services.create(personas["admin"], {})

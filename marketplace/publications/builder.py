@@ -223,12 +223,6 @@ def _scorecard(centre_id, rows, period, periods, metrics, stats_now, stats_befor
                 "median_text": fmt.figure(stats.median, metric.decimals, metric.unit)
                 if disclosed
                 else "",
-                "p25_text": fmt.figure(stats.p25, metric.decimals, metric.unit)
-                if disclosed
-                else "",
-                "p75_text": fmt.figure(stats.p75, metric.decimals, metric.unit)
-                if disclosed
-                else "",
                 "percentile": fmt.percentile_text(percentile) if percentile is not None else "",
                 "band": band,
                 "band_label": fmt.band_label(band),

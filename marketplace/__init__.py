@@ -111,6 +111,13 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(centre_submissions_bp)
     app.register_blueprint(selection_bp)
     app.register_blueprint(evaluations_bp)
+    from marketplace import admin
+    from marketplace.accounts.onboarding_views import bp as onboarding_bp
+    from marketplace.catalogue.profile_views import bp as centre_profile_bp
+
+    admin.register(app)  # /admin, /admin/audit, /admin/mail
+    app.register_blueprint(onboarding_bp)
+    app.register_blueprint(centre_profile_bp)
     app.register_blueprint(publications_bp)
     app.register_blueprint(publication_admin_bp)
     register_api(app)

@@ -36,3 +36,7 @@ def register_commands(app: Flask) -> None:
     from marketplace.publications.cli import publish_command
 
     app.cli.add_command(publish_command)
+
+    from marketplace.mail.cli import send_mail_command
+
+    app.cli.add_command(send_mail_command)

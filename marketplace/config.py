@@ -60,6 +60,15 @@ def from_environment(instance_path: str) -> dict:
         "OPENAPI_JSON_PATH": "openapi.json",
         "PER_PAGE_DEFAULT": 20,
         "PER_PAGE_MAX": 100,
+        # Email (marketplace.mail): kept in the outbox table; sent by SMTP only when a host
+        # is configured. Without one (development), admins read the outbox at /admin/mail.
+        "MAIL_SMTP_HOST": os.environ.get("MAIL_SMTP_HOST") or None,
+        "MAIL_SMTP_PORT": _int("MAIL_SMTP_PORT", 587),
+        "MAIL_SMTP_USERNAME": os.environ.get("MAIL_SMTP_USERNAME") or None,
+        "MAIL_SMTP_PASSWORD": os.environ.get("MAIL_SMTP_PASSWORD") or None,
+        "MAIL_SMTP_STARTTLS": os.environ.get("MAIL_SMTP_STARTTLS", "true").lower()
+        not in ("0", "false", "no"),
+        "MAIL_FROM": os.environ.get("MAIL_FROM") or "marketplace@localhost",
     }
 
 

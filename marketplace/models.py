@@ -1,6 +1,6 @@
 """Imports every area's models so that metadata (and Alembic) sees all tables."""
 
-from marketplace.accounts.models import ApiToken, Organisation, User
+from marketplace.accounts.models import ApiToken, EmailDomain, EmailLink, Organisation, User
 from marketplace.audit.models import AuditEvent
 from marketplace.benchmarks.models import (
     Metric,
@@ -12,11 +12,13 @@ from marketplace.benchmarks.models import (
 )
 from marketplace.catalogue.models import (
     AccreditationEvent,
+    CentreEditReview,
     CentreSite,
     Certification,
     ServiceCentre,
     ServiceLine,
 )
+from marketplace.mail.models import OutboxEmail
 from marketplace.publications.models import Publication
 from marketplace.selection.models import (
     Evaluation,
@@ -30,8 +32,11 @@ __all__ = [
     "AccreditationEvent",
     "ApiToken",
     "AuditEvent",
+    "CentreEditReview",
     "CentreSite",
     "Certification",
+    "EmailDomain",
+    "EmailLink",
     "Evaluation",
     "EvaluationCandidate",
     "EvaluationCriterion",
@@ -41,6 +46,7 @@ __all__ = [
     "Observation",
     "ObservationRevision",
     "Organisation",
+    "OutboxEmail",
     "PeerStatistic",
     "Publication",
     "ReportingPeriod",

@@ -47,6 +47,10 @@ class Organisation(IdMixin, TimestampMixin, db.Model):
 class User(UserMixin, IdMixin, TimestampMixin, db.Model):
     __tablename__ = "users"
 
+    # Addresses the person in admin URLs without exposing a guessable sequence.
+    public_id: Mapped[str] = mapped_column(
+        String(22), unique=True, nullable=False, default=lambda: secrets.token_urlsafe(12)
+    )
     # Stored lower-cased (checked by the database) so uniqueness ignores case.
     email: Mapped[str] = mapped_column(String(320), unique=True, nullable=False)
     name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
@@ -145,3 +149,70 @@ class ApiToken(IdMixin, TimestampMixin, db.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+# --- onboarding (accounts.registration, accounts.password_reset) ---------------------------
+
+EMAIL_LINK_PURPOSES = ("invitation", "registration", "password_reset")
+
+
+class EmailDomain(IdMixin, TimestampMixin, db.Model):
+    """A domain whose addresses may register as buyers themselves (the allow-list).
+
+    An address matches its own domain or any subdomain of it: 'example.gov.uk' admits
+    'sam@example.gov.uk' and 'sam@team.example.gov.uk'.
+    """
+
+    __tablename__ = "email_domains"
+
+    domain: Mapped[str] = mapped_column(String(253), unique=True, nullable=False)
+    description: Mapped[str] = mapped_column(String(300), nullable=False, default="")
+    created_by_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("users.id", ondelete="RESTRICT")
+    )
+
+    __table_args__ = (CheckConstraint("domain = lower(domain)", name="domain_lower_case"),)
+
+
+class EmailLink(IdMixin, db.Model):
+    """A single-use, expiring link sent by email: an invitation, a buyer's address check on
+    self-registration, or a password reset. Only a SHA-256 of the secret is stored."""
+
+    __tablename__ = "email_links"
+
+    purpose: Mapped[str] = mapped_column(String(20), nullable=False)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    email: Mapped[str] = mapped_column(String(320), nullable=False, index=True)
+    # Invitations name the organisation and role the account will have; a reset its user.
+    organisation_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("organisations.id", ondelete="RESTRICT")
+    )
+    role: Mapped[str | None] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    user_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("users.id", ondelete="RESTRICT"), index=True
+    )
+    created_by_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("users.id", ondelete="RESTRICT")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when a newer link of the same purpose for the same address replaces this one.
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    organisation: Mapped[Organisation | None] = relationship()
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+
+    __table_args__ = (
+        CheckConstraint(one_of("purpose", EMAIL_LINK_PURPOSES), name="purpose"),
+        CheckConstraint("length(token_hash) = 64", name="token_hash_sha256"),
+        CheckConstraint("expires_at > created_at", name="expires_after_created"),
+        CheckConstraint(
+            "purpose <> 'invitation' OR (organisation_id IS NOT NULL AND role IS NOT NULL)",
+            name="invitation_names_organisation_and_role",
+        ),
+        CheckConstraint(
+            "purpose <> 'password_reset' OR user_id IS NOT NULL", name="reset_names_user"
+        ),
+    )

@@ -317,7 +317,7 @@ def end_all_sessions(user: User, *, actor=None, why: str = "logout") -> None:
     db.session.flush()
 
 
-def set_active(user: User, active: bool, *, actor) -> None:
+def set_active(user: User, active: bool, *, actor, reason: str = "") -> None:
     user.active = active
     # Deactivation ends every session at once; reactivation needs a fresh sign-in anyway.
     user.session_version += 1
@@ -327,5 +327,6 @@ def set_active(user: User, active: bool, *, actor) -> None:
         organisation_id=user.organisation_id,
         object_type="user",
         object_id=user.email,
+        detail={"reason": reason} if reason else None,
     )
     db.session.flush()

@@ -101,6 +101,7 @@ def revoke_token(
     actor=None,
     actor_label: str | None = None,
     ip_address: str | None = None,
+    reason: str = "",
 ) -> bool:
     """Revoke at once; True if this call revoked it, False if it already was."""
     if token.revoked_at is not None:
@@ -113,7 +114,12 @@ def revoke_token(
         organisation_id=token.organisation_id,
         object_type="api_token",
         object_id=token.public_id,
-        detail={"name": token.name, "owner": token.user.email, "prefix": token.prefix},
+        detail={
+            "name": token.name,
+            "owner": token.user.email,
+            "prefix": token.prefix,
+            **({"reason": reason} if reason else {}),
+        },
         ip_address=ip_address,
     )
     db.session.flush()

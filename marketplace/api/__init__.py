@@ -40,6 +40,8 @@ def register(app: Flask) -> None:
     for blueprint in (centres_bp, metrics_bp, periods_bp, service_lines_bp, submissions_bp):
         api.register_blueprint(blueprint)
     api.register_blueprint(benchmarks_bp)
+    api.register_blueprint(__import__("marketplace.api.reports", fromlist=["bp"]).bp)
+    api.register_blueprint(__import__("marketplace.api.admin", fromlist=["bp"]).bp)
     app.register_blueprint(docs_bp)
 
 

@@ -1,10 +1,22 @@
-"""Writing audit events. Callers pass the acting user; nothing here reads the request."""
+"""Writing audit events, and reading them back (filters, pages, CSV).
+
+Callers pass the acting user; nothing here reads the request.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import func
+
 from marketplace.audit.models import AuditEvent
+from marketplace.errors import FieldError, ValidationFailed
 from marketplace.extensions import db
 
 SYSTEM = "system"
@@ -48,3 +60,150 @@ def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return str(value)
+
+
+# --- reading the trail (the admin page, the API and the CSV export) -----------------------
+# Nothing here, or anywhere in the application, updates or deletes an event; on PostgreSQL
+# a trigger (migration 0002) refuses it too.
+
+CSV_COLUMNS = (
+    "occurred_at",
+    "actor",
+    "organisation",
+    "action",
+    "object_type",
+    "object_id",
+    "detail",
+    "ip_address",
+)
+# Spreadsheets run cells that start with these as formulas; a leading quote keeps them text.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """Filters, all optional. action 'accreditation.' or 'accreditation.*' matches a prefix;
+    object is 'type' or 'type:id'; the dates are inclusive days in UTC."""
+
+    actor: str | None = None
+    organisation: str | None = None
+    action: str | None = None
+    object: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+    def is_filtered(self) -> bool:
+        return any(getattr(self, name) for name in self.__dataclass_fields__)
+
+
+def statement(query: AuditQuery):
+    """The events matching the filters, newest first (with the organisation's slug)."""
+    # By table, not model: audit sits below accounts and does not import it.
+    organisations = db.metadata.tables["organisations"]
+    select = (
+        db.select(AuditEvent, organisations.c.slug)
+        .outerjoin(organisations, organisations.c.id == AuditEvent.organisation_id)
+        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+    )
+    if query.date_from and query.date_to and query.date_from > query.date_to:
+        raise ValidationFailed(
+            "The dates are the wrong way round.",
+            errors=[FieldError("'To' must be on or after 'from'.", "to")],
+        )
+    if query.actor:
+        select = select.where(
+            AuditEvent.actor_label.icontains(query.actor.strip(), autoescape=True)
+        )
+    if query.organisation:
+        org_id = db.session.execute(
+            db.select(organisations.c.id).where(organisations.c.slug == query.organisation.strip())
+        ).scalar_one_or_none()
+        if org_id is None:
+            raise ValidationFailed(
+                "Unknown organisation.",
+                errors=[
+                    FieldError(f"There is no organisation '{query.organisation}'.", "organisation")
+                ],
+            )
+        select = select.where(AuditEvent.organisation_id == org_id)
+    if query.action:
+        action = query.action.strip()
+        if action.endswith("*") or action.endswith("."):
+            select = select.where(AuditEvent.action.startswith(action.rstrip("*"), autoescape=True))
+        else:
+            select = select.where(AuditEvent.action == action)
+    if query.object:
+        object_type, _, object_id = query.object.strip().partition(":")
+        select = select.where(AuditEvent.object_type == object_type)
+        if object_id:
+            select = select.where(AuditEvent.object_id == object_id)
+    if query.date_from:
+        select = select.where(AuditEvent.occurred_at >= _midnight(query.date_from))
+    if query.date_to:
+        select = select.where(AuditEvent.occurred_at < _midnight(query.date_to + timedelta(days=1)))
+    return select
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    event: AuditEvent
+    organisation: str | None
+
+    def as_dict(self) -> dict:
+        event = self.event
+        return {
+            "id": event.id,
+            "occurred_at": event.occurred_at,
+            "actor": event.actor_label,
+            "organisation": self.organisation,
+            "action": event.action,
+            "object_type": event.object_type,
+            "object_id": event.object_id,
+            "detail": event.detail,
+            "ip_address": event.ip_address,
+        }
+
+
+def search(query: AuditQuery, *, page: int = 1, per_page: int = 50):
+    """One page of matching events: (rows, total)."""
+    select = statement(query)
+    total = db.session.execute(
+        db.select(func.count()).select_from(select.order_by(None).subquery())
+    ).scalar_one()
+    rows = db.session.execute(select.limit(per_page).offset((page - 1) * per_page)).all()
+    return [AuditRow(event, slug) for event, slug in rows], total
+
+
+def csv_chunks(query: AuditQuery, *, batch: int = 1000) -> Iterator[str]:
+    """The matching events as CSV text, in chunks, read in batches (not all in memory)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    result = db.session.execute(statement(query).execution_options(yield_per=batch))
+    for event, slug in result:
+        writer.writerow(
+            _cell(value)
+            for value in (
+                event.occurred_at.isoformat(),
+                event.actor_label,
+                slug or "",
+                event.action,
+                event.object_type or "",
+                event.object_id or "",
+                json.dumps(event.detail, sort_keys=True, ensure_ascii=False),
+                event.ip_address or "",
+            )
+        )
+        if buffer.tell() > 64 * 1024:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def _cell(value: str) -> str:
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from marketplace.audit import services as audit
+from marketplace.catalogue import reviews
 from marketplace.catalogue.access import can_edit, is_admin
 from marketplace.catalogue.models import CentreSite, Certification, ServiceCentre, ServiceLine
 from marketplace.errors import FieldError, PermissionDenied, ValidationFailed
@@ -88,7 +89,7 @@ def update_centre(centre: ServiceCentre, changes: dict, *, actor) -> ServiceCent
     if not changed:
         return centre
     db.session.flush()
-    audit.record(
+    event = audit.record(
         "centre.update",
         actor=actor,
         organisation_id=centre.organisation_id,
@@ -96,6 +97,9 @@ def update_centre(centre: ServiceCentre, changes: dict, *, actor) -> ServiceCent
         object_id=centre.slug,
         detail={"changed": changed},
     )
+    # A live entry changes at once, and the authority reviews the change afterwards.
+    if reviews.needs_review(centre, actor):
+        reviews.record(centre, changed, actor=actor, audit_event=event)
     return centre
 
 

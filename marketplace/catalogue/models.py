@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     Column,
     Date,
@@ -283,5 +285,52 @@ class AccreditationEvent(IdMixin, db.Model):
         CheckConstraint(
             "valid_until IS NULL OR valid_from IS NULL OR valid_until >= valid_from",
             name="validity_ordered",
+        ),
+    )
+
+
+REVIEW_STATUSES = ("pending", "acknowledged")
+
+
+class CentreEditReview(IdMixin, db.Model):
+    """A centre user's change to a live catalogue entry, waiting for the authority to look.
+
+    The change took effect when it was made; the review records that an admin has seen the
+    before/after comparison. Rows are never deleted; acknowledging sets the last three columns.
+    """
+
+    __tablename__ = "centre_edit_reviews"
+
+    public_id: Mapped[str] = mapped_column(
+        String(22), unique=True, nullable=False, default=lambda: secrets.token_urlsafe(12)
+    )
+    centre_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("service_centres.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    # The centre.update audit event the change wrote, so the review and the trail agree.
+    audit_event_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("audit_events.id", ondelete="RESTRICT")
+    )
+    changes: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+    # Fields an admin must look at first (ownership shares, business model).
+    highlighted: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+    submitted_by_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("users.id", ondelete="RESTRICT")
+    )
+    submitted_by_label: Mapped[str] = mapped_column(String(320), nullable=False)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="pending", index=True)
+    acknowledged_by_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("users.id", ondelete="RESTRICT")
+    )
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    note: Mapped[str] = mapped_column(Text, nullable=False, default="")
+
+    centre: Mapped[ServiceCentre] = relationship()
+
+    __table_args__ = (
+        CheckConstraint(one_of("status", REVIEW_STATUSES), name="status"),
+        CheckConstraint(
+            "(status = 'acknowledged') = (acknowledged_at IS NOT NULL)", name="acknowledged_at"
         ),
     )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 01:40:55.043602
+Create Date: 2026-11-27 01:59:45.064095
 
 """
 from alembic import op
@@ -51,6 +51,28 @@ def upgrade():
     )
     with op.batch_alter_table('organisations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_organisations_parent_id'), ['parent_id'], unique=False)
+
+    op.create_table('outbox_emails',
+    sa.Column('public_id', sa.String(length=22), nullable=False),
+    sa.Column('to_address', sa.String(length=320), nullable=False),
+    sa.Column('subject', sa.String(length=300), nullable=False),
+    sa.Column('body_text', sa.Text(), nullable=False),
+    sa.Column('template', sa.String(length=80), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=False),
+    sa.Column('created_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', marketplace.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.CheckConstraint("(status = 'sent') = (sent_at IS NOT NULL)", name=op.f('ck_outbox_emails_sent_at')),
+    sa.CheckConstraint("status IN ('queued', 'sent', 'failed')", name=op.f('ck_outbox_emails_status')),
+    sa.CheckConstraint('attempts >= 0', name=op.f('ck_outbox_emails_attempts_not_negative')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_emails')),
+    sa.UniqueConstraint('public_id', name=op.f('uq_outbox_emails_public_id'))
+    )
+    with op.batch_alter_table('outbox_emails', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outbox_emails_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outbox_emails_to_address'), ['to_address'], unique=False)
 
     op.create_table('reporting_periods',
     sa.Column('code', sa.String(length=7), nullable=False),
@@ -173,6 +195,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_service_centres_name'), ['name'], unique=False)
 
     op.create_table('users',
+    sa.Column('public_id', sa.String(length=22), nullable=False),
     sa.Column('email', sa.String(length=320), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('password_hash', sa.String(length=255), nullable=True),
@@ -192,7 +215,8 @@ def upgrade():
     sa.CheckConstraint('session_version >= 1', name=op.f('ck_users_session_version_positive')),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_users_organisation_id_organisations'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
-    sa.UniqueConstraint('email', name=op.f('uq_users_email'))
+    sa.UniqueConstraint('email', name=op.f('uq_users_email')),
+    sa.UniqueConstraint('public_id', name=op.f('uq_users_public_id'))
     )
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_users_organisation_id'), ['organisation_id'], unique=False)
@@ -303,6 +327,47 @@ def upgrade():
     with op.batch_alter_table('certifications', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_certifications_centre_id'), ['centre_id'], unique=False)
 
+    op.create_table('email_domains',
+    sa.Column('domain', sa.String(length=253), nullable=False),
+    sa.Column('description', sa.String(length=300), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('created_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('domain = lower(domain)', name=op.f('ck_email_domains_domain_lower_case')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_email_domains_created_by_id_users'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_email_domains')),
+    sa.UniqueConstraint('domain', name=op.f('uq_email_domains_domain'))
+    )
+    op.create_table('email_links',
+    sa.Column('purpose', sa.String(length=20), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('email', sa.String(length=320), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=True),
+    sa.Column('role', sa.String(length=20), nullable=True),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('used_at', marketplace.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('cancelled_at', marketplace.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.CheckConstraint("purpose <> 'invitation' OR (organisation_id IS NOT NULL AND role IS NOT NULL)", name=op.f('ck_email_links_invitation_names_organisation_and_role')),
+    sa.CheckConstraint("purpose <> 'password_reset' OR user_id IS NOT NULL", name=op.f('ck_email_links_reset_names_user')),
+    sa.CheckConstraint("purpose IN ('invitation', 'registration', 'password_reset')", name=op.f('ck_email_links_purpose')),
+    sa.CheckConstraint('expires_at > created_at', name=op.f('ck_email_links_expires_after_created')),
+    sa.CheckConstraint('length(token_hash) = 64', name=op.f('ck_email_links_token_hash_sha256')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_email_links_created_by_id_users'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id'], name=op.f('fk_email_links_organisation_id_organisations'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_email_links_user_id_users'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_email_links')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_email_links_token_hash'))
+    )
+    with op.batch_alter_table('email_links', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_email_links_email'), ['email'], unique=False)
+        batch_op.create_index(batch_op.f('ix_email_links_user_id'), ['user_id'], unique=False)
+
     op.create_table('evaluations',
     sa.Column('public_id', sa.String(length=32), nullable=False),
     sa.Column('organisation_id', sa.Integer(), nullable=False),
@@ -354,6 +419,51 @@ def upgrade():
     with op.batch_alter_table('peer_statistics', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_peer_statistics_period_id'), ['period_id'], unique=False)
 
+    op.create_table('publications',
+    sa.Column('public_id', sa.String(length=32), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('period_id', sa.Integer(), nullable=False),
+    sa.Column('centre_id', sa.Integer(), nullable=True),
+    sa.Column('subject', sa.String(length=40), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('title', sa.String(length=300), nullable=False),
+    sa.Column('storage_key', sa.String(length=200), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('size_bytes', sa.Integer(), nullable=False),
+    sa.Column('content_type', sa.String(length=80), nullable=False),
+    sa.Column('filename', sa.String(length=200), nullable=False),
+    sa.Column('page_count', sa.Integer(), nullable=True),
+    sa.Column('input_hash', sa.String(length=64), nullable=False),
+    sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('envelope', sa.JSON(), nullable=False),
+    sa.Column('change_note', sa.Text(), nullable=False),
+    sa.Column('published_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('published_by', sa.String(length=320), nullable=False),
+    sa.Column('superseded_at', marketplace.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('render_seconds', sa.Float(), nullable=True),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.CheckConstraint("(kind = 'centre_report' AND centre_id IS NOT NULL) OR (kind <> 'centre_report' AND centre_id IS NULL)", name=op.f('ck_publications_centre_for_centre_reports')),
+    sa.CheckConstraint("(status = 'superseded') = (superseded_at IS NOT NULL)", name=op.f('ck_publications_superseded_at')),
+    sa.CheckConstraint("kind IN ('centre_report', 'league_table', 'open_data_csv', 'open_data_json')", name=op.f('ck_publications_kind')),
+    sa.CheckConstraint("status IN ('current', 'superseded')", name=op.f('ck_publications_status')),
+    sa.CheckConstraint('length(input_hash) = 64', name=op.f('ck_publications_input_hash_length')),
+    sa.CheckConstraint('length(sha256) = 64', name=op.f('ck_publications_sha256_length')),
+    sa.CheckConstraint('size_bytes >= 0', name=op.f('ck_publications_size_not_negative')),
+    sa.CheckConstraint('version >= 1', name=op.f('ck_publications_version_positive')),
+    sa.ForeignKeyConstraint(['centre_id'], ['service_centres.id'], name=op.f('fk_publications_centre_id_service_centres'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['period_id'], ['reporting_periods.id'], name=op.f('fk_publications_period_id_reporting_periods'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_publications')),
+    sa.UniqueConstraint('kind', 'period_id', 'subject', 'version', name=op.f('uq_publications_kind_period_id_subject_version')),
+    sa.UniqueConstraint('public_id', name=op.f('uq_publications_public_id'))
+    )
+    with op.batch_alter_table('publications', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_publications_centre_id'), ['centre_id'], unique=False)
+        batch_op.create_index('ix_publications_period_kind', ['period_id', 'kind'], unique=False)
+        batch_op.create_index('ix_publications_published_at', ['published_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_publications_sha256'), ['sha256'], unique=False)
+        batch_op.create_index('uq_publications_current', ['kind', 'period_id', 'subject'], unique=True, sqlite_where=sa.text("status = 'current'"), postgresql_where=sa.text("status = 'current'"))
+
     op.create_table('submissions',
     sa.Column('public_id', sa.String(length=32), nullable=False),
     sa.Column('centre_id', sa.Integer(), nullable=False),
@@ -384,6 +494,33 @@ def upgrade():
     with op.batch_alter_table('submissions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_submissions_centre_id'), ['centre_id'], unique=False)
         batch_op.create_index('uq_submissions_accepted_sha256', ['centre_id', 'sha256'], unique=True, sqlite_where=sa.text("status = 'accepted'"), postgresql_where=sa.text("status = 'accepted'"))
+
+    op.create_table('centre_edit_reviews',
+    sa.Column('public_id', sa.String(length=22), nullable=False),
+    sa.Column('centre_id', sa.Integer(), nullable=False),
+    sa.Column('audit_event_id', sa.Integer(), nullable=True),
+    sa.Column('changes', sa.JSON(), nullable=False),
+    sa.Column('highlighted', sa.JSON(), nullable=False),
+    sa.Column('submitted_by_id', sa.Integer(), nullable=True),
+    sa.Column('submitted_by_label', sa.String(length=320), nullable=False),
+    sa.Column('submitted_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('acknowledged_by_id', sa.Integer(), nullable=True),
+    sa.Column('acknowledged_at', marketplace.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.CheckConstraint("(status = 'acknowledged') = (acknowledged_at IS NOT NULL)", name=op.f('ck_centre_edit_reviews_acknowledged_at')),
+    sa.CheckConstraint("status IN ('pending', 'acknowledged')", name=op.f('ck_centre_edit_reviews_status')),
+    sa.ForeignKeyConstraint(['acknowledged_by_id'], ['users.id'], name=op.f('fk_centre_edit_reviews_acknowledged_by_id_users'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['audit_event_id'], ['audit_events.id'], name=op.f('fk_centre_edit_reviews_audit_event_id_audit_events'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['centre_id'], ['service_centres.id'], name=op.f('fk_centre_edit_reviews_centre_id_service_centres'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['submitted_by_id'], ['users.id'], name=op.f('fk_centre_edit_reviews_submitted_by_id_users'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_centre_edit_reviews')),
+    sa.UniqueConstraint('public_id', name=op.f('uq_centre_edit_reviews_public_id'))
+    )
+    with op.batch_alter_table('centre_edit_reviews', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_centre_edit_reviews_centre_id'), ['centre_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_centre_edit_reviews_status'), ['status'], unique=False)
 
     op.create_table('evaluation_candidates',
     sa.Column('evaluation_id', sa.Integer(), nullable=False),
@@ -517,65 +654,11 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_observation_revisions_observation_id'), ['observation_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_observation_revisions_superseded_by_submission_id'), ['superseded_by_submission_id'], unique=False)
 
-    op.create_table('publications',
-    sa.Column('public_id', sa.String(length=32), nullable=False),
-    sa.Column('kind', sa.String(length=20), nullable=False),
-    sa.Column('period_id', sa.Integer(), nullable=False),
-    sa.Column('centre_id', sa.Integer(), nullable=True),
-    sa.Column('subject', sa.String(length=40), nullable=False),
-    sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('status', sa.String(length=12), nullable=False),
-    sa.Column('title', sa.String(length=300), nullable=False),
-    sa.Column('storage_key', sa.String(length=200), nullable=False),
-    sa.Column('sha256', sa.String(length=64), nullable=False),
-    sa.Column('size_bytes', sa.Integer(), nullable=False),
-    sa.Column('content_type', sa.String(length=80), nullable=False),
-    sa.Column('filename', sa.String(length=200), nullable=False),
-    sa.Column('page_count', sa.Integer(), nullable=True),
-    sa.Column('input_hash', sa.String(length=64), nullable=False),
-    sa.Column('data', sa.JSON(), nullable=False),
-    sa.Column('envelope', sa.JSON(), nullable=False),
-    sa.Column('change_note', sa.Text(), nullable=False),
-    sa.Column('published_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('published_by', sa.String(length=320), nullable=False),
-    sa.Column('superseded_at', marketplace.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('render_seconds', sa.Float(), nullable=True),
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.CheckConstraint("(kind = 'centre_report' AND centre_id IS NOT NULL) OR (kind <> 'centre_report' AND centre_id IS NULL)", name=op.f('ck_publications_centre_for_centre_reports')),
-    sa.CheckConstraint("(status = 'superseded') = (superseded_at IS NOT NULL)", name=op.f('ck_publications_superseded_at')),
-    sa.CheckConstraint("kind IN ('centre_report', 'league_table', 'open_data_csv', 'open_data_json')", name=op.f('ck_publications_kind')),
-    sa.CheckConstraint("status IN ('current', 'superseded')", name=op.f('ck_publications_status')),
-    sa.CheckConstraint('length(input_hash) = 64', name=op.f('ck_publications_input_hash_length')),
-    sa.CheckConstraint('length(sha256) = 64', name=op.f('ck_publications_sha256_length')),
-    sa.CheckConstraint('size_bytes >= 0', name=op.f('ck_publications_size_not_negative')),
-    sa.CheckConstraint('version >= 1', name=op.f('ck_publications_version_positive')),
-    sa.ForeignKeyConstraint(['centre_id'], ['service_centres.id'], name=op.f('fk_publications_centre_id_service_centres'), ondelete='RESTRICT'),
-    sa.ForeignKeyConstraint(['period_id'], ['reporting_periods.id'], name=op.f('fk_publications_period_id_reporting_periods'), ondelete='RESTRICT'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_publications')),
-    sa.UniqueConstraint('kind', 'period_id', 'subject', 'version', name=op.f('uq_publications_kind_period_id_subject_version')),
-    sa.UniqueConstraint('public_id', name=op.f('uq_publications_public_id'))
-    )
-    with op.batch_alter_table('publications', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_publications_centre_id'), ['centre_id'], unique=False)
-        batch_op.create_index('ix_publications_period_kind', ['period_id', 'kind'], unique=False)
-        batch_op.create_index('ix_publications_published_at', ['published_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_publications_sha256'), ['sha256'], unique=False)
-        batch_op.create_index('uq_publications_current', ['kind', 'period_id', 'subject'], unique=True, sqlite_where=sa.text("status = 'current'"), postgresql_where=sa.text("status = 'current'"))
-
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
-    with op.batch_alter_table('publications', schema=None) as batch_op:
-        batch_op.drop_index('uq_publications_current', sqlite_where=sa.text("status = 'current'"), postgresql_where=sa.text("status = 'current'"))
-        batch_op.drop_index(batch_op.f('ix_publications_sha256'))
-        batch_op.drop_index('ix_publications_published_at')
-        batch_op.drop_index('ix_publications_period_kind')
-        batch_op.drop_index(batch_op.f('ix_publications_centre_id'))
-
-    op.drop_table('publications')
-
     with op.batch_alter_table('observation_revisions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_observation_revisions_superseded_by_submission_id'))
         batch_op.drop_index(batch_op.f('ix_observation_revisions_observation_id'))
@@ -604,11 +687,24 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_evaluation_candidates_centre_id'))
 
     op.drop_table('evaluation_candidates')
+    with op.batch_alter_table('centre_edit_reviews', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_centre_edit_reviews_status'))
+        batch_op.drop_index(batch_op.f('ix_centre_edit_reviews_centre_id'))
+
+    op.drop_table('centre_edit_reviews')
     with op.batch_alter_table('submissions', schema=None) as batch_op:
         batch_op.drop_index('uq_submissions_accepted_sha256', sqlite_where=sa.text("status = 'accepted'"), postgresql_where=sa.text("status = 'accepted'"))
         batch_op.drop_index(batch_op.f('ix_submissions_centre_id'))
 
     op.drop_table('submissions')
+    with op.batch_alter_table('publications', schema=None) as batch_op:
+        batch_op.drop_index('uq_publications_current', sqlite_where=sa.text("status = 'current'"), postgresql_where=sa.text("status = 'current'"))
+        batch_op.drop_index(batch_op.f('ix_publications_sha256'))
+        batch_op.drop_index('ix_publications_published_at')
+        batch_op.drop_index('ix_publications_period_kind')
+        batch_op.drop_index(batch_op.f('ix_publications_centre_id'))
+
+    op.drop_table('publications')
     with op.batch_alter_table('peer_statistics', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_peer_statistics_period_id'))
 
@@ -617,6 +713,12 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_evaluations_organisation_id'))
 
     op.drop_table('evaluations')
+    with op.batch_alter_table('email_links', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_email_links_user_id'))
+        batch_op.drop_index(batch_op.f('ix_email_links_email'))
+
+    op.drop_table('email_links')
+    op.drop_table('email_domains')
     with op.batch_alter_table('certifications', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_certifications_centre_id'))
 
@@ -666,6 +768,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_reporting_periods_status'))
 
     op.drop_table('reporting_periods')
+    with op.batch_alter_table('outbox_emails', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_outbox_emails_to_address'))
+        batch_op.drop_index(batch_op.f('ix_outbox_emails_status'))
+
+    op.drop_table('outbox_emails')
     with op.batch_alter_table('organisations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_organisations_parent_id'))
 

@@ -1,0 +1,173 @@
+"""Pages for joining and getting back in: buyer self-registration, accepting an invitation,
+and resetting a forgotten password. Each link's secret travels in the query string (our
+request log records paths only) and then in a hidden field; pages holding it are not cached.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+
+from marketplace.accounts import email_links, password_reset, registration
+from marketplace.errors import FieldError, ValidationFailed
+from marketplace.extensions import db
+from marketplace.mail import sender
+
+bp = Blueprint("onboarding", __name__)
+
+
+def _page(template: str, errors: list[FieldError] | None = None, status: int | None = None, **ctx):
+    errors = errors or []
+    response = make_response(
+        render_template(
+            template,
+            errors={e.field or "form": e.message for e in reversed(errors)},
+            form_errors=[{"text": e.message, "href": f"#{e.field or 'form'}"} for e in errors],
+            form=request.form,
+            **ctx,
+        ),
+        status or (400 if errors else 200),
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _token() -> str:
+    return request.values.get("token", "")
+
+
+def _invalid_link(error: email_links.LinkNotValid, again_url: str | None):
+    return _page(
+        "onboarding/link_invalid.html", detail=error.detail, again_url=again_url, status=400
+    )
+
+
+# --- buyers registering themselves ----------------------------------------------------------
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    if request.method == "GET":
+        return _page("onboarding/register.html")
+    try:
+        registration.request_registration(
+            request.form.get("email", ""),
+            link=lambda secret: url_for(
+                "onboarding.complete_registration", token=secret, _external=True
+            ),
+            sign_in_link=url_for("accounts.login", _external=True),
+        )
+    except ValidationFailed as error:
+        return _page("onboarding/register.html", error.errors)
+    db.session.commit()
+    sender.deliver_after_commit(current_app.config)
+    return _page("onboarding/check_email.html", email=request.form.get("email", "").strip())
+
+
+@bp.route("/register/confirm", methods=["GET", "POST"])
+def complete_registration():
+    token = _token()
+    try:
+        email = registration.registration_email(token)
+    except email_links.LinkNotValid as error:
+        return _invalid_link(error, url_for("onboarding.register"))
+    context = {"token": token, "email": email, "organisations": registration.buyer_organisations()}
+    if request.method == "GET":
+        return _page("onboarding/register_complete.html", **context)
+    try:
+        with db.session.begin_nested():
+            user = registration.complete_registration(
+                token,
+                name=request.form.get("name", ""),
+                password=request.form.get("password", ""),
+                organisation_slug=request.form.get("organisation", ""),
+            )
+    except ValidationFailed as error:
+        return _page("onboarding/register_complete.html", error.errors, **context)
+    db.session.commit()
+    flash(f"Your buyer account for {user.email} is ready. Sign in to start.", "success")
+    return redirect(url_for("accounts.login"))
+
+
+# --- invitations -----------------------------------------------------------------------------
+
+
+@bp.route("/invitation", methods=["GET", "POST"])
+def accept_invitation():
+    token = _token()
+    try:
+        link = email_links.find("invitation", token)
+    except email_links.LinkNotValid as error:
+        return _invalid_link(error, None)
+    context = {"token": token, "invitation": link}
+    if request.method == "GET":
+        return _page("onboarding/invitation.html", **context)
+    try:
+        with db.session.begin_nested():
+            user = registration.accept_invitation(
+                token, name=request.form.get("name", ""), password=request.form.get("password", "")
+            )
+    except ValidationFailed as error:
+        return _page("onboarding/invitation.html", error.errors, **context)
+    db.session.commit()
+    flash(f"Your account for {user.email} is ready. Sign in to start.", "success")
+    return redirect(url_for("accounts.login"))
+
+
+# --- forgotten passwords --------------------------------------------------------------------
+
+
+@bp.route("/password-reset", methods=["GET", "POST"])
+def request_password_reset():
+    if request.method == "GET":
+        return _page("onboarding/reset_request.html")
+    email = request.form.get("email", "").strip()
+    if not email:
+        return _page(
+            "onboarding/reset_request.html",
+            [FieldError("Enter the email address you sign in with.", "email")],
+        )
+    password_reset.request_reset(
+        email,
+        link=lambda secret: url_for("onboarding.choose_password", token=secret, _external=True),
+        ip_address=request.remote_addr,
+    )
+    db.session.commit()
+    sender.deliver_after_commit(current_app.config)
+    # The same answer whether or not there is an account, so it reveals nothing.
+    return _page("onboarding/reset_sent.html", email=email)
+
+
+@bp.route("/password-reset/new", methods=["GET", "POST"])
+def choose_password():
+    token = _token()
+    try:
+        link = password_reset.check_link(token)
+    except email_links.LinkNotValid as error:
+        return _invalid_link(error, url_for("onboarding.request_password_reset"))
+    context = {"token": token, "email": link.email}
+    if request.method == "GET":
+        return _page("onboarding/reset_choose.html", **context)
+    try:
+        with db.session.begin_nested():
+            password_reset.reset_password(
+                token, password=request.form.get("password", ""), ip_address=request.remote_addr
+            )
+    except email_links.LinkNotValid as error:
+        return _invalid_link(error, url_for("onboarding.request_password_reset"))
+    except ValidationFailed as error:
+        return _page("onboarding/reset_choose.html", error.errors, **context)
+    db.session.commit()
+    flash("Your password is changed, and you are signed out everywhere. Sign in again.", "success")
+    return redirect(url_for("accounts.login"))

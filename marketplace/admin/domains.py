@@ -1,0 +1,81 @@
+"""Admin pages: the allow-list of email domains whose people may register as buyers."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, request, url_for
+from flask_login import current_user
+
+from marketplace.accounts import registration
+from marketplace.admin import bp
+from marketplace.admin import forms as f
+
+
+def _me():
+    return current_user._get_current_object()
+
+
+def _context():
+    return {"domains": registration.allowed_domains()}
+
+
+@bp.route("/domains", methods=["GET", "POST"])
+def domains():
+    if request.method == "GET":
+        return f.form_page("admin/domains.html", **_context())
+
+    def perform():
+        return registration.add_domain(
+            f.text("domain"), description=f.text("description"), actor=_me()
+        )
+
+    def confirm(row):
+        return f.confirm_page(
+            title=f"Allow {row.domain}?",
+            caption="Buyer email domains",
+            rows=[
+                ("Domain", row.domain),
+                ("Also admits", f"addresses at any subdomain, such as name@team.{row.domain}"),
+                ("Description", row.description or "None"),
+            ],
+            action_url=url_for("admin.domains"),
+            cancel_url=url_for("admin.domains"),
+            button="Add to the allow-list",
+            warning="Anyone with an address on this domain can register as a buyer.",
+        )
+
+    def done(row):
+        flash(f"People at {row.domain} can now register as buyers.", "success")
+        return redirect(url_for("admin.domains"))
+
+    return f.run_action("admin/domains.html", _context, perform, confirm, done)
+
+
+@bp.route("/domains/<domain>/remove", methods=["GET", "POST"])
+def remove_domain(domain: str):
+    def context():
+        return {"row": registration.get_domain(domain)}
+
+    if request.method == "GET":
+        return f.form_page("admin/domain_remove.html", **context())
+
+    def perform():
+        row = registration.get_domain(domain)
+        registration.remove_domain(row, actor=_me(), reason=f.text("reason"))
+        return row
+
+    def confirm(row):
+        return f.confirm_page(
+            title=f"Remove {domain} from the allow-list?",
+            caption="Buyer email domains",
+            rows=[("Domain", domain), ("Reason", f.text("reason"))],
+            action_url=url_for("admin.remove_domain", domain=domain),
+            cancel_url=url_for("admin.domains"),
+            button="Remove domain",
+            warning="Existing accounts are not affected; nobody new can register with it.",
+        )
+
+    def done(row):
+        flash(f"{domain} is no longer on the allow-list.", "success")
+        return redirect(url_for("admin.domains"))
+
+    return f.run_action("admin/domain_remove.html", context, perform, confirm, done)

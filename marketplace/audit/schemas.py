@@ -1,0 +1,89 @@
+"""The audit trail's filters (page, API and CSV alike) and an event as the API shows it."""
+
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, Schema, fields, post_load, pre_load, validate
+
+from marketplace.audit.services import AuditQuery
+
+MAX_PER_PAGE = 100
+
+
+class AuditFilterSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    actor = fields.String(
+        load_default=None,
+        validate=validate.Length(max=320),
+        metadata={"description": "Part of the actor's email address or label (e.g. 'cli:')."},
+    )
+    organisation = fields.String(
+        load_default=None,
+        metadata={"description": "The slug of the organisation the event concerns."},
+    )
+    action = fields.String(
+        load_default=None,
+        validate=validate.Length(max=80),
+        metadata={
+            "description": "An action (`accreditation.suspend`), or a prefix ending in `.` or "
+            "`*` (`accreditation.`)."
+        },
+    )
+    object = fields.String(
+        load_default=None,
+        validate=validate.Length(max=200),
+        metadata={"description": "`type` or `type:id`, e.g. `centre:northmoor`."},
+    )
+    date_from = fields.Date(
+        data_key="from",
+        load_default=None,
+        error_messages={"invalid": "Enter the date as YYYY-MM-DD."},
+        metadata={"description": "First day (UTC), inclusive, YYYY-MM-DD."},
+    )
+    date_to = fields.Date(
+        data_key="to",
+        load_default=None,
+        error_messages={"invalid": "Enter the date as YYYY-MM-DD."},
+        metadata={"description": "Last day (UTC), inclusive, YYYY-MM-DD."},
+    )
+
+    @pre_load
+    def drop_blanks(self, data, **kwargs):
+        return {k: v.strip() for k, v in dict(data).items() if isinstance(v, str) and v.strip()}
+
+    @post_load
+    def make_query(self, data, **kwargs) -> dict:
+        names = ("actor", "organisation", "action", "object", "date_from", "date_to")
+        query = AuditQuery(**{name: data.pop(name, None) for name in names})
+        return {"query": query, **data}
+
+
+class AuditPageArgsSchema(AuditFilterSchema):
+    page = fields.Integer(
+        load_default=1, validate=validate.Range(min=1), metadata={"description": "From 1."}
+    )
+    per_page = fields.Integer(
+        load_default=50,
+        validate=validate.Range(min=1, max=MAX_PER_PAGE),
+        metadata={"description": f"At most {MAX_PER_PAGE}."},
+    )
+    format = fields.String(
+        load_default="json",
+        validate=validate.OneOf(("json", "csv")),
+        metadata={
+            "description": "`csv` for every matching event as CSV (or send Accept: text/csv)."
+        },
+    )
+
+
+class AuditEventSchema(Schema):
+    id = fields.Integer()
+    occurred_at = fields.DateTime()
+    actor = fields.String(metadata={"description": "Email address, 'cli:USER' or 'system'."})
+    organisation = fields.String(allow_none=True, metadata={"description": "Organisation slug."})
+    action = fields.String()
+    object_type = fields.String(allow_none=True)
+    object_id = fields.String(allow_none=True)
+    detail = fields.Dict(metadata={"description": "What changed (before/after, reason…)."})
+    ip_address = fields.String(allow_none=True)

@@ -1,0 +1,146 @@
+"""Centre self-service: a centre's own users edit their catalogue entry (/centre/profile).
+
+The page posts to catalogue.editing.update_centre, the service behind PATCH
+/api/v1/centres/<slug>, through the same CentreUpdateSchema, so the rules and messages are
+the same. A change to a live entry is public at once and also goes to the authority's review
+queue (catalogue.reviews), which the page says.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from marketplace.accounts.auth import role_required
+from marketplace.catalogue import reviews, services
+from marketplace.catalogue.models import (
+    BUSINESS_MODEL_LABELS,
+    DELIVERY_MODEL_LABELS,
+    ServiceCentre,
+)
+from marketplace.catalogue.schemas import CentreUpdateSchema, load_or_fail
+from marketplace.errors import NotFound, ValidationFailed
+from marketplace.extensions import db
+
+bp = Blueprint("centre_profile", __name__, url_prefix="/centre/profile")
+
+GROUPS = {
+    "ownership": ("employee", "government", "private_partner"),
+    "board_seats": ("workforce", "customers", "government", "private_partner", "independent"),
+    "capacity": ("employees_served", "transactions_per_year"),
+    "pricing": ("model", "drivers"),
+    "contact": ("name", "email", "phone", "website"),
+}
+PLAIN = ("summary", "business_model", "delivery_model", "platform", "commentary")
+NULLABLE = {("capacity", "employees_served"), ("capacity", "transactions_per_year")}
+
+
+def _own_centre() -> ServiceCentre:
+    centre = db.session.execute(
+        db.select(ServiceCentre).where(
+            ServiceCentre.organisation_id == current_user.organisation_id
+        )
+    ).scalar_one_or_none()
+    if centre is None:
+        raise NotFound("Your organisation has no catalogue entry yet.")
+    return centre
+
+
+def _payload(form) -> dict:
+    """The form's flat fields (group-field) as the nested body CentreUpdateSchema reads."""
+    body: dict = {name: form.get(name, "").strip() for name in PLAIN}
+    for group, names in GROUPS.items():
+        body[group] = {}
+        for name in names:
+            value = form.get(f"{group}-{name}", "").strip()
+            body[group][name] = None if (group, name) in NULLABLE and value == "" else value
+    body["service_lines"] = form.getlist("service_lines")
+    return body
+
+
+def _values(centre: ServiceCentre) -> dict:
+    """The entry as form values, for the first view of the page."""
+    dumped = {name: getattr(centre, name) or "" for name in PLAIN}
+    columns = {
+        "ownership": {
+            "employee": "ownership_employee",
+            "government": "ownership_government",
+            "private_partner": "ownership_private",
+        },
+        "board_seats": {name: f"board_{name}" for name in GROUPS["board_seats"]},
+        "capacity": {name: name for name in GROUPS["capacity"]},
+        "pricing": {"model": "pricing_model", "drivers": "pricing_drivers"},
+        "contact": {
+            "name": "contact_name",
+            "email": "contact_email",
+            "phone": "contact_phone",
+            "website": "website",
+        },
+    }
+    for group, mapping in columns.items():
+        for name, column in mapping.items():
+            value = getattr(centre, column)
+            if hasattr(value, "normalize"):
+                value = f"{value.normalize():f}"
+            dumped[f"{group}-{name}"] = "" if value is None else str(value)
+    return dumped
+
+
+def _anchor(field: str | None) -> str:
+    if not field:
+        return "form"
+    if field == "ownership":
+        return "ownership-employee"
+    return field.replace(".", "-")
+
+
+def _render(centre, values, selected_lines, errors=()):
+    errors = list(errors)
+    return (
+        render_template(
+            "centre/profile_edit.html",
+            centre=centre,
+            values=values,
+            selected_lines=selected_lines,
+            service_lines=services.service_lines(),
+            business_models=BUSINESS_MODEL_LABELS,
+            delivery_models=DELIVERY_MODEL_LABELS,
+            live=reviews.needs_review(centre, current_user),
+            errors={_anchor(e.field): e.message for e in reversed(errors)},
+            form_errors=[{"text": e.message, "href": f"#{_anchor(e.field)}"} for e in errors],
+        ),
+        400 if errors else 200,
+    )
+
+
+@bp.route("", methods=["GET", "POST"])
+@role_required("centre")
+def edit():
+    centre = _own_centre()
+    if request.method == "GET":
+        return _render(centre, _values(centre), [line.code for line in centre.service_lines])
+    try:
+        changes = load_or_fail(
+            CentreUpdateSchema(), _payload(request.form), "Some of the details are not valid."
+        )
+        before = (_values(centre), sorted(line.code for line in centre.service_lines))
+        with db.session.begin_nested():  # a refusal half-way leaves nothing behind
+            services.update_centre(centre, changes, actor=current_user._get_current_object())
+    except ValidationFailed as error:
+        centre = _own_centre()
+        return _render(
+            centre, request.form.to_dict(), request.form.getlist("service_lines"), error.errors
+        )
+    live = reviews.needs_review(centre, current_user)
+    db.session.commit()
+    if (_values(centre), sorted(line.code for line in centre.service_lines)) == before:
+        flash("Nothing changed.", "info")
+    elif live:
+        flash(
+            "Your entry is updated and public now. The accreditation authority will review "
+            "the change.",
+            "success",
+        )
+    else:
+        flash("Your entry is updated.", "success")
+    return redirect(url_for("centre_profile.edit"))

@@ -73,7 +73,7 @@ def publish(code: str):
         redis_url = current_app.config.get("REDIS_URL")
         if redis_url and plan.items:
             db.session.commit()
-            jobs.enqueue(plan, redis_url)
+            jobs.enqueue(plan, redis_url, jobs.queue_name(current_app.config))
             flash(
                 f"{period.code} is published; {len(plan.items)} report(s) are queued for "
                 "rendering and will appear as they finish.",

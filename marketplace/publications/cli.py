@@ -72,10 +72,11 @@ def _locally(plan: services.Plan, jobs: int) -> None:
 
 
 def _through_queue(plan: services.Plan, redis_url: str, wait: bool) -> None:
-    queued = runners.enqueue(plan, redis_url)
-    click.echo(f"Queued {len(queued)} job(s) on '{runners.QUEUE_NAME}' at {redis_url}.")
+    name = runners.queue_name(current_app.config)
+    queued = runners.enqueue(plan, redis_url, name)
+    click.echo(f"Queued {len(queued)} job(s) on '{name}'.")
     if not wait:
-        click.echo("Start workers with: rq worker reports --url $REDIS_URL")
+        click.echo(f"Start workers with: rq worker {name} --url $REDIS_URL")
         return
     failures: list[str] = []
     with click.progressbar(length=len(queued), label="Waiting for rq workers") as bar:

@@ -45,16 +45,21 @@ def run_local(
 # --- RQ ------------------------------------------------------------------------------------
 
 
-def queue(redis_url: str):
+def queue_name(config) -> str:
+    """REPORTS_QUEUE, or 'reports': workers run `rq worker <that name>`."""
+    return config.get("REPORTS_QUEUE") or QUEUE_NAME
+
+
+def queue(redis_url: str, name: str = QUEUE_NAME):
     from redis import Redis
     from rq import Queue
 
-    return Queue(QUEUE_NAME, connection=Redis.from_url(redis_url))
+    return Queue(name, connection=Redis.from_url(redis_url))
 
 
-def enqueue(plan: Plan, redis_url: str) -> list:
+def enqueue(plan: Plan, redis_url: str, name: str = QUEUE_NAME) -> list:
     """One RQ job per work item; returns the jobs."""
-    target = queue(redis_url)
+    target = queue(redis_url, name)
     return [
         target.enqueue(
             publish_item,

@@ -368,7 +368,7 @@ def republish_for_restatement(
         from marketplace.publications import jobs
 
         plan = plan_period(period, actor_label=label)
-        jobs.enqueue(plan, current_app.config["REDIS_URL"])
+        jobs.enqueue(plan, current_app.config["REDIS_URL"], jobs.queue_name(current_app.config))
         return plan.items
     return publish_inline(period, actor=actor, actor_label=label)
 

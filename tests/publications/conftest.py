@@ -66,7 +66,7 @@ def world(db_session) -> World:
     for index, (value, share, before) in enumerate(zip(COSTS, PAID, EARLIER_COSTS, strict=True)):
         centre = ServiceCentreFactory(
             organisation=OrganisationFactory(
-                centre=True, slug=f"centre-{chr(97 + index)}", name=f"Centre {chr(65 + index)}"
+                centre=True, slug=f"ssc-{chr(97 + index)}", name=f"Centre {chr(65 + index)}"
             ),
             commentary=f"Commentary of centre {chr(65 + index)}.",
         )

@@ -10,7 +10,7 @@ import pypdf
 from marketplace.publications import services
 
 
-def plan_item(period, kind="centre_report", slug="centre-a"):
+def plan_item(period, kind="centre_report", slug="ssc-a"):
     plan = services.plan_period(period, actor_label="test")
     for item in plan.items:
         if item.kind == kind and (kind != "centre_report" or item.centre_slug == slug):

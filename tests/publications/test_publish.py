@@ -59,8 +59,8 @@ def test_publishing_builds_a_report_per_accredited_centre_a_league_table_and_ope
         assert publication.status == "current"
         assert publication.published_at is not None
     reports = {p.centre.slug: p for p in published if p.kind == "centre_report"}
-    assert reports["centre-a"].filename == "centre-a-2026-Q3-performance-report-v1.pdf"
-    assert reports["centre-a"].page_count >= 1
+    assert reports["ssc-a"].filename == "ssc-a-2026-Q3-performance-report-v1.pdf"
+    assert reports["ssc-a"].page_count >= 1
     actions = db.session.scalars(select(AuditEvent.action)).all()
     assert actions.count("publication.published") == len(published)
     assert "period.published" in actions
@@ -126,11 +126,11 @@ def test_open_data_holds_exactly_the_published_figures(app, world):
 
     costs = {r["centre"]: r["value"] for r in rows if r["metric"] == "ap_cost_per_invoice"}
     assert costs == {
-        "centre-a": "4.12",
-        "centre-b": "5.83",
-        "centre-c": "2.07",
-        "centre-d": "10.50",
-        "centre-e": "6.00",
+        "ssc-a": "4.12",
+        "ssc-b": "5.83",
+        "ssc-c": "2.07",
+        "ssc-d": "10.50",
+        "ssc-e": "6.00",
     }
     median = {r["peer_median"] for r in rows if r["metric"] == "ap_cost_per_invoice"}
     assert median == {"5.83"}
@@ -144,9 +144,9 @@ def test_open_data_holds_exactly_the_published_figures(app, world):
     small = [r for r in rows if r["metric"] == "monthly_close_days"]
     assert small and all(r["peer_median"] == r["peer_n"] == r["band"] == "" for r in small)
     # And every figure in a report is a row of the open data.
-    report = next(p for p in published if p.kind == "centre_report" and p.centre.slug == "centre-a")
+    report = next(p for p in published if p.kind == "centre_report" and p.centre.slug == "ssc-a")
     shown = {(row["code"], row["value"]) for row in report.data["scorecard"]}
-    assert shown == {(r["metric"], r["value"]) for r in rows if r["centre"] == "centre-a"}
+    assert shown == {(r["metric"], r["value"]) for r in rows if r["centre"] == "ssc-a"}
 
 
 def test_a_restatement_publishes_version_2_and_keeps_version_1(app, world):

@@ -101,7 +101,7 @@ def test_hostile_commentary_is_escaped_on_the_report_page(app, client, world, in
     db.session.flush()
     services.publish_inline(world.q3, actor_label="test")
 
-    page = client.get("/reports/centre-a/2026-Q3").get_data(as_text=True)
+    page = client.get("/reports/ssc-a/2026-Q3").get_data(as_text=True)
 
     assert "&lt;img src=&#34;file:///etc/passwd&#34;&gt;" in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page

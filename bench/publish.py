@@ -1,0 +1,347 @@
+"""Publishing speed: one centre report, a 1,000-centre league table, 200 centres with 1 and 2
+jobs, and serving a published PDF against the same bytes as a static file under gunicorn.
+
+    .venv/bin/python bench/publish.py [--league-centres 1000] [--publish-centres 200]
+                                      [--seconds 5] [--concurrency 4] [--rebuild]
+
+Data: bench/recompute.py's synthetic national dataset (every centre offers all six service
+lines, the 32-metric library) for 9 quarters, built into dedicated SQLite files in
+bench/out/ (never the CI database `test`, never DATABASE_URL). The first 8 quarters are
+marked published, so each report has a full 8-quarter trend; the newest is closed, ready to
+publish. Rendering runs exactly as in production: render.py's capped child processes.
+
+1. A centre report (32 metrics, so the largest a centre can have): seconds and pages,
+   median of 3 renders. Goal: under 2 s.
+2. The league table of 1,000 centres: seconds, pages, size, and the time to build the
+   period's primitives (all reports' figures) from the database.
+3. Publishing 200 centres (200 reports + league table + open data) with --jobs 1 and 2:
+   wall-clock seconds, and the speed-up. Goal: at least 1.8×.
+4. gunicorn (2 sync workers) on 127.0.0.1: requests/s for a published PDF through its
+   /reports URL (database lookup, ETag, send_file) and for the same bytes as a file under
+   /static, each for --seconds with --concurrency client threads, alternated twice. Goal:
+   the PDF at least 80% of the static file's throughput.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+import recompute as dataset  # noqa: E402  (bench/recompute.py: the national dataset)
+
+from marketplace import create_app  # noqa: E402
+from marketplace.benchmarks import peers  # noqa: E402
+from marketplace.benchmarks.models import ReportingPeriod  # noqa: E402
+from marketplace.extensions import db  # noqa: E402
+from marketplace.publications import builder, jobs, services  # noqa: E402
+from marketplace.publications.models import Publication  # noqa: E402
+
+OUT = ROOT / "bench" / "out"
+QUARTERS = 9
+GOALS = {"report_seconds": 2.0, "speedup": 1.8, "throughput_ratio": 0.8}
+SECRET = "bench-secret-key-not-for-production-0123456789"  # noqa: S105 - bench only
+
+
+def make_app(path: Path, reports_dir: Path, **extra):
+    return create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+            "SECRET_KEY": SECRET,
+            "REPORTS_DIR": str(reports_dir),
+            "SERVER_NAME": None,
+            **extra,
+        }
+    )
+
+
+def prepare(centres: int, rebuild: bool) -> ReportingPeriod:
+    """The dataset in this app's database; all but the newest quarter published."""
+    if rebuild or not dataset.dataset_present(centres, QUARTERS):
+        print(f"  building {centres} centres × {QUARTERS} quarters …", flush=True)
+        started = time.perf_counter()
+        db.session.remove()
+        dataset.reset_schema()
+        dataset.build(centres, QUARTERS)
+        peers.recompute_all()
+        db.session.commit()
+        print(f"  built in {time.perf_counter() - started:.0f} s", flush=True)
+    periods = db.session.scalars(
+        sa.select(ReportingPeriod).order_by(ReportingPeriod.starts_on)
+    ).all()
+    for period in periods[:-1]:
+        if period.status != "published":
+            period.status = "published"
+            period.published_at = datetime.combine(
+                period.ends_on + timedelta(days=45), datetime.min.time(), UTC
+            )
+    target = periods[-1]
+    target.status, target.published_at = "closed", None
+    db.session.execute(sa.delete(Publication))
+    db.session.commit()
+    return target
+
+
+def measure_reports(path: Path, centres: int, rebuild: bool) -> dict:
+    reports_dir = Path(tempfile.mkdtemp(prefix="bench-publish-"))
+    app = make_app(path, reports_dir, REPORT_RENDER_MEMORY_MB=8192, REPORT_RENDER_TIMEOUT=3600)
+    result = {}
+    with app.app_context():
+        period = prepare(centres, rebuild)
+        started = time.perf_counter()
+        build = builder.build_period(period, min_group=services.min_group())
+        result["build_seconds"] = time.perf_counter() - started
+        plan = services.plan_period(period, actor_label="bench")
+        report = next(item for item in plan.items if item.kind == "centre_report")
+        runs = [services.render_bytes(report, app.config) for _ in range(3)]
+        result["report_seconds"] = statistics.median(seconds for _c, _p, seconds in runs)
+        result["report_pages"] = runs[0][1]
+        result["report_metrics"] = len(report.data["scorecard"])
+        print(
+            f"  centre report: {result['report_seconds']:.2f} s, {result['report_pages']} pages "
+            f"({result['report_metrics']} metrics)",
+            flush=True,
+        )
+        league = next(item for item in plan.items if item.kind == "league_table")
+        content, pages, seconds = services.render_bytes(league, app.config)
+        result.update(
+            league_centres=len(build.centre_reports),
+            league_seconds=seconds,
+            league_pages=pages,
+            league_bytes=len(content),
+        )
+        print(
+            f"  league table of {len(build.centre_reports)} centres: {seconds:.1f} s, "
+            f"{pages} pages, {len(content) / 1e6:.1f} MB",
+            flush=True,
+        )
+        db.session.remove()
+        db.engine.dispose()
+    shutil.rmtree(reports_dir, ignore_errors=True)
+    return result
+
+
+def publish_with(app, period_code: str, jobs_count: int) -> tuple[float, int, int]:
+    """Wall-clock seconds to publish everything (plan, render, store, record, commit)."""
+    with app.app_context():
+        db.session.execute(sa.delete(Publication))
+        db.session.commit()
+        started = time.perf_counter()
+        period = services.get_period(period_code)
+        services.start_publication(period, actor_label="bench")
+        db.session.commit()
+        plan = services.plan_period(period, actor_label="bench")
+        pages = 0
+        for item, produced, error in jobs.run_local(plan.items, app.config, jobs_count):
+            if error:
+                raise SystemExit(f"{item.label}: {error}")
+            services.record(item, produced)
+            db.session.commit()
+            pages += produced.page_count or 0
+        elapsed = time.perf_counter() - started
+        db.session.remove()
+    return elapsed, len(plan.items), pages
+
+
+def measure_publishing(path: Path, centres: int, rebuild: bool, reports_dir: Path) -> dict:
+    app = make_app(path, reports_dir, REPORT_RENDER_MEMORY_MB=4096, REPORT_RENDER_TIMEOUT=1800)
+    with app.app_context():
+        code = prepare(centres, rebuild).code
+        db.session.remove()
+    result = {"centres": centres}
+    for count in (1, 2):
+        # Each run renders from scratch: a fresh store, so nothing is reused from the last.
+        shutil.rmtree(reports_dir, ignore_errors=True)
+        seconds, artefacts, pages = publish_with(app, code, count)
+        result[f"jobs{count}"] = seconds
+        print(
+            f"  --jobs {count}: {artefacts} artefacts, {pages} pages in {seconds:.1f} s "
+            f"({artefacts / seconds:.2f}/s)",
+            flush=True,
+        )
+    result["speedup"] = result["jobs1"] / result["jobs2"]
+    with app.app_context():
+        db.engine.dispose()
+    return result
+
+
+# --- serving -------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def load(port: int, path: str, seconds: float, concurrency: int) -> float:
+    """Requests per second of complete 200 responses, each on a fresh connection (sync)."""
+    stop = time.perf_counter() + seconds
+    counts = [0] * concurrency
+    errors: list[str] = []
+
+    def worker(index: int) -> None:
+        while time.perf_counter() < stop:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            try:
+                connection.request("GET", path)
+                response = connection.getresponse()
+                response.read()
+                if response.status != 200:
+                    errors.append(f"{path}: {response.status}")
+                    return
+                counts[index] += 1
+            finally:
+                connection.close()
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise SystemExit(errors[0])
+    return sum(counts) / (time.perf_counter() - started)
+
+
+def measure_serving(path: Path, reports_dir: Path, seconds: float, concurrency: int) -> dict:
+    app = make_app(path, reports_dir)
+    with app.app_context():
+        report = db.session.scalars(
+            sa.select(Publication).where(Publication.kind == "centre_report").limit(1)
+        ).one()
+        url = f"/reports/{report.centre.slug}/{report.period.code}/v{report.version}.pdf"
+        content = (reports_dir / report.storage_key).read_bytes()
+        db.session.remove()
+        db.engine.dispose()
+    static_dir = ROOT / "marketplace" / "static" / "build"
+    static_file = static_dir / f"bench-{report.sha256[:12]}.pdf"
+    static_file.write_bytes(content)
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{path}",
+        "REPORTS_DIR": str(reports_dir),
+        "SECRET_KEY": SECRET,
+        "LOG_LEVEL": "WARNING",
+    }
+    server = subprocess.Popen(
+        [
+            str(ROOT / ".venv" / "bin" / "gunicorn"),
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        deadline = time.time() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if time.time() > deadline:
+                    raise SystemExit("gunicorn did not start") from None
+                time.sleep(0.2)
+        static_url = f"/static/build/{static_file.name}"
+        load(port, url, 1, concurrency)  # warm both workers
+        load(port, static_url, 1, concurrency)
+        rates: dict[str, list[float]] = {"pdf": [], "static": []}
+        for _ in range(2):
+            rates["static"].append(load(port, static_url, seconds, concurrency))
+            rates["pdf"].append(load(port, url, seconds, concurrency))
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(30)
+        static_file.unlink(missing_ok=True)
+    result = {
+        "bytes": len(content),
+        "pdf_rps": statistics.mean(rates["pdf"]),
+        "static_rps": statistics.mean(rates["static"]),
+    }
+    result["ratio"] = result["pdf_rps"] / result["static_rps"]
+    print(
+        f"  {len(content) / 1024:.0f} KB PDF: /reports {result['pdf_rps']:.0f} req/s, "
+        f"/static {result['static_rps']:.0f} req/s, ratio {result['ratio']:.2f}",
+        flush=True,
+    )
+    return result
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--league-centres", type=int, default=1000)
+    parser.add_argument("--publish-centres", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--rebuild", action="store_true", help="rebuild the datasets first")
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    print(f"Machine: {os.cpu_count()} CPUs; render caps raised for the large documents.")
+
+    print(f"1–2. Reports on {args.league_centres} centres", flush=True)
+    large = measure_reports(
+        OUT / f"bench_publish_{args.league_centres}.db", args.league_centres, args.rebuild
+    )
+    print(f"3. Publishing {args.publish_centres} centres", flush=True)
+    reports_dir = OUT / "bench_publish_reports"
+    small_db = OUT / f"bench_publish_{args.publish_centres}.db"
+    publishing = measure_publishing(small_db, args.publish_centres, args.rebuild, reports_dir)
+    print("4. Serving under gunicorn", flush=True)
+    serving = measure_serving(small_db, reports_dir, args.seconds, args.concurrency)
+
+    print("\n== Publishing ==")
+    print(
+        f"centre report ({large['report_metrics']} metrics): {large['report_seconds']:.2f} s, "
+        f"{large['report_pages']} pages — goal < {GOALS['report_seconds']:.0f} s: "
+        f"{verdict(large['report_seconds'] < GOALS['report_seconds'])}"
+    )
+    print(
+        f"league table, {large['league_centres']} centres: {large['league_seconds']:.1f} s, "
+        f"{large['league_pages']} pages, {large['league_bytes'] / 1e6:.1f} MB "
+        f"(building every figure of the period: {large['build_seconds']:.1f} s)"
+    )
+    print(
+        f"publish {publishing['centres']} centres: --jobs 1 {publishing['jobs1']:.1f} s, "
+        f"--jobs 2 {publishing['jobs2']:.1f} s, speed-up {publishing['speedup']:.2f}× — goal "
+        f"≥ {GOALS['speedup']}×: {verdict(publishing['speedup'] >= GOALS['speedup'])}"
+    )
+    print(
+        f"serving a {serving['bytes'] / 1024:.0f} KB PDF: {serving['pdf_rps']:.0f} req/s vs "
+        f"static {serving['static_rps']:.0f} req/s, ratio {serving['ratio']:.2f} — goal "
+        f"≥ {GOALS['throughput_ratio']:.0%}: "
+        f"{verdict(serving['ratio'] >= GOALS['throughput_ratio'])}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,184 @@
+"""Downloads, pages, the list and the feed, as CONTRACT.md promises them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from xml.etree import ElementTree
+
+import pytest
+from sqlalchemy import select
+
+from marketplace.extensions import db
+from marketplace.publications import services
+from marketplace.publications.models import Publication
+from tests.publications.test_publish import restate
+
+
+@pytest.fixture
+def published(world):
+    services.publish_inline(world.q3, actor_label="test")
+    return world
+
+
+def fetch(client, url, method="get", **kwargs):
+    """A response read in full and closed (send_file keeps the file open until then)."""
+    response = getattr(client, method)(url, **kwargs)
+    response.get_data()
+    response.close()
+    return response
+
+
+def current(kind, centre=None):
+    statement = select(Publication).where(Publication.kind == kind, Publication.status == "current")
+    if centre is not None:
+        statement = statement.where(Publication.centre_id == centre.id)
+    return db.session.scalars(statement).one()
+
+
+def test_the_latest_and_fixed_pdf_of_a_centre(client, published):
+    report = current("centre_report", published.centres[0])
+
+    latest = fetch(client, "/reports/ssc-a/2026-Q3.pdf")
+    fixed = fetch(client, "/reports/ssc-a/2026-Q3/v1.pdf")
+
+    for response in (latest, fixed):
+        assert response.status_code == 200
+        assert response.mimetype == "application/pdf"
+        assert response.data.startswith(b"%PDF-")
+        assert response.headers["ETag"] == f'"{report.sha256}"'
+        assert response.headers["Content-Length"] == str(report.size_bytes)
+        assert response.headers["Accept-Ranges"] == "bytes"
+        assert response.headers["Content-Disposition"] == (
+            "inline; filename=ssc-a-2026-Q3-performance-report-v1.pdf"
+        )
+    assert "immutable" in fixed.headers["Cache-Control"]
+    assert "max-age=31536000" in fixed.headers["Cache-Control"]
+    assert "immutable" not in latest.headers["Cache-Control"]
+    assert "max-age=300" in latest.headers["Cache-Control"]
+
+
+def test_conditional_get_range_and_head(client, published):
+    report = current("centre_report", published.centres[0])
+    url = "/reports/ssc-a/2026-Q3/v1.pdf"
+
+    not_modified = fetch(client, url, headers={"If-None-Match": f'"{report.sha256}"'})
+    assert not_modified.status_code == 304
+    assert not_modified.data == b""
+
+    whole = fetch(client, url).data
+    part = fetch(client, url, headers={"Range": "bytes=100-199"})
+    assert part.status_code == 206
+    assert part.data == whole[100:200]
+    assert part.headers["Content-Range"] == f"bytes 100-199/{report.size_bytes}"
+
+    head = fetch(client, url, "head")
+    assert head.status_code == 200
+    assert head.data == b""
+    assert head.headers["Content-Length"] == str(report.size_bytes)
+    assert head.headers["ETag"] == f'"{report.sha256}"'
+
+
+def test_league_table_and_open_data_downloads(client, published):
+    league = fetch(client, "/reports/league-table/2026-Q3.pdf")
+    assert league.status_code == 200 and league.data.startswith(b"%PDF-")
+    assert fetch(client, "/reports/league-table/2026-Q3/v1.pdf").status_code == 200
+
+    data = fetch(client, "/reports/2026-Q3.csv")
+    assert data.status_code == 200
+    assert data.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(data.get_data(as_text=True))))
+    assert {r["centre"] for r in rows} == {c.slug for c in published.centres}
+    assert "benchmarks-2026-Q3-v1.csv" in data.headers["Content-Disposition"]
+
+    document = fetch(client, "/reports/2026-Q3/v1.json")
+    assert document.mimetype == "application/json"
+    assert json.loads(document.data)["period"] == "2026-Q3"
+    assert "immutable" in document.headers["Cache-Control"]
+
+
+def test_unknown_reports_are_not_found(client, published):
+    for url in (
+        "/reports/ssc-a/2026-Q4.pdf",
+        "/reports/ssc-a/2026-Q3/v2.pdf",
+        "/reports/nobody/2026-Q3.pdf",
+        "/reports/ssc-a/not-a-period.pdf",
+        "/reports/2025-Q1.csv",
+        "/reports/league-table/2026-Q2.pdf",
+    ):
+        assert fetch(client, url).status_code == 404, url
+
+
+def test_version_1_stays_downloadable_and_marked_superseded(client, published):
+    centre = published.centres[0]
+    restate(centre, "ap_cost_per_invoice", "2026-Q3", "4.40", reason="Invoices double counted")
+    services.republish_for_restatement(centre.id, published.q3.id, actor_label="test")
+    old, new = (
+        db.session.scalars(
+            select(Publication)
+            .where(Publication.kind == "centre_report", Publication.centre_id == centre.id)
+            .order_by(Publication.version)
+        )
+    ).all()
+
+    latest = fetch(client, "/reports/ssc-a/2026-Q3.pdf")
+    assert latest.headers["ETag"] == f'"{new.sha256}"'
+    first = fetch(client, "/reports/ssc-a/2026-Q3/v1.pdf")
+    assert first.status_code == 200
+    assert first.headers["ETag"] == f'"{old.sha256}"'
+    assert first.headers["Link"] == '</reports/ssc-a/2026-Q3/v2.pdf>; rel="latest-version"'
+
+    page = fetch(client, "/reports/ssc-a/2026-Q3/v1").get_data(as_text=True)
+    assert "superseded" in page
+    assert "/reports/ssc-a/2026-Q3/v2" in page
+    page = fetch(client, "/reports/ssc-a/2026-Q3").get_data(as_text=True)
+    assert "What changed in version 2" in page
+    assert "Invoices double counted" in page
+
+    listing = fetch(client, "/reports?centre=ssc-a&versions=all").get_data(as_text=True)
+    assert "ssc-a-2026-Q3-performance-report-v1.pdf" in listing
+    assert "ssc-a-2026-Q3-performance-report-v2.pdf" in listing
+    listing = fetch(client, "/reports?centre=ssc-a").get_data(as_text=True)
+    assert "performance-report-v1.pdf" not in listing
+
+
+def test_report_pages_show_the_published_figures(client, published):
+    page = fetch(client, "/reports/ssc-a/2026-Q3")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "<h1" in html and "Centre A" in html
+    assert "£4.12" in html and "£5.83" in html
+    assert '<svg xmlns="http://www.w3.org/2000/svg"' in html and 'role="img"' in html
+    assert "/reports/ssc-a/2026-Q3/v1.pdf" in html
+    league = fetch(client, "/reports/league-table/2026-Q3").get_data(as_text=True)
+    assert "Centre C" in league and "£2.07" in league
+
+
+def test_the_list_filters_by_centre_period_and_kind(client, published):
+    everything = fetch(client, "/reports").get_data(as_text=True)
+    assert "ssc-a-2026-Q3-performance-report-v1.pdf" in everything
+    assert "league-table-2026-Q3-v1.pdf" in everything
+    assert "benchmarks-2026-Q3-v1.csv" in everything
+
+    one = fetch(client, "/reports?centre=ssc-b").get_data(as_text=True)
+    assert "ssc-b-2026-Q3" in one and "ssc-a-2026-Q3" not in one
+    league = fetch(client, "/reports?kind=league_table").get_data(as_text=True)
+    assert "league-table-2026-Q3-v1.pdf" in league and "ssc-a-2026-Q3" not in league
+    other = fetch(client, "/reports?period=2026-Q2").get_data(as_text=True)
+    assert "Nothing has been published" in other
+
+
+def test_the_atom_feed_lists_each_published_version(client, published):
+    response = fetch(client, "/reports/feed.atom")
+    assert response.status_code == 200
+    assert response.mimetype == "application/atom+xml"
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    root = ElementTree.fromstring(response.data)  # noqa: S314 - our own feed
+    entries = root.findall("a:entry", ns)
+    assert len(entries) == len(published.centres) + 3
+    ids = {e.find("a:id", ns).text for e in entries}
+    assert "http://localhost/reports/ssc-a/2026-Q3/v1.pdf" in ids
+    enclosure = entries[0].find("a:link[@rel='enclosure']", ns)
+    assert int(enclosure.get("length")) > 0
+    assert root.find("a:updated", ns).text == "2026-11-27T09:00:00Z"

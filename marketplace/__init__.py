@@ -98,6 +98,7 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.catalogue.views import bp as catalogue_bp
     from marketplace.main import bp as main_bp
     from marketplace.publications.admin import bp as publication_admin_bp
+    from marketplace.publications.decision_views import bp as decision_records_bp
     from marketplace.publications.views import bp as publications_bp
     from marketplace.selection.evaluation_views import bp as evaluations_bp
     from marketplace.selection.views import bp as selection_bp
@@ -120,6 +121,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(centre_profile_bp)
     app.register_blueprint(publications_bp)
     app.register_blueprint(publication_admin_bp)
+    app.register_blueprint(decision_records_bp)
     register_api(app)
 
 

@@ -1,0 +1,174 @@
+"""Decision records: a locked evaluation and its outcome as an accessible PDF.
+
+Built only from what selection froze — the evaluation's locked snapshot and its outcome —
+never from live figures, so the PDF shows exactly what the buyer saw. It is rendered the same
+safe way as published reports (render.py: escaped primitives, the locked-down fetcher, a
+capped child process) and dated at the decision (or the lock, before an outcome), so the same
+record always gives the same bytes. The file is kept in content-addressed storage under the
+hash of its primitives: the first download renders it, later ones are served as stored.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from flask import current_app
+
+from marketplace.errors import Conflict
+from marketplace.publications import builder, render
+from marketplace.publications import formatting as fmt
+from marketplace.publications.storage import StoredFile, storage_for
+from marketplace.selection.models import OUTCOME_LABELS, Evaluation
+
+TEMPLATE = "reports/decision_record.html"
+
+
+def _figure(value, metric: dict) -> str:
+    if value is None:
+        return "No value"
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    return fmt.figure(number, metric["decimals"], metric["unit"])
+
+
+def record_primitives(evaluation: Evaluation) -> dict:
+    """The snapshot and outcome, as strings and numbers ready to print."""
+    if not evaluation.is_locked or not evaluation.snapshot:
+        raise Conflict("Only a locked evaluation has a decision record; lock the shortlist first.")
+    view = evaluation.snapshot
+    candidates = view["candidates"]
+    criteria = []
+    for criterion in view["criteria"]:
+        metric = criterion.get("metric")
+        stats = criterion.get("statistics")
+        cells = []
+        for candidate in candidates:
+            cell = view["cells"][criterion["code"]][candidate["slug"]]
+            if metric:
+                detail = ""
+                if cell.get("value") is not None:
+                    detail = f"Band {cell['band']}" if cell.get("band") else "Not banded"
+                    if cell.get("percentile") is not None:
+                        detail += f", percentile {fmt.percentile_text(cell['percentile'])}"
+                cells.append({"text": _figure(cell.get("value"), metric), "detail": detail})
+            else:
+                score = cell.get("score")
+                cells.append(
+                    {"text": "Not scored" if score is None else f"{score:.0f}", "detail": ""}
+                )
+        criteria.append(
+            {
+                "name": criterion["name"],
+                "kind": "Scored by the buyer, 0 to 100"
+                if not metric
+                else f"{metric['unit_label']}, {metric['direction']} is better",
+                "weight_text": f"{criterion['weight']:g}",
+                "share_text": f"{criterion['share'] * 100:.1f}%",
+                "social_value": bool(criterion.get("is_social_value")),
+                "median_text": _figure(stats["median"], metric) if metric and stats else "",
+                "median_n": stats["n"] if stats else None,
+                "withheld": bool(criterion.get("withheld")),
+                "cells": cells,
+            }
+        )
+    results = sorted(view["results"], key=lambda r: (r["rank"] is None, r["rank"] or 0))
+    outcome = evaluation.outcome
+    data = {
+        "kind": "decision_record",
+        "title": f"Decision record: {view['evaluation']['title']}",
+        "evaluation": {
+            "id": view["evaluation"]["id"],
+            "title": view["evaluation"]["title"],
+            "organisation": view["evaluation"]["organisation"],
+            "needs": view["evaluation"]["needs"],
+        },
+        "period": {
+            "code": view["period"]["code"],
+            "label": view["period"]["label"],
+            "published": view["period"]["published"],
+        },
+        "service_lines": [line["name"] for line in view["service_lines"]],
+        "candidates": [
+            {"name": c["name"], "slug": c["slug"], "status": c["status"]} for c in candidates
+        ],
+        "criteria": criteria,
+        "results": [
+            {
+                "rank": r["rank"],
+                "name": r["name"],
+                "score_text": "No score" if r["score"] is None else f"{r['score']:.1f}",
+                "coverage_text": f"{r['coverage'] * 100:.0f}%",
+            }
+            for r in results
+        ],
+        "threshold": view["threshold"],
+        "warnings": list(view.get("warnings", [])),
+        "caveat": view["caveat"],
+        "method_version": view["method_version"],
+        "locked_at": fmt.datetime_text(datetime.fromisoformat(view["locked_at"])),
+        "locked_by": view["locked_by"]["email"],
+        "outcome": None,
+    }
+    if outcome is not None:
+        data["outcome"] = {
+            "label": OUTCOME_LABELS[outcome.kind],
+            "centre": outcome.centre.name if outcome.centre is not None else "",
+            "rationale": outcome.rationale,
+            "decided_at": fmt.datetime_text(outcome.decided_at),
+            "decided_by": outcome.decided_by.email,
+        }
+    return data
+
+
+def dated(evaluation: Evaluation) -> datetime:
+    """The record's date: the decision, or the lock while no outcome is recorded."""
+    if evaluation.outcome is not None:
+        return evaluation.outcome.decided_at
+    return evaluation.locked_at
+
+
+def decision_record(evaluation: Evaluation) -> tuple[StoredFile, str]:
+    """The stored PDF of this record (rendered on first use) and its download name."""
+    data = record_primitives(evaluation)
+    moment = dated(evaluation)
+    digest = builder.input_hash({"data": data, "dated": moment.isoformat()})
+    storage = storage_for(current_app.config)
+    index = storage.root / "decisions" / f"{digest}.key"
+    if index.exists():
+        key = index.read_text().strip()
+        if storage.exists(key):
+            path = storage.path(key)
+            stored = StoredFile(key, path.stem, path.stat().st_size)
+            return stored, _filename(evaluation)
+    envelope = {
+        "version": 1,
+        "published_iso": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "published_text": fmt.datetime_text(moment),
+        "author": data["evaluation"]["organisation"],
+        "previous": [],
+        "change_note": [],
+    }
+    html = render.render_html(TEMPLATE, data=data, envelope=envelope)
+    config = current_app.config
+    result = render.render_pdf(
+        html,
+        published_at=moment,
+        timeout=config.get("REPORT_RENDER_TIMEOUT", render.DEFAULT_TIMEOUT_SECONDS),
+        memory_mb=config.get("REPORT_RENDER_MEMORY_MB", render.DEFAULT_MEMORY_MB),
+    )
+    stored = storage.put(result.pdf, "application/pdf")
+    index.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=index.parent, delete=False) as handle:
+        handle.write(stored.key)
+    os.replace(handle.name, index)
+    return stored, _filename(evaluation)
+
+
+def _filename(evaluation: Evaluation) -> str:
+    state = "decision" if evaluation.outcome is not None else "locked-shortlist"
+    return f"evaluation-{evaluation.public_id}-{state}-record.pdf"

@@ -1,0 +1,233 @@
+"""Catalogue speed at national scale: load bench/data/national, then time /centres and the API.
+
+    .venv/bin/python bench/catalogue.py                      # SQLite (bench/out/bench_catalogue.db)
+    BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench_catalogue \\
+        .venv/bin/python bench/catalogue.py                  # SQLite, then PostgreSQL
+    .venv/bin/python bench/catalogue.py --database-url postgresql://…/bench_catalogue
+
+The data set (bench/generate.py: 1,000 centres, ~1.25 million observations) is generated
+first if it is missing. Each database is emptied and migrated, then the data set is loaded
+through the fixtures loader — observations through the same ingest service as uploads — in
+one transaction, and the load is timed. Then each URL is requested through the Flask test
+client (so the figure is server time: routing, queries, templates, no network), warmed up,
+and timed ~200 times; the table shows p50, p95 and max in milliseconds.
+
+A PostgreSQL database is created if missing and its schema dropped: its name must start with
+'bench' (never the CI database 'test', never a development database). DATABASE_URL is
+deliberately not read, so `make bench` can never empty the database you develop against.
+--reuse skips the load when the database already holds the data set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+# Request logs (one JSON line per request) would dominate the timings; keep warnings only.
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+from marketplace import create_app  # noqa: E402
+from marketplace.catalogue.models import ServiceCentre  # noqa: E402
+from marketplace.extensions import db  # noqa: E402
+from marketplace.fixtures import loader  # noqa: E402
+
+DATA = ROOT / "bench" / "data" / "national"
+SQLITE_FILE = ROOT / "bench" / "out" / "bench_catalogue.db"
+TARGET_P95_MS = 50.0
+QUERIES = (
+    "",
+    "?service_line=payroll",
+    "?business_model=employee_owned_mutual",
+    "?status=suspended",
+    "?status=expired",
+    "?q=moor",
+    "?sort=-employees_served",
+    "?page=25",
+    "?service_line=hr&business_model=joint_venture&status=accredited&sort=accredited_until&page=2",
+)
+
+
+def ensure_data(directory: Path) -> None:
+    if (directory / "centres.json").exists():
+        return
+    print(f"{directory} is missing: generating it (bench/generate.py).")
+    subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "generate.py"), "--out", str(directory)],
+        check=True,
+    )
+
+
+def prepare_database(url: str) -> None:
+    """An empty database at `url`, created if it does not exist."""
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = Path(parsed.database)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        return
+    name = parsed.database or ""
+    if not name.startswith("bench"):
+        raise SystemExit(
+            f"Refusing to empty the database '{name}': benchmark databases are named bench…"
+        )
+    admin = sa.create_engine(
+        parsed.set(database="postgres", drivername="postgresql+psycopg"),
+        isolation_level="AUTOCOMMIT",
+    )
+    with admin.connect() as conn:
+        found = conn.execute(
+            sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        ).first()
+        if not found:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    engine = sa.create_engine(parsed.set(drivername="postgresql+psycopg"))
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def make_app(url: str):
+    return create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "bench-secret-key-not-for-production-0123456789",
+            "SERVER_NAME": None,
+        }
+    )
+
+
+def load(app, directory: Path) -> float:
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade()
+        plan = loader.read(directory)
+        done = {"units": 0, "next": 0}
+        started = time.perf_counter()
+
+        def progress(units: int) -> None:
+            done["units"] += units
+            if done["units"] >= done["next"]:
+                elapsed = time.perf_counter() - started
+                print(f"  {done['units']:>6}/{plan.units} units  {elapsed:7.1f} s", flush=True)
+                done["next"] += max(plan.units // 20, 1)
+
+        summary = loader.load(directory, actor_label="bench", progress=progress, plan=plan)
+        db.session.commit()
+        elapsed = time.perf_counter() - started
+        observations = summary.counts.get("observations", {}).get("created", 0)
+        print(
+            f"  loaded {observations:,} observations in {elapsed:.1f} s "
+            f"({observations / max(elapsed, 1e-9):,.0f} a second), one transaction"
+        )
+        db.session.remove()
+        return elapsed
+
+
+def already_loaded(app, directory: Path) -> bool:
+    import json
+
+    expected = len(json.loads((directory / "centres.json").read_text())["centres"])
+    with app.app_context():
+        try:
+            found = db.session.execute(sa.select(sa.func.count(ServiceCentre.id))).scalar_one()
+        except sa.exc.DatabaseError:
+            return False
+        finally:
+            db.session.remove()
+    return found == expected
+
+
+def measure(app, requests: int, warmup: int) -> list[tuple[str, int, float, float, float, str]]:
+    client = app.test_client()
+    rows = []
+    for base in ("/centres", "/api/v1/centres"):
+        for query in QUERIES:
+            url = base + query
+            for _ in range(warmup):
+                client.get(url)
+            times = []
+            response = None
+            for _ in range(requests):
+                started = time.perf_counter()
+                response = client.get(url)
+                times.append((time.perf_counter() - started) * 1000)
+                if response.status_code != 200:
+                    raise SystemExit(f"{url} answered {response.status_code}")
+            cuts = statistics.quantiles(times, n=100, method="inclusive")
+            total = ""
+            if base.startswith("/api/"):
+                total = str(response.get_json()["meta"].get("total", ""))
+            rows.append((url, requests, cuts[49], cuts[94], max(times), total))
+    return rows
+
+
+def report(label: str, rows) -> bool:
+    width = max(len(r[0]) for r in rows)
+    print(f"\n{label}: server time per request, milliseconds")
+    print(f"{'URL':<{width}}  {'n':>4}  {'p50':>7}  {'p95':>7}  {'max':>7}  {'matches':>7}")
+    for url, n, p50, p95, top, total in rows:
+        mark = "" if p95 < TARGET_P95_MS else "  over target"
+        print(f"{url:<{width}}  {n:>4}  {p50:7.1f}  {p95:7.1f}  {top:7.1f}  {total:>7}{mark}")
+    worst = max(r[3] for r in rows)
+    met = worst < TARGET_P95_MS
+    verdict = "met" if met else "MISSED"
+    print(f"worst p95 {worst:.1f} ms: target p95 < {TARGET_P95_MS:.0f} ms {verdict}")
+    return met
+
+
+def run(url: str, args) -> bool:
+    backend = sa.engine.make_url(url).get_backend_name()
+    print(f"\n== {backend}: {sa.engine.make_url(url).render_as_string(hide_password=True)}")
+    app = make_app(url)
+    if args.reuse and already_loaded(app, args.data):
+        print("  reusing the data already loaded")
+    else:
+        prepare_database(url)
+        app = make_app(url)
+        load(app, args.data)
+    with app.app_context():
+        with db.engine.connect() as conn:
+            if backend == "postgresql":
+                conn.execute(sa.text("ANALYZE"))
+                conn.commit()
+            else:
+                conn.exec_driver_sql("ANALYZE")
+        rows = measure(app, args.requests, args.warmup)
+        db.session.remove()
+    return report(f"{backend}, {len(QUERIES) * 2} URLs", rows)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--database-url", help="one database to use instead of the defaults")
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--reuse", action="store_true", help="keep data already loaded")
+    args = parser.parse_args(argv)
+    ensure_data(args.data)
+    if args.database_url:
+        urls = [args.database_url]
+    else:
+        urls = [f"sqlite:///{SQLITE_FILE}"]
+        if os.environ.get("BENCH_DATABASE_URL"):
+            urls.append(os.environ["BENCH_DATABASE_URL"])
+    for url in urls:
+        run(url, args)
+
+
+if __name__ == "__main__":
+    main()

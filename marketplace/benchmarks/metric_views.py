@@ -9,7 +9,7 @@ from flask import Blueprint, render_template, request
 from flask_login import current_user
 
 from marketplace.benchmarks import charts
-from marketplace.benchmarks.statistics import BAND_LABELS
+from marketplace.selection import display
 from marketplace.selection.distribution import distribution
 from marketplace.selection.visibility import audience_for
 
@@ -58,6 +58,6 @@ def metric(code: str):
         metric=page.metric,
         chart=chart,
         has_chart=bool(chart_rows),
-        band_labels=BAND_LABELS,
         audience=audience,
+        **display.HELPERS,
     )

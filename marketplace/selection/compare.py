@@ -238,19 +238,25 @@ def matrix(
     values = readings.readings(metric_ids, window_ids, centre_ids)
     all_stats = peers.stats_for(metric_ids, [period.id])
     rows = []
+    shown = {c.id: audience.value_visible(period, c.id) for c in centres}
+    # Plain ids up front: the loops below run metrics × centres × quarters times.
+    window_ids_by_label = [(label, p.id if p is not None else None) for label, p in window]
+    period_id = period.id
     for metric in metrics:
-        stats = all_stats.get((metric.id, period.id))
+        metric_id = metric.id
+        stats = all_stats.get((metric_id, period_id))
         cells = []
         for centre in centres:
-            reading = values.get((metric.id, period.id, centre.id))
-            visible = reading is not None and audience.value_visible(period, centre.id)
+            centre_id = centre.id
+            reading = values.get((metric_id, period_id, centre_id))
+            visible = reading is not None and shown[centre_id]
             value = reading.value if visible else None
-            percentile, band = readings.standing(audience, metric, period, stats, centre.id, value)
+            percentile, band = readings.standing(audience, metric, period, stats, centre_id, value)
             trend = []
             if with_trend:
-                for label, p in window:
-                    point = values.get((metric.id, p.id, centre.id)) if p is not None else None
-                    trend.append((label, _float(point)))
+                for label, pid in window_ids_by_label:
+                    point = values.get((metric_id, pid, centre_id))
+                    trend.append((label, None if point is None else float(point.value)))
             cells.append(
                 Cell(
                     value=value,
@@ -275,10 +281,6 @@ def matrix(
             )
         )
     return rows
-
-
-def _float(reading) -> float | None:
-    return None if reading is None else float(reading.value)
 
 
 def score_centres(

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from marketplace.benchmarks import peers
-from marketplace.benchmarks.models import Metric, PeerStatistic, ReportingPeriod
+from marketplace.benchmarks.models import Metric, Observation, PeerStatistic, ReportingPeriod
 from marketplace.catalogue.models import ServiceCentre
 from marketplace.catalogue.services import PUBLIC_STATUSES
 from marketplace.errors import NotFound
@@ -72,14 +72,24 @@ def metric_versions(code: str) -> list[Metric]:
     return versions
 
 
-def distribution(audience: Audience, code: str, period_code: str | None = None) -> Distribution:
+def distribution(
+    audience: Audience, code: str, period_code: str | None = None, *, with_history: bool = True
+) -> Distribution:
+    """The metric's statistics for every visible period (with_history) or only the one asked
+    for (else the newest with figures), and that period's centres."""
     versions = metric_versions(code)
     current = next((m for m in versions if m.is_current), versions[-1])
     periods = readings.visible_periods(audience)
     by_id = {m.id: m for m in versions}
-    all_stats = peers.stats_for(by_id, [p.id for p in periods], with_values=False)
+    wanted = periods
+    if not with_history:
+        if period_code:
+            wanted = [readings.resolve_period(audience, period_code, periods)]
+        else:
+            wanted = [p for p in periods if p.id == _newest_with_figures(by_id, periods)][:1]
+    all_stats = peers.stats_for(by_id, [p.id for p in wanted], with_values=False)
     history = []
-    for period in periods:
+    for period in wanted:
         for metric in sorted(versions, key=lambda m: -m.version):
             stats = all_stats.get((metric.id, period.id))
             if stats is None:
@@ -123,46 +133,62 @@ def distribution(audience: Audience, code: str, period_code: str | None = None) 
     return result
 
 
+def _newest_with_figures(metric_ids, periods: list[ReportingPeriod]) -> int | None:
+    if not periods:
+        return None
+    return db.session.execute(
+        db.select(PeerStatistic.period_id)
+        .join(ReportingPeriod, ReportingPeriod.id == PeerStatistic.period_id)
+        .where(
+            PeerStatistic.metric_id.in_(list(metric_ids)),
+            PeerStatistic.period_id.in_([p.id for p in periods]),
+        )
+        .order_by(ReportingPeriod.year.desc(), ReportingPeriod.quarter.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+NONE = (None, None)
+
+
 def _standings(
     audience: Audience, metric: Metric, period: ReportingPeriod, stats: PeerStatistic | None
 ) -> list[CentreStanding]:
-    """The group's members, plus the viewer's own centre if it reported but is not a peer."""
+    """The group's members, plus the viewer's own centre if it reported but is not a peer.
+
+    One query for every value of the metric in the period with its centre (no list of ids
+    to bind: a national group has a thousand members).
+    """
     member_ids = set(stats.peer_centre_ids) if stats is not None else set()
-    wanted = set(member_ids)
-    if audience.own_centre_id is not None:
-        wanted.add(audience.own_centre_id)
-    values = readings.readings([metric.id], [period.id], wanted)
-    centres = {
-        row.id: row
-        for row in db.session.execute(
-            db.select(
-                ServiceCentre.id,
-                ServiceCentre.slug,
-                ServiceCentre.name,
-                ServiceCentre.accreditation_status,
-            ).where(ServiceCentre.id.in_(sorted(wanted)))
-        )
-    }
+    own = audience.own_centre_id
+    ranked = audience.stats_visible(period, stats)
+    o, c = Observation.__table__.c, ServiceCentre.__table__.c
+    query = (
+        db.select(o.centre_id, o.value, o.revision, c.slug, c.name, c.accreditation_status)
+        .join(ServiceCentre.__table__, c.id == o.centre_id)
+        .where(o.metric_id == metric.id, o.period_id == period.id)
+    )
     rows = []
-    for (_metric_id, _period_id, centre_id), reading in values.items():
-        if not audience.value_visible(period, centre_id):
+    everyone_shown = audience.period_visible(period)
+    for centre_id, value, revision, slug, name, status in db.session.execute(query):
+        in_group = centre_id in member_ids
+        is_own = centre_id == own
+        # Members' values are shown once the period is visible; the own centre's always.
+        if not (is_own or (in_group and everyone_shown)):
             continue
-        centre = centres[centre_id]
-        percentile, band = readings.standing(
-            audience, metric, period, stats, centre_id, reading.value
-        )
+        percentile, band = peers.position(metric, stats, value) if ranked and in_group else NONE
         rows.append(
             CentreStanding(
                 centre_id=centre_id,
-                slug=centre.slug,
-                name=centre.name,
-                listed=centre.accreditation_status in PUBLIC_STATUSES,
-                value=reading.value,
+                slug=slug,
+                name=name,
+                listed=status in PUBLIC_STATUSES,
+                value=value,
                 percentile=percentile,
                 band=band,
-                restated=reading.revision > 1,
-                in_group=centre_id in member_ids,
-                is_own=centre_id == audience.own_centre_id,
+                restated=revision > 1,
+                in_group=in_group,
+                is_own=is_own,
             )
         )
     sign = -1 if metric.direction == "higher" else 1

@@ -7,8 +7,8 @@ module only fetches them in few queries and applies the visibility rules of visi
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
+from typing import Protocol
 
 from marketplace.benchmarks import peers
 from marketplace.benchmarks.models import Metric, Observation, PeerStatistic, ReportingPeriod
@@ -22,13 +22,11 @@ TREND_QUARTERS = 8
 STEADY_TOLERANCE = 0.005
 
 
-@dataclass(frozen=True)
-class Reading:
-    """One stored value as the pages need it (without loading the ORM row)."""
+class Reading(Protocol):
+    """One stored value as the pages need it: a result row, not an ORM object."""
 
     value: Decimal
     revision: int
-    flag_status: str
 
 
 def visible_periods(audience: Audience) -> list[ReportingPeriod]:
@@ -90,20 +88,16 @@ def readings(
     if not metric_ids or not period_ids:
         return {}
     o = Observation.__table__.c
-    query = db.select(
-        o.metric_id, o.period_id, o.centre_id, o.value, o.revision, o.flag_status
-    ).where(o.metric_id.in_(metric_ids), o.period_id.in_(period_ids))
+    query = db.select(o.metric_id, o.period_id, o.centre_id, o.value, o.revision).where(
+        o.metric_id.in_(metric_ids), o.period_id.in_(period_ids)
+    )
     if centre_ids is not None:
         centre_ids = sorted(set(centre_ids))
         if not centre_ids:
             return {}
         query = query.where(o.centre_id.in_(centre_ids))
-    return {
-        (row.metric_id, row.period_id, row.centre_id): Reading(
-            row.value, row.revision, row.flag_status
-        )
-        for row in db.session.execute(query)
-    }
+    # Rows are tuples too: indexing is much cheaper than attribute lookup on a thousand rows.
+    return {(row[0], row[1], row[2]): row for row in db.session.execute(query)}
 
 
 def standing(

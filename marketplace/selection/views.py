@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from marketplace.benchmarks.charts import sparkline
 from marketplace.benchmarks.models import Metric
@@ -12,7 +13,7 @@ from marketplace.catalogue.services import PUBLIC_STATUSES
 from marketplace.errors import ValidationFailed
 from marketplace.extensions import db
 from marketplace.selection import compare as comparing
-from marketplace.selection import readings
+from marketplace.selection import display, readings
 from marketplace.selection.csvexport import csv_response
 from marketplace.selection.exports import comparison_rows
 from marketplace.selection.visibility import audience_for
@@ -56,7 +57,9 @@ def compare():
     comparison = None
     form_errors = []
     status = 200
-    if asked["slugs"]:
+    # Fewer than two centres is a comparison still being set up, not a mistake: the page
+    # offers the choice again (the API, which has no form, answers 422).
+    if len(asked["slugs"]) >= comparing.MIN_CENTRES:
         try:
             comparison = comparing.compare(
                 audience,
@@ -71,6 +74,16 @@ def compare():
             ] or [{"text": error.detail, "href": "#centres"}]
             status = 400
     centres, lines, metrics = _choices()
+    chosen = set(asked["slugs"])
+    # A thousand options: joined here (each value and name escaped) rather than looped in
+    # the template, which costs several milliseconds a page.
+    centre_options = Markup(  # noqa: S704 - every slug and name is escaped
+        "".join(
+            f'<option value="{escape(slug)}">{escape(name)}</option>\n'
+            for slug, name in centres
+            if slug not in chosen
+        )
+    )
     sparks = {}
     if comparison is not None:
         for r, row in enumerate(comparison.rows):
@@ -87,6 +100,8 @@ def compare():
             comparison=comparison,
             asked=asked,
             centre_choices=centres,
+            centre_options=centre_options,
+            **display.HELPERS,
             line_choices=lines,
             metric_choices=metrics,
             period_choices=comparison.periods if comparison else readings.visible_periods(audience),

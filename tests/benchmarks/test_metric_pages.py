@@ -212,3 +212,17 @@ def test_openapi_describes_the_benchmark_endpoints(bench, as_persona):
     assert {"metric", "period", "statistics", "centres"} <= set(props)
     centre = document["components"]["schemas"]["CentreValue"]["properties"]
     assert {"value", "percentile", "band"} <= set(centre)
+
+
+@pytest.mark.parametrize("persona", ["anonymous", "buyer"])
+def test_api_benchmarks_body_is_exactly_what_its_schema_describes(bench, as_persona, persona):
+    from marketplace.selection.schemas import BenchmarkSchema
+
+    for url in (
+        "/api/v1/benchmarks/ap_cost_per_invoice",
+        "/api/v1/benchmarks/payroll_accuracy?period=2026-Q2",
+    ):
+        body = as_persona(persona).get(url).get_json()
+        schema = BenchmarkSchema()
+        # load refuses unknown or mistyped fields; dumping back must give the same document
+        assert schema.dump(schema.load(body)) == body

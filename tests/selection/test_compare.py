@@ -81,16 +81,33 @@ def test_compare_can_be_narrowed_to_service_lines_or_metrics(bench, as_persona):
 def test_the_choice_form_works_without_javascript(bench, as_persona):
     page = as_persona("anonymous").get("/compare").get_data(as_text=True)
     assert '<form method="get" action="/compare"' in page
-    assert 'name="centres" type="checkbox" value="centre-a"' in page
+    # two "choose a centre" lists to start with
+    assert page.count('<select class="govuk-select" id="add-centre-') == 2
+    assert '<option value="centre-a">Centre A Services</option>' in page
     assert 'name="service_lines" type="checkbox" value="finance"' in page
     assert 'name="metrics" type="checkbox" value="payroll_accuracy"' in page
     assert '<option value="2026-Q3"' not in page  # the public is offered published periods
 
 
+def test_one_centre_is_a_comparison_being_set_up(bench, as_persona):
+    response = as_persona("anonymous").get("/compare?centres=centre-a")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert 'value="centre-a" checked' in page
+    assert page.count('id="add-centre-') == 1
+    assert "Benchmarks side by side" not in page
+
+
+def test_chosen_centres_can_be_removed_and_more_added(bench, as_persona):
+    page = as_persona("anonymous").get("/compare?centres=centre-a,centre-b").get_data(True)
+    assert 'value="centre-a" checked' in page and 'value="centre-b" checked' in page
+    assert '<option value="centre-a">' not in page  # not offered twice
+    assert '<option value="peer-0">' in page
+
+
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ("centres=centre-a", "Choose at least 2 centres"),
         ("centres=centre-a,centre-b,peer-0,peer-1,peer-2,peer-3,peer-4", "at most 6"),
         ("centres=centre-a,nowhere", "There is no centre &#39;nowhere&#39;"),
     ],

@@ -1,0 +1,220 @@
+"""Read-side speed at national scale: /compare, /metrics/<code> and the benchmarks API.
+
+    .venv/bin/python bench/compare.py [--requests 200] [--rebuild] [--sqlite]
+
+Uses a dedicated PostgreSQL database, `bench_compare` (BENCH_COMPARE_DATABASE_URL to change;
+never the CI database `test`), built once with bench/recompute.py's national dataset: 1,000
+accredited centres offering every service line, the 32-metric library, 40 quarters,
+1,280,000 observations, peer statistics from peers.recompute_all(). All but the two newest
+quarters are then marked published, so the public sees published figures and a signed-in
+buyer also sees the validated, unpublished ones. The database is rebuilt when its schema no
+longer matches the models (the pre-release migration is regenerated in place) or on --rebuild.
+
+Each URL is requested through the Flask test client, so the figure is server time (routing,
+queries, templates; no network), after a warm-up, with centres and metrics varied per request:
+
+- /compare with 6 centres × all 32 metrics (anonymous, and a signed-in buyer);
+- /metrics/<code> (anonymous, and a buyer);
+- GET /api/v1/benchmarks/<code>?period=… (anonymous).
+
+It prints p50, p95 and max in milliseconds against the goals: /compare p95 ≤ 25 ms,
+benchmarks API p95 ≤ 10 ms. With --sqlite the same is measured on a SQLite copy too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+# One JSON log line per request would dominate the timings; keep warnings only.
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+import recompute as dataset  # noqa: E402  (bench/recompute.py: the national dataset)
+
+from marketplace import create_app  # noqa: E402
+from marketplace.accounts.models import Organisation, User  # noqa: E402
+from marketplace.benchmarks import peers  # noqa: E402
+from marketplace.extensions import db  # noqa: E402
+
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/bench_compare"
+CENTRES, QUARTERS = 1000, 40
+UNPUBLISHED_QUARTERS = 2
+GOALS_MS = {"/compare": 25.0, "/api/v1/benchmarks": 10.0}
+BUYER_EMAIL = "bench-buyer@dept.example.gov.uk"
+
+
+def schema_matches() -> bool:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return not compare_metadata(context, db.metadata)
+
+
+def prepare(rebuild: bool) -> None:
+    """Build the dataset if needed; publish the older quarters; make the bench buyer."""
+    if rebuild or not dataset.dataset_present(CENTRES, QUARTERS) or not schema_matches():
+        print("  building the national dataset (bench/recompute.py) …", flush=True)
+        db.session.remove()
+        dataset.reset_schema()
+        dataset.build(CENTRES, QUARTERS)
+        started = time.perf_counter()
+        groups = peers.recompute_all()
+        db.session.commit()
+        print(f"  {groups} peer groups in {time.perf_counter() - started:.1f} s", flush=True)
+    periods = db.session.execute(
+        sa.text("SELECT id, ends_on FROM reporting_periods ORDER BY starts_on")
+    ).all()
+    published = periods[:-UNPUBLISHED_QUARTERS]
+    table = db.metadata.tables["reporting_periods"]
+    for period_id, ends_on in published:
+        db.session.execute(
+            table.update()
+            .where(table.c.id == period_id, table.c.status != "published")
+            .values(
+                status="published",
+                published_at=datetime(ends_on.year, ends_on.month, ends_on.day, tzinfo=UTC)
+                + timedelta(days=45),
+            )
+        )
+    if db.session.execute(sa.select(User.id).where(User.email == BUYER_EMAIL)).first() is None:
+        department = Organisation(slug="bench-dept", name="Department for Benchmarks")
+        department.kind = "department"
+        db.session.add(department)
+        db.session.flush()
+        db.session.add(
+            User(email=BUYER_EMAIL, name="Bench Buyer", role="buyer", organisation=department)
+        )
+    db.session.commit()
+
+
+def percentiles(times: list[float]) -> tuple[float, float, float]:
+    cuts = statistics.quantiles(times, n=100, method="inclusive")
+    return statistics.median(times), cuts[94], max(times)
+
+
+def measure(client, urls: list[str], warmup: int) -> list[float]:
+    for url in urls[:warmup]:
+        assert client.get(url).status_code == 200, url
+    times = []
+    for url in urls:
+        started = time.perf_counter()
+        response = client.get(url)
+        times.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, (url, response.status_code)
+    return times
+
+
+def run(url: str, requests: int, rebuild: bool) -> list[tuple[str, tuple[float, float, float]]]:
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "bench-secret-key-not-for-production-0123456789",
+            "SERVER_NAME": None,
+        }
+    )
+    rng = random.Random(20261127)
+    results = []
+    with app.app_context():
+        print(f"{db.engine.dialect.name}: {sa.engine.make_url(url).database}", flush=True)
+        prepare(rebuild)
+        slugs = list(
+            db.session.execute(sa.text("SELECT slug FROM service_centres ORDER BY id")).scalars()
+        )
+        codes = list(db.session.execute(sa.text("SELECT code FROM metrics")).scalars())
+        published = list(
+            db.session.execute(
+                sa.text(
+                    "SELECT code FROM reporting_periods WHERE status = 'published' "
+                    "ORDER BY starts_on DESC LIMIT 8"
+                )
+            ).scalars()
+        )
+        buyer = db.session.execute(sa.select(User).where(User.email == BUYER_EMAIL)).scalar_one()
+        buyer_identity = buyer.get_id()
+        db.session.remove()
+        anonymous = app.test_client()
+        buyer = app.test_client()
+        with buyer.session_transaction() as session:
+            session["_user_id"] = buyer_identity
+            session["_fresh"] = True
+
+        def compare_urls(n):
+            return [f"/compare?centres={','.join(rng.sample(slugs, 6))}" for _ in range(n)]
+
+        def metric_urls(n):
+            return [f"/metrics/{rng.choice(codes)}" for _ in range(n)]
+
+        def api_urls(n):
+            return [
+                f"/api/v1/benchmarks/{rng.choice(codes)}?period={rng.choice(published)}"
+                for _ in range(n)
+            ]
+
+        warmup = max(10, requests // 10)
+        cases = [
+            ("/compare, 6 centres × 32 metrics (public)", anonymous, compare_urls),
+            ("/compare, 6 centres × 32 metrics (buyer)", buyer, compare_urls),
+            ("/metrics/<code> (public)", anonymous, metric_urls),
+            ("/metrics/<code> (buyer)", buyer, metric_urls),
+            ("GET /api/v1/benchmarks/<code>?period= (public)", anonymous, api_urls),
+        ]
+        for label, client, make in cases:
+            times = measure(client, make(requests + warmup), warmup)
+            results.append((label, percentiles(times[warmup:])))
+            p50, p95, top = results[-1][1]
+            print(f"  {label}: p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {top:.1f} ms", flush=True)
+        db.session.remove()
+        db.engine.dispose()
+    return results
+
+
+def report(dialect: str, results) -> bool:
+    ok = True
+    print(f"\n== {dialect}: server time per request (ms) ==")
+    print(f"{'request':52} {'p50':>7} {'p95':>7} {'max':>7}  goal (p95)")
+    for label, (p50, p95, top) in results:
+        goal = next((g for prefix, g in GOALS_MS.items() if prefix in label), None)
+        verdict = ""
+        if goal is not None:
+            met = p95 <= goal
+            ok = ok and met
+            verdict = f"≤ {goal:.0f}  {'met' if met else 'MISSED'}"
+        print(f"{label:52} {p50:7.1f} {p95:7.1f} {top:7.1f}  {verdict}")
+    return ok
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--sqlite", action="store_true", help="also measure on SQLite")
+    args = parser.parse_args()
+    url = os.environ.get("BENCH_COMPARE_DATABASE_URL", DEFAULT_URL)
+    name = sa.engine.make_url(url).database or ""
+    if not name.startswith("bench"):
+        raise SystemExit(f"refusing to use the database '{name}': bench databases are bench…")
+    dataset.ensure_postgres_database(url)
+    runs = [("postgresql", run(url, args.requests, args.rebuild))]
+    if args.sqlite:
+        path = Path(tempfile.gettempdir()) / "marketplace-bench-compare.sqlite"
+        runs.append(("sqlite", run(f"sqlite:///{path}", args.requests, args.rebuild)))
+    ok = all([report(dialect, results) for dialect, results in runs])
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -6,42 +6,28 @@ value. Each group's n, minimum, quartiles and maximum are stored in PeerStatisti
 group's values in ascending order and its centre ids, so a centre's percentile and band are
 binary searches on read (see statistics.py for the method).
 
-Recomputing rebuilds whole groups from the observations in one set-based statement:
-PostgreSQL aggregates in the database (percentile_cont and json_agg in one grouped query);
-SQLite, which has neither, reads one ordered query and aggregates in Python with the same
-float arithmetic. Both give bit-identical statistics. Services here flush only.
+Recomputing rebuilds whole groups from the observations in one set-based statement
+(peer_writers.py): PostgreSQL aggregates in the database in one grouped query; SQLite reads
+one ordered query and aggregates in Python with the same double-precision arithmetic. Both
+give bit-identical statistics. Services here flush only; callers commit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import date
-from itertools import groupby
 
 from flask import current_app
 from sqlalchemy import (
-    ARRAY,
-    Float,
-    Integer,
-    and_,
-    cast,
     delete,
-    func,
-    insert,
-    literal,
     select,
     tuple_,
-    type_coerce,
-    union_all,
 )
-from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import defer
 
 from marketplace import clock
-from marketplace.benchmarks import statistics
+from marketplace.benchmarks import peer_writers, statistics
 from marketplace.benchmarks.models import Metric, Observation, PeerStatistic, ReportingPeriod
-from marketplace.catalogue.accreditation import accredited_centre_ids_on
-from marketplace.catalogue.models import centre_service_lines
 from marketplace.extensions import db
 
 Pair = tuple[int, int]
@@ -58,51 +44,6 @@ def peer_day(period: ReportingPeriod) -> date:
     accredited today, and settles once the period has ended (see recompute_open_periods).
     """
     return min(period.ends_on, clock.today())
-
-
-def _eligible(period_days: dict[int, date]):
-    """(period_id, centre_id) of the centres accredited on each period's peer day."""
-    branches = []
-    for period_id, day in sorted(period_days.items()):
-        accredited = accredited_centre_ids_on(day).subquery()
-        branches.append(
-            select(
-                literal(period_id, Integer).label("period_id"),
-                accredited.c.centre_id.label("centre_id"),
-            )
-        )
-    return union_all(*branches).cte("eligible")
-
-
-def _members(period_days: dict[int, date], pairs: Sequence[Pair] | None):
-    """The rows of every peer group in scope: metric, period, centre and value."""
-    eligible = _eligible(period_days)
-    o = Observation.__table__
-    m = Metric.__table__
-    query = (
-        select(
-            o.c.metric_id,
-            o.c.period_id,
-            o.c.centre_id,
-            cast(o.c.value, Float).label("value"),
-            o.c.value.label("exact_value"),
-        )
-        .join(m, m.c.id == o.c.metric_id)
-        .join(
-            centre_service_lines,
-            and_(
-                centre_service_lines.c.centre_id == o.c.centre_id,
-                centre_service_lines.c.service_line_id == m.c.service_line_id,
-            ),
-        )
-        .join(
-            eligible,
-            and_(eligible.c.period_id == o.c.period_id, eligible.c.centre_id == o.c.centre_id),
-        )
-    )
-    if pairs is None:
-        return query.where(o.c.period_id.in_(sorted(period_days)))
-    return query.where(tuple_(o.c.metric_id, o.c.period_id).in_(pairs))
 
 
 # --- recomputing ---------------------------------------------------------------------------
@@ -127,7 +68,7 @@ def recompute(pairs: Iterable[tuple[int, int]]) -> int:
             delete(_stats).where(tuple_(_stats.c.metric_id, _stats.c.period_id).in_(chunk))
         )
         chunk_days = {period_id: period_days[period_id] for _, period_id in chunk}
-        written += _write(chunk_days, chunk)
+        written += peer_writers.write(chunk_days, chunk)
     return written
 
 
@@ -138,7 +79,7 @@ def recompute_period(period_id: int) -> int:
     if not period_days:
         return 0
     db.session.execute(delete(_stats).where(_stats.c.period_id == period_id))
-    return _write(period_days, None)
+    return peer_writers.write(period_days, None)
 
 
 def recompute_all() -> int:
@@ -148,7 +89,7 @@ def recompute_all() -> int:
     db.session.execute(delete(_stats))
     if not period_days:
         return 0
-    return _write(period_days, None)
+    return peer_writers.write(period_days, None)
 
 
 def recompute_for_centre_change(centre_id: int, day: date) -> int:
@@ -188,106 +129,6 @@ def _period_days(period_ids: set[int] | None) -> dict[int, date]:
         query = query.where(ReportingPeriod.id.in_(sorted(period_ids)))
     today = clock.today()
     return {period_id: min(ends_on, today) for period_id, ends_on in db.session.execute(query)}
-
-
-def _write(period_days: dict[int, date], pairs: Sequence[Pair] | None) -> int:
-    members = _members(period_days, pairs)
-    if db.session.get_bind().dialect.name == "postgresql":
-        return _write_in_postgresql(members)
-    return _write_in_python(members)
-
-
-def _write_in_postgresql(members) -> int:
-    """One INSERT … SELECT: the database sorts each group once per aggregate and stores it."""
-    rows = members.subquery("members")
-    value = rows.c.value
-    grouped = (
-        select(
-            rows.c.metric_id,
-            rows.c.period_id,
-            func.count().label("n"),
-            func.min(value).label("minimum"),
-            func.max(value).label("maximum"),
-            func.percentile_cont(literal([0.25, 0.5, 0.75], ARRAY(Float)))
-            .within_group(value)
-            .label("quartiles"),
-            # The exact stored numbers, ascending: JSON readers parse them to the same
-            # floats as the cast above, so reads agree with the quartiles to the last bit.
-            func.json_agg(aggregate_order_by(rows.c.exact_value, rows.c.exact_value)).label(
-                "peer_values"
-            ),
-            func.json_agg(aggregate_order_by(rows.c.centre_id, rows.c.centre_id)).label(
-                "peer_centre_ids"
-            ),
-        )
-        .group_by(rows.c.metric_id, rows.c.period_id)
-        .subquery("grouped")
-    )
-    quartiles = type_coerce(grouped.c.quartiles, ARRAY(Float))
-    source = select(
-        grouped.c.metric_id,
-        grouped.c.period_id,
-        grouped.c.n,
-        grouped.c.minimum,
-        quartiles[1],
-        quartiles[2],
-        quartiles[3],
-        grouped.c.maximum,
-        grouped.c.peer_values,
-        grouped.c.peer_centre_ids,
-        literal(clock.now(), _stats.c.computed_at.type),
-    )
-    columns = [
-        "metric_id",
-        "period_id",
-        "n",
-        "minimum",
-        "p25",
-        "median",
-        "p75",
-        "maximum",
-        "peer_values",
-        "peer_centre_ids",
-        "computed_at",
-    ]
-    written = db.session.execute(
-        insert(_stats).from_select(columns, source).returning(_stats.c.id)
-    ).all()
-    return len(written)
-
-
-def _write_in_python(members) -> int:
-    """SQLite: one ordered read, grouped and summarised here with the same arithmetic."""
-    ordered = members.order_by(
-        Observation.__table__.c.metric_id,
-        Observation.__table__.c.period_id,
-    )
-    now = clock.now()
-    records = []
-    for (metric_id, period_id), group in groupby(
-        db.session.execute(ordered), key=lambda row: (row.metric_id, row.period_id)
-    ):
-        rows = list(group)
-        values = sorted(float(row.value) for row in rows)
-        summary = statistics.summary_of_sorted(values)
-        records.append(
-            {
-                "metric_id": metric_id,
-                "period_id": period_id,
-                "n": summary.n,
-                "minimum": summary.minimum,
-                "p25": summary.p25,
-                "median": summary.median,
-                "p75": summary.p75,
-                "maximum": summary.maximum,
-                "peer_values": values,
-                "peer_centre_ids": sorted(row.centre_id for row in rows),
-                "computed_at": now,
-            }
-        )
-    if records:
-        db.session.execute(insert(_stats), records)
-    return len(records)
 
 
 # --- reading -------------------------------------------------------------------------------

@@ -198,6 +198,32 @@ def test_recompute_touches_only_the_groups_given(metric, period):
     assert after[(metric.id, earlier.id)] == before[(metric.id, earlier.id)]
 
 
+def test_recompute_of_scattered_pairs_leaves_the_groups_between_them(metric, period):
+    """(m1, p1) and (m2, p2) asked for: (m1, p2) and (m2, p1) must not be rebuilt."""
+    other_metric = MetricFactory()
+    earlier = ReportingPeriodFactory(year=2026, quarter=2)
+    centre = ServiceCentreFactory()
+    observations = {
+        (m.id, p.id): ObservationFactory(centre=centre, metric=m, period=p, value=Decimal("1"))
+        for m in (metric, other_metric)
+        for p in (period, earlier)
+    }
+    peers.recompute_all()
+    for observation in observations.values():
+        observation.value = Decimal("9")
+
+    asked = [(metric.id, period.id), (other_metric.id, earlier.id)]
+    assert peers.recompute(asked) == 2
+
+    medians = {(s.metric_id, s.period_id): s.median for s in _all_stats()}
+    assert medians == {
+        (metric.id, period.id): 9.0,
+        (other_metric.id, earlier.id): 9.0,
+        (metric.id, earlier.id): 1.0,
+        (other_metric.id, period.id): 1.0,
+    }
+
+
 def test_a_group_that_becomes_empty_loses_its_statistics(metric, period):
     centres_with(metric, period, ["1"])
     peers.recompute([(metric.id, period.id)])

@@ -1,0 +1,490 @@
+"""How long peer statistics take to recompute at national scale.
+
+    .venv/bin/python bench/recompute.py [--sqlite] [--rebuild] [--centres 1000] [--quarters 40]
+
+Builds (once, then reuses) a synthetic national dataset in a dedicated PostgreSQL database,
+`bench_stats` by default (never the CI database `test`): 1,000 accredited centres offering
+every service line, the 32-metric library from fixtures/demo/metrics.csv and 40 quarters of
+observations, 1,280,000 in all, with some centres suspended for a while so that peer groups
+differ between quarters. It then prints:
+
+- full recompute: every peer group rebuilt (recompute_all), three runs;
+- incremental recompute after a 2,000-row change: peers.recompute(pairs) for the groups the
+  change touched, timed alone (the change is written first, then rolled back afterwards),
+  for three shapes of change, because the cost follows the number of groups touched.
+
+With --sqlite the same dataset is built in a temporary SQLite file and measured too.
+Set BENCH_DATABASE_URL to use another PostgreSQL database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from marketplace import create_app  # noqa: E402
+from marketplace.benchmarks import peers  # noqa: E402
+from marketplace.extensions import db  # noqa: E402
+
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/bench_stats"
+METRICS_CSV = ROOT / "fixtures" / "demo" / "metrics.csv"
+SERVICE_LINES = ("finance", "payroll", "hr", "procurement", "ict", "customer")
+CHANGE_ROWS = 2000
+
+
+def quarter_bounds(year: int, quarter: int) -> tuple[date, date]:
+    start = date(year, 3 * quarter - 2, 1)
+    end_month = 3 * quarter
+    end = date(year + (end_month == 12), end_month % 12 + 1, 1) - timedelta(days=1)
+    return start, end
+
+
+def last_quarters(count: int, today: date) -> list[tuple[int, int]]:
+    """The `count` calendar quarters that ended before today, oldest first."""
+    year, quarter = today.year, (today.month - 1) // 3 + 1
+    result = []
+    for _ in range(count):
+        quarter -= 1
+        if quarter == 0:
+            year, quarter = year - 1, 4
+        result.append((year, quarter))
+    return result[::-1]
+
+
+# --- building the dataset ------------------------------------------------------------------
+
+
+def ensure_postgres_database(url: str) -> None:
+    name = sa.engine.make_url(url).database
+    if name in (None, "", "test", "postgres"):
+        raise SystemExit(f"refusing to benchmark in the database '{name}'; use a dedicated one")
+    admin = sa.create_engine(
+        sa.engine.make_url(url).set(database="postgres", drivername="postgresql+psycopg"),
+        isolation_level="AUTOCOMMIT",
+    )
+    with admin.connect() as conn:
+        exists = conn.execute(
+            sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+        ).first()
+        if not exists:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+
+
+def dataset_present(centres: int, quarters: int) -> bool:
+    inspector = sa.inspect(db.engine)
+    if not inspector.has_table("observations") or not inspector.has_table("alembic_version"):
+        return False
+    count = db.session.execute(sa.text("SELECT count(*) FROM observations")).scalar_one()
+    metrics = db.session.execute(sa.text("SELECT count(*) FROM metrics")).scalar_one()
+    return count == centres * metrics * quarters and count > 0
+
+
+def reset_schema() -> None:
+    from flask_migrate import upgrade
+
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+            conn.execute(sa.text("CREATE SCHEMA public"))
+    else:
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+    upgrade()
+
+
+def build(centres: int, quarters: int, seed: int = 20261127) -> None:
+    rng = random.Random(seed)
+    now = datetime.now(UTC)
+    md = db.metadata.tables
+    conn = db.session.connection()
+
+    conn.execute(
+        md["service_lines"].insert(),
+        [
+            {"code": c, "name": c.title(), "description": "", "position": i}
+            for i, c in enumerate(SERVICE_LINES)
+        ],
+    )
+    line_ids = dict(conn.execute(sa.text("SELECT code, id FROM service_lines")).all())
+
+    with METRICS_CSV.open(newline="", encoding="utf-8") as handle:
+        library = list(csv.DictReader(handle))
+    conn.execute(
+        md["metrics"].insert(),
+        [
+            {
+                "code": row["code"],
+                "version": 1,
+                "is_current": True,
+                "name": row["name"],
+                "service_line_id": line_ids[row["service_line"]],
+                "definition": row["definition"],
+                "numerator_label": row["numerator_label"],
+                "denominator_label": row["denominator_label"],
+                "unit": row["unit"],
+                "direction": row["direction"],
+                "valid_min": Decimal(row["valid_min"]) if row["valid_min"] else None,
+                "valid_max": Decimal(row["valid_max"]) if row["valid_max"] else None,
+                "decimals": int(row["decimals"]),
+                "scale": Decimal(row["scale"]),
+                "is_share": row["is_share"] == "true",
+                "reference": row["reference"],
+                "status": "active",
+                "position": position,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for position, row in enumerate(library)
+        ],
+    )
+    metrics = conn.execute(
+        sa.text("SELECT id, unit, decimals, valid_min, valid_max FROM metrics ORDER BY id")
+    ).all()
+
+    periods = []
+    for year, quarter in last_quarters(quarters, date.today()):
+        starts_on, ends_on = quarter_bounds(year, quarter)
+        periods.append(
+            {
+                "code": f"{year}-Q{quarter}",
+                "year": year,
+                "quarter": quarter,
+                "starts_on": starts_on,
+                "ends_on": ends_on,
+                "status": "closed",
+            }
+        )
+    conn.execute(md["reporting_periods"].insert(), periods)
+    period_ids = [
+        pid
+        for (pid,) in conn.execute(sa.text("SELECT id FROM reporting_periods ORDER BY starts_on"))
+    ]
+
+    conn.execute(
+        md["organisations"].insert(),
+        [
+            {
+                "slug": f"bench-centre-{i}",
+                "name": f"Bench Shared Services {i}",
+                "kind": "centre",
+                "created_at": now,
+                "updated_at": now,
+            }
+            for i in range(centres)
+        ],
+    )
+    org_ids = dict(conn.execute(sa.text("SELECT slug, id FROM organisations")).all())
+    conn.execute(
+        md["service_centres"].insert(),
+        [
+            {
+                "organisation_id": org_ids[f"bench-centre-{i}"],
+                "slug": f"bench-centre-{i}",
+                "name": f"Bench Shared Services {i}",
+                "business_model": "joint_venture",
+                "ownership_employee": Decimal(25),
+                "ownership_government": Decimal(35),
+                "ownership_private": Decimal(40),
+                "delivery_model": "integrated_centres",
+                "accreditation_status": "accredited",
+                "accredited_from": date(2015, 6, 1),
+                "accredited_until": date(2030, 12, 31),
+                "created_at": now,
+                "updated_at": now,
+            }
+            for i in range(centres)
+        ],
+    )
+    centre_ids = [
+        cid for (cid,) in conn.execute(sa.text("SELECT id FROM service_centres ORDER BY id"))
+    ]
+    conn.execute(
+        md["centre_service_lines"].insert(),
+        [
+            {"centre_id": c, "service_line_id": line_ids[code]}
+            for c in centre_ids
+            for code in SERVICE_LINES
+        ],
+    )
+    events = []
+    first, last = periods[0]["starts_on"], periods[-1]["ends_on"]
+    for centre_id in centre_ids:
+        base = {"centre_id": centre_id, "actor_label": "bench", "reason": "", "recorded_at": now}
+        events.append(
+            {
+                **base,
+                "action": "apply",
+                "from_status": None,
+                "to_status": "applied",
+                "valid_from": None,
+                "valid_until": None,
+                "effective_on": date(2015, 1, 1),
+            }
+        )
+        events.append(
+            {
+                **base,
+                "action": "accredit",
+                "from_status": "applied",
+                "to_status": "accredited",
+                "valid_from": date(2015, 6, 1),
+                "valid_until": date(2030, 12, 31),
+                "effective_on": date(2015, 6, 1),
+            }
+        )
+        if rng.random() < 0.05:  # a suspension, mostly lifted a year later
+            suspended_on = first + timedelta(days=rng.randrange((last - first).days))
+            events.append(
+                {
+                    **base,
+                    "action": "suspend",
+                    "from_status": "accredited",
+                    "to_status": "suspended",
+                    "valid_from": date(2015, 6, 1),
+                    "valid_until": date(2030, 12, 31),
+                    "effective_on": suspended_on,
+                    "reason": "bench",
+                }
+            )
+            if rng.random() < 0.7:
+                events.append(
+                    {
+                        **base,
+                        "action": "reinstate",
+                        "from_status": "suspended",
+                        "to_status": "accredited",
+                        "valid_from": date(2015, 6, 1),
+                        "valid_until": date(2030, 12, 31),
+                        "effective_on": suspended_on + timedelta(days=365),
+                        "reason": "bench",
+                    }
+                )
+    conn.execute(md["accreditation_events"].insert(), events)
+    conn.execute(
+        md["submissions"].insert(),
+        [
+            {
+                "public_id": f"bench{c:027d}",
+                "centre_id": c,
+                "actor_label": "bench",
+                "channel": "fixtures",
+                "sha256": f"{c:064x}",
+                "size_bytes": 0,
+                "content": b"",
+                "row_count": len(metrics) * len(period_ids),
+                "status": "accepted",
+                "reason": "",
+                "errors": [],
+                "summary": {},
+                "created_at": now,
+            }
+            for c in centre_ids
+        ],
+    )
+    submission_of = dict(conn.execute(sa.text("SELECT centre_id, id FROM submissions")).all())
+
+    def values():
+        for metric_id, unit, decimals, _valid_min, valid_max in metrics:
+            centre_effect = {c: rng.lognormvariate(0, 0.35) for c in centre_ids}
+            for period_id in period_ids:
+                for centre_id in centre_ids:
+                    if unit == "percent":
+                        raw = min(
+                            100.0, max(0.0, rng.gauss(75, 12) / centre_effect[centre_id] ** 0.3)
+                        )
+                    else:
+                        raw = centre_effect[centre_id] * rng.lognormvariate(1.5, 0.4)
+                        if valid_max is not None:
+                            raw = min(raw, float(valid_max))
+                    yield (
+                        centre_id,
+                        metric_id,
+                        period_id,
+                        round(raw, decimals),
+                        submission_of[centre_id],
+                    )
+
+    started = time.perf_counter()
+    columns = (
+        "centre_id",
+        "metric_id",
+        "period_id",
+        "value",
+        "comment",
+        "submission_id",
+        "revision",
+        "flag_status",
+        "created_at",
+        "updated_at",
+    )
+    if db.engine.dialect.name == "postgresql":
+        raw = conn.connection.driver_connection
+        with (
+            raw.cursor() as cursor,
+            cursor.copy(f"COPY observations ({', '.join(columns)}) FROM STDIN") as copy,
+        ):
+            for c, m, p, v, s in values():
+                copy.write_row((c, m, p, v, "", s, 1, "none", now, now))
+    else:
+        raw = conn.connection.driver_connection
+        stamp = now.isoformat(sep=" ")
+        raw.executemany(
+            f"INSERT INTO observations ({', '.join(columns)}) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            ((c, m, p, v, "", s, 1, "none", stamp, stamp) for c, m, p, v, s in values()),
+        )
+    db.session.commit()
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            c.execute(sa.text("VACUUM ANALYZE"))
+    else:
+        db.session.execute(sa.text("ANALYZE"))
+        db.session.commit()
+    print(f"  loaded observations in {time.perf_counter() - started:.1f} s", flush=True)
+
+
+# --- measuring -----------------------------------------------------------------------------
+
+
+def timed(fn) -> tuple[float, object]:
+    started = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - started, result
+
+
+def measure_full(runs: int) -> list[float]:
+    seconds = []
+    for _ in range(runs):
+        elapsed, groups = timed(peers.recompute_all)
+        commit_elapsed, _ = timed(db.session.commit)
+        seconds.append(elapsed + commit_elapsed)
+        print(
+            f"  full recompute: {groups} groups in {elapsed + commit_elapsed:.3f} s "
+            f"(commit {commit_elapsed:.3f} s)",
+            flush=True,
+        )
+    return seconds
+
+
+def change_shapes(rng: random.Random) -> dict[str, list[tuple[int, int, int]]]:
+    """(centre_id, metric_id, period_id) sets of 2,000 rows (or fewer where noted)."""
+    rows = lambda sql: db.session.execute(sa.text(sql)).all()  # noqa: E731
+    (latest,) = rows("SELECT id FROM reporting_periods ORDER BY starts_on DESC LIMIT 1")[0]
+    recent = [
+        pid for (pid,) in rows("SELECT id FROM reporting_periods ORDER BY starts_on DESC LIMIT 8")
+    ]
+    metric_ids = [m for (m,) in rows("SELECT id FROM metrics ORDER BY id")]
+    centre_ids = [c for (c,) in rows("SELECT id FROM service_centres ORDER BY id")]
+    one_quarter = [(c, m, latest) for c in centre_ids for m in metric_ids][:CHANGE_ROWS]
+    spread = rng.sample(
+        [(c, m, p) for c in centre_ids[:200] for m in metric_ids for p in recent], CHANGE_ROWS
+    )
+    periods = [p for (p,) in rows("SELECT id FROM reporting_periods")]
+    history = [(centre_ids[0], m, p) for m in metric_ids for p in periods]
+    return {
+        f"{CHANGE_ROWS:,} rows, latest quarter (63 centres × 32 metrics)": one_quarter,
+        f"{CHANGE_ROWS:,} rows, spread over the last 8 quarters": spread,
+        f"{len(history):,} rows, one centre restating {len(periods)} quarters": history,
+    }
+
+
+def measure_incremental(label: str, keys, runs: int) -> list[float]:
+    seconds = []
+    for run in range(runs):
+        # Write the change as an upload would (not timed), then time the recompute alone.
+        obs = db.metadata.tables["observations"]
+        db.session.execute(
+            obs.update()
+            .where(
+                obs.c.centre_id == sa.bindparam("c"),
+                obs.c.metric_id == sa.bindparam("m"),
+                obs.c.period_id == sa.bindparam("p"),
+            )
+            .values(value=obs.c.value + Decimal("0.5") * (run + 1)),
+            [{"c": c, "m": m, "p": p} for c, m, p in keys],
+        )
+        pairs = {(m, p) for _, m, p in keys}
+        started = time.perf_counter()
+        peers.recompute(pairs)
+        elapsed = time.perf_counter() - started
+        seconds.append(elapsed)
+        db.session.rollback()
+        print(f"  {label}: {len(pairs)} groups in {elapsed * 1000:.0f} ms", flush=True)
+    return seconds
+
+
+def bench(url: str, centres: int, quarters: int, rebuild: bool, runs: int) -> dict:
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        dialect = db.engine.dialect.name
+        print(
+            f"{dialect}: {sa.engine.make_url(db.engine.url).render_as_string(hide_password=True)}",
+            flush=True,
+        )
+        if rebuild or not dataset_present(centres, quarters):
+            print("  building the national dataset …", flush=True)
+            db.session.remove()
+            reset_schema()
+            build(centres, quarters)
+        count = db.session.execute(sa.text("SELECT count(*) FROM observations")).scalar_one()
+        print(f"  {count:,} observations", flush=True)
+        full = measure_full(runs)
+        shapes = change_shapes(random.Random(7))
+        incremental = {
+            label: measure_incremental(label, keys, runs) for label, keys in shapes.items()
+        }
+        db.session.remove()
+    return {"dialect": dialect, "observations": count, "full": full, "incremental": incremental}
+
+
+def report(result: dict) -> None:
+    print(f"\n== {result['dialect']} ({result['observations']:,} observations) ==")
+    print(
+        f"full recompute: median {statistics.median(result['full']):.3f} s "
+        f"(runs: {', '.join(f'{s:.3f}' for s in result['full'])})"
+    )
+    for label, runs in result["incremental"].items():
+        print(
+            f"incremental recompute, {label}: median {statistics.median(runs) * 1000:.0f} ms "
+            f"(runs: {', '.join(f'{s * 1000:.0f}' for s in runs)})"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--centres", type=int, default=1000)
+    parser.add_argument("--quarters", type=int, default=40)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--rebuild", action="store_true", help="rebuild the dataset first")
+    parser.add_argument("--sqlite", action="store_true", help="also measure on SQLite")
+    args = parser.parse_args()
+
+    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+    ensure_postgres_database(url)
+    results = [bench(url, args.centres, args.quarters, args.rebuild, args.runs)]
+    if args.sqlite:
+        path = Path(tempfile.gettempdir()) / "marketplace-bench-stats.sqlite"
+        results.append(
+            bench(f"sqlite:///{path}", args.centres, args.quarters, args.rebuild, args.runs)
+        )
+    for result in results:
+        report(result)
+
+
+if __name__ == "__main__":
+    main()

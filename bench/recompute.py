@@ -27,6 +27,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -361,24 +362,59 @@ def build(centres: int, quarters: int, seed: int = 20261127) -> None:
 # --- measuring -----------------------------------------------------------------------------
 
 
-def timed(fn) -> tuple[float, object]:
-    started = time.perf_counter()
+@dataclass
+class Sample:
+    wall: float  # seconds
+    cpu: float  # seconds of CPU used by this process and the database backend
+
+
+def backend_cpu_reader():
+    """CPU seconds used so far by this session's PostgreSQL backend, when it runs locally.
+
+    The machine the figures are taken on is shared, so wall time includes waiting for a CPU;
+    the CPU time of the client and the server backend is what the work costs on its own.
+    (Parallel workers, if a plan uses them, are not counted.)
+    """
+    if db.engine.dialect.name != "postgresql":
+        return lambda: 0.0
+    pid = db.session.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+    stat = Path(f"/proc/{pid}/stat")
+    if not stat.exists():
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def read() -> float:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+
+    return read
+
+
+def measure(fn) -> tuple[Sample, object]:
+    server = backend_cpu_reader()
+    wall0, cpu0, server0 = time.perf_counter(), time.process_time(), server() if server else 0
     result = fn()
-    return time.perf_counter() - started, result
+    wall = time.perf_counter() - wall0
+    cpu = time.process_time() - cpu0 + ((server() - server0) if server else float("nan"))
+    return Sample(wall, cpu), result
 
 
-def measure_full(runs: int) -> list[float]:
-    seconds = []
+def measure_full(runs: int) -> list[Sample]:
+    samples = []
     for _ in range(runs):
-        elapsed, groups = timed(peers.recompute_all)
-        commit_elapsed, _ = timed(db.session.commit)
-        seconds.append(elapsed + commit_elapsed)
+
+        def full():
+            groups = peers.recompute_all()
+            db.session.commit()
+            return groups
+
+        sample, groups = measure(full)
+        samples.append(sample)
         print(
-            f"  full recompute: {groups} groups in {elapsed + commit_elapsed:.3f} s "
-            f"(commit {commit_elapsed:.3f} s)",
+            f"  full recompute: {groups} groups in {sample.wall:.3f} s (CPU {sample.cpu:.3f} s)",
             flush=True,
         )
-    return seconds
+    return samples
 
 
 def change_shapes(rng: random.Random) -> dict[str, list[tuple[int, int, int]]]:
@@ -403,7 +439,7 @@ def change_shapes(rng: random.Random) -> dict[str, list[tuple[int, int, int]]]:
     }
 
 
-def measure_incremental(label: str, keys, runs: int) -> list[float]:
+def measure_incremental(label: str, keys, runs: int) -> list[Sample]:
     seconds = []
     for run in range(runs):
         # Write the change as an upload would (not timed), then time the recompute alone.
@@ -419,12 +455,14 @@ def measure_incremental(label: str, keys, runs: int) -> list[float]:
             [{"c": c, "m": m, "p": p} for c, m, p in keys],
         )
         pairs = {(m, p) for _, m, p in keys}
-        started = time.perf_counter()
-        peers.recompute(pairs)
-        elapsed = time.perf_counter() - started
-        seconds.append(elapsed)
+        sample, _ = measure(lambda: peers.recompute(pairs))  # noqa: B023 - called at once
+        seconds.append(sample)
         db.session.rollback()
-        print(f"  {label}: {len(pairs)} groups in {elapsed * 1000:.0f} ms", flush=True)
+        print(
+            f"  {label}: {len(pairs)} groups in {sample.wall * 1000:.0f} ms "
+            f"(CPU {sample.cpu * 1000:.0f} ms)",
+            flush=True,
+        )
     return seconds
 
 
@@ -452,17 +490,19 @@ def bench(url: str, centres: int, quarters: int, rebuild: bool, runs: int) -> di
     return {"dialect": dialect, "observations": count, "full": full, "incremental": incremental}
 
 
+def _summary(samples: list[Sample], scale: float, unit: str, digits: int) -> str:
+    wall = statistics.median(s.wall for s in samples) * scale
+    cpu = statistics.median(s.cpu for s in samples) * scale
+    runs = ", ".join(f"{s.wall * scale:.{digits}f}" for s in samples)
+    return f"median {wall:.{digits}f} {unit} wall, {cpu:.{digits}f} {unit} CPU (runs: {runs})"
+
+
 def report(result: dict) -> None:
     print(f"\n== {result['dialect']} ({result['observations']:,} observations) ==")
-    print(
-        f"full recompute: median {statistics.median(result['full']):.3f} s "
-        f"(runs: {', '.join(f'{s:.3f}' for s in result['full'])})"
-    )
-    for label, runs in result["incremental"].items():
-        print(
-            f"incremental recompute, {label}: median {statistics.median(runs) * 1000:.0f} ms "
-            f"(runs: {', '.join(f'{s * 1000:.0f}' for s in runs)})"
-        )
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(f"full recompute: {_summary(result['full'], 1, 's', 3)}")
+    for label, samples in result["incremental"].items():
+        print(f"incremental recompute, {label}: {_summary(samples, 1000, 'ms', 0)}")
 
 
 def main() -> None:

@@ -18,11 +18,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from flask import current_app
-from sqlalchemy import (
-    delete,
-    select,
-    tuple_,
-)
+from sqlalchemy import delete, select, text, tuple_
 from sqlalchemy.orm import defer
 
 from marketplace import clock
@@ -59,7 +55,9 @@ def recompute(pairs: Iterable[tuple[int, int]]) -> int:
     if not targets:
         return 0
     db.session.flush()
-    period_days = _period_days({period_id for _, period_id in targets})
+    period_ids = {period_id for _, period_id in targets}
+    _lock_periods(period_ids)
+    period_days = _period_days(period_ids)
     # Chunked so that the number of bound parameters stays well inside every driver's limit.
     written = 0
     for start in range(0, len(targets), 2000):
@@ -67,14 +65,16 @@ def recompute(pairs: Iterable[tuple[int, int]]) -> int:
         db.session.execute(
             delete(_stats).where(tuple_(_stats.c.metric_id, _stats.c.period_id).in_(chunk))
         )
-        chunk_days = {period_id: period_days[period_id] for _, period_id in chunk}
-        written += peer_writers.write(chunk_days, chunk)
+        known = [(m, p) for m, p in chunk if p in period_days]
+        chunk_days = {period_id: period_days[period_id] for _, period_id in known}
+        written += peer_writers.write(chunk_days, known)
     return written
 
 
 def recompute_period(period_id: int) -> int:
     """Rebuild every group of one period; returns the number of groups with statistics."""
     db.session.flush()
+    _lock_periods({period_id})
     period_days = _period_days({period_id})
     if not period_days:
         return 0
@@ -85,6 +85,7 @@ def recompute_period(period_id: int) -> int:
 def recompute_all() -> int:
     """Rebuild every group of every period in one statement; returns the number of groups."""
     db.session.flush()
+    _lock_periods(set(db.session.scalars(select(ReportingPeriod.id))))
     period_days = _period_days(None)
     db.session.execute(delete(_stats))
     if not period_days:
@@ -121,6 +122,23 @@ def recompute_open_periods() -> int:
         select(ReportingPeriod.id).where(ReportingPeriod.ends_on >= today)
     ).all()
     return sum(recompute_period(period_id) for period_id in period_ids)
+
+
+# Two transactions rebuilding the same group at once would each delete the old row and insert
+# a new one: the second insert breaks the unique (metric, period) key, or, with an upsert,
+# overwrites figures computed from newer data with older ones. So a rebuild first takes a
+# transaction-scoped lock on each period it touches, in ascending order (no deadlocks), and
+# reads the observations only once it holds them, seeing everything committed before.
+# SQLite lets one transaction write at a time, which already serialises rebuilds.
+_LOCK_NAMESPACE = 0x5045  # "PE": peer statistics
+
+
+def _lock_periods(period_ids: set[int]) -> None:
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    lock = text("SELECT pg_advisory_xact_lock(:namespace, :period_id)")
+    for period_id in sorted(period_ids):
+        db.session.execute(lock, {"namespace": _LOCK_NAMESPACE, "period_id": period_id})
 
 
 def _period_days(period_ids: set[int] | None) -> dict[int, date]:

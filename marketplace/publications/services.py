@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload
 
 from marketplace import clock
 from marketplace.accounts.models import Organisation
@@ -231,6 +233,9 @@ def record(item: WorkItem, produced: Produced) -> Publication | None:
     """
     versions = db.session.scalars(
         select(Publication)
+        # Lock the artefact's rows only (no outer-joined period or centre: PostgreSQL
+        # refuses FOR UPDATE on the nullable side of an outer join).
+        .options(lazyload(Publication.period), lazyload(Publication.centre))
         .where(
             Publication.kind == item.kind,
             Publication.period_id == item.period_id,
@@ -243,11 +248,6 @@ def record(item: WorkItem, produced: Produced) -> Publication | None:
         return None
     if any(p.version >= item.version for p in versions):
         return None
-    now = clock.now()
-    if current is not None:
-        current.status = "superseded"
-        current.superseded_at = now
-        db.session.flush()
     publication = Publication(
         public_id=secrets.token_hex(8),
         kind=item.kind,
@@ -271,8 +271,17 @@ def record(item: WorkItem, produced: Produced) -> Publication | None:
         published_by=item.actor_label,
         render_seconds=round(produced.seconds, 3),
     )
-    db.session.add(publication)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            if current is not None:
+                current.status = "superseded"
+                current.superseded_at = clock.now()
+                db.session.flush()
+            db.session.add(publication)
+            db.session.flush()
+    except IntegrityError:
+        # A first version recorded by another publisher at the same moment (no row to lock).
+        return None
     audit.record(
         "publication.published",
         actor_label=item.actor_label,

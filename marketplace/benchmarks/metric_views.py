@@ -5,6 +5,8 @@ The catalogue's /metrics page lists the library; this blueprint adds only /metri
 
 from __future__ import annotations
 
+import math
+
 from flask import Blueprint, render_template, request
 from flask_login import current_user
 
@@ -17,6 +19,10 @@ bp = Blueprint("metric_pages", __name__)
 
 # Box plots drawn on the page; the table below the chart lists every period.
 CHART_PERIODS = 8
+# Each centre is drawn as a point on the selected period's box up to this many; a national
+# group (a thousand centres) is better read from the box and the table.
+MAX_POINTS = 200
+CENTRES_PER_PAGE = 100
 
 
 @bp.get("/metrics/<code>")
@@ -38,7 +44,9 @@ def metric(code: str):
                 median=row.stats.median,
                 p75=row.stats.p75,
                 maximum=row.stats.maximum,
-                points=[float(c.value) for c in page.centres if c.in_group] if selected else (),
+                points=[float(c.value) for c in page.centres if c.in_group]
+                if selected and len(page.centres) <= MAX_POINTS
+                else (),
                 highlight=next((float(c.value) for c in page.centres if c.is_own), None)
                 if selected
                 else None,
@@ -52,8 +60,20 @@ def metric(code: str):
         decimals=page.metric.decimals,
         higher_is_better=page.metric.higher_is_better,
     )
+    pages = max(1, math.ceil(len(page.centres) / CENTRES_PER_PAGE))
+    try:
+        number = min(max(int(request.args.get("page", 1)), 1), pages)
+    except ValueError:
+        number = 1
+    shown = page.centres[(number - 1) * CENTRES_PER_PAGE : number * CENTRES_PER_PAGE]
     return render_template(
         "benchmarks/metric.html",
+        shown=shown,
+        page_number=number,
+        pages=pages,
+        first_rank=(number - 1) * CENTRES_PER_PAGE + 1,
+        own=[c for c in page.centres if c.is_own],
+        points_drawn=bool(chart_rows) and len(page.centres) <= MAX_POINTS,
         page=page,
         metric=page.metric,
         chart=chart,

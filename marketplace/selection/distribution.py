@@ -79,14 +79,18 @@ def distribution(
     for (else the newest with figures), and that period's centres."""
     versions = metric_versions(code)
     current = next((m for m in versions if m.is_current), versions[-1])
-    periods = readings.visible_periods(audience)
     by_id = {m.id: m for m in versions}
-    wanted = periods
-    if not with_history:
-        if period_code:
-            wanted = [readings.resolve_period(audience, period_code, periods)]
-        else:
-            wanted = [p for p in periods if p.id == _newest_with_figures(by_id, periods)][:1]
+    if with_history:
+        periods = wanted = readings.visible_periods(audience)
+    else:
+        # One period only (the API): read just that one, not every visible period.
+        newest = None if period_code else _newest_with_figures(audience, by_id)
+        period = (
+            readings.resolve_period(audience, period_code, [], wanted_id=newest)
+            if (period_code or newest)
+            else None
+        )
+        periods = wanted = [period] if period is not None else []
     all_stats = peers.stats_for(by_id, [p.id for p in wanted], with_values=False)
     history = []
     for period in wanted:
@@ -133,19 +137,18 @@ def distribution(
     return result
 
 
-def _newest_with_figures(metric_ids, periods: list[ReportingPeriod]) -> int | None:
-    if not periods:
-        return None
-    return db.session.execute(
+def _newest_with_figures(audience: Audience, metric_ids) -> int | None:
+    """The newest period this audience may see that has statistics for the metric."""
+    query = (
         db.select(PeerStatistic.period_id)
         .join(ReportingPeriod, ReportingPeriod.id == PeerStatistic.period_id)
-        .where(
-            PeerStatistic.metric_id.in_(list(metric_ids)),
-            PeerStatistic.period_id.in_([p.id for p in periods]),
-        )
+        .where(PeerStatistic.metric_id.in_(list(metric_ids)))
         .order_by(ReportingPeriod.year.desc(), ReportingPeriod.quarter.desc())
         .limit(1)
-    ).scalar_one_or_none()
+    )
+    if not audience.sees_unpublished:
+        query = query.where(ReportingPeriod.status == "published")
+    return db.session.execute(query).scalar_one_or_none()
 
 
 NONE = (None, None)

@@ -40,13 +40,30 @@ def visible_periods(audience: Audience) -> list[ReportingPeriod]:
 
 
 def resolve_period(
-    audience: Audience, code: str | None, periods: Sequence[ReportingPeriod]
+    audience: Audience,
+    code: str | None,
+    periods: Sequence[ReportingPeriod],
+    *,
+    wanted_id: int | None = None,
 ) -> ReportingPeriod | None:
-    """The period asked for (it must be visible), or the newest visible one."""
+    """The period asked for (it must be visible), or the newest visible one.
+
+    Without the list of visible periods (an empty `periods`), the one period is read alone:
+    by its code, or by `wanted_id` when no code was given.
+    """
     if not code:
+        if wanted_id is not None and not periods:
+            return db.session.get(ReportingPeriod, wanted_id)
         return periods[0] if periods else None
     year, quarter = parse_code(code)
     wanted = code_for(year, quarter)
+    if not periods:
+        period = db.session.execute(
+            db.select(ReportingPeriod).where(ReportingPeriod.code == wanted)
+        ).scalar_one_or_none()
+        if period is not None and audience.period_visible(period):
+            return period
+        periods = ()
     for period in periods:
         if period.code == wanted:
             return period

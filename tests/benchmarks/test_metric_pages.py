@@ -226,3 +226,20 @@ def test_api_benchmarks_body_is_exactly_what_its_schema_describes(bench, as_pers
         schema = BenchmarkSchema()
         # load refuses unknown or mistyped fields; dumping back must give the same document
         assert schema.dump(schema.load(body)) == body
+
+
+def test_a_large_group_is_listed_a_page_at_a_time(bench, as_persona, monkeypatch):
+    from marketplace.benchmarks import metric_views
+
+    monkeypatch.setattr(metric_views, "CENTRES_PER_PAGE", 3)
+    monkeypatch.setattr(metric_views, "MAX_POINTS", 5)
+    client = as_persona("centre_user")
+    first = text_of(client.get("/metrics/ap_cost_per_invoice").get_data(as_text=True))
+    assert "(centres 1 to 3 of 7)" in first
+    assert "Your centre, Centre A Services: £3.50, percentile 67" in first
+    assert "Peer 2 Shared Services" not in first.split("best first")[1].split("Page 3")[0]
+    last = client.get("/metrics/ap_cost_per_invoice?page=3").get_data(as_text=True)
+    assert "(centres 7 to 7 of 7)" in text_of(last)
+    assert 'aria-current="page">3<' in last
+    # too many centres to draw one by one: the box only, but still the own diamond
+    assert "<circle" not in last and "<path" in last

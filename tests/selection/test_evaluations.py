@@ -492,3 +492,54 @@ def test_services_refuse_people_who_may_not_change_it(evaluation, personas):
         services.lock(personas["admin"], evaluation)
     with pytest.raises(PermissionDenied):
         services.create(personas["admin"], {})
+
+
+# --- PostgreSQL triggers (migration 0003) ------------------------------------------------------
+
+
+@pytest.fixture
+def decided(evaluation, personas, is_postgres):
+    if not is_postgres:
+        pytest.skip("the freezing triggers exist on PostgreSQL only")
+    buyer = personas["alb_buyer"]
+    services.lock(buyer, evaluation)
+    services.record_outcome(buyer, evaluation, "awarded", "centre-a", "Best value")
+    return evaluation
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE evaluations SET snapshot = '{}' WHERE id = :id",
+        "UPDATE evaluations SET title = 'Rewritten' WHERE id = :id",
+        "DELETE FROM evaluations WHERE id = :id",
+        "UPDATE evaluation_outcomes SET rationale = 'Rewritten' WHERE evaluation_id = :id",
+        "DELETE FROM evaluation_outcomes WHERE evaluation_id = :id",
+        "UPDATE evaluation_criteria SET weight = 99 WHERE evaluation_id = :id",
+        "DELETE FROM evaluation_candidates WHERE evaluation_id = :id AND position = 2",
+        "DELETE FROM evaluation_service_lines WHERE evaluation_id = :id",
+        "INSERT INTO evaluation_scores (evaluation_id, criterion_id, centre_id, score) "
+        "SELECT :id, c.id, k.centre_id, 50 FROM evaluation_criteria c "
+        "JOIN evaluation_candidates k ON k.evaluation_id = c.evaluation_id "
+        "WHERE c.evaluation_id = :id AND c.code = 'quoted_price' LIMIT 1",
+    ],
+)
+def test_postgresql_refuses_any_change_to_a_decided_evaluation(decided, db_session, statement):
+    from sqlalchemy import text
+
+    with pytest.raises(IntegrityError, match=r"locked|final"), db_session.begin_nested():
+        db_session.execute(text(statement), {"id": decided.id})
+
+
+def test_postgresql_still_lets_drafts_change(evaluation, db_session, is_postgres):
+    from sqlalchemy import text
+
+    if not is_postgres:
+        pytest.skip("the freezing triggers exist on PostgreSQL only")
+    db_session.execute(
+        text("UPDATE evaluation_criteria SET weight = 2 WHERE evaluation_id = :id"),
+        {"id": evaluation.id},
+    )
+    db_session.execute(
+        text("UPDATE evaluations SET title = 'Renamed' WHERE id = :id"), {"id": evaluation.id}
+    )

@@ -48,7 +48,7 @@ def library() -> list[Metric]:
 def current(code: str, *, lock: bool = False) -> Metric:
     statement = db.select(Metric).where(Metric.code == code, Metric.is_current)
     if lock:
-        statement = statement.with_for_update().execution_options(populate_existing=True)
+        statement = statement.with_for_update(of=Metric).execution_options(populate_existing=True)
     metric = db.session.execute(statement).scalar_one_or_none()
     if metric is None:
         raise NotFound(f"There is no metric '{code}'.")

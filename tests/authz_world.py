@@ -1,0 +1,162 @@
+"""A small world with one of everything a route can name, for the authorisation matrix.
+
+Every URL parameter of every route gets a real value from here: a centre's slug, a metric
+code, periods, a submission, an evaluation, a token, published reports (recorded through the
+publication service with stand-in PDF bytes, so no renderer is needed), a review, an email in
+the outbox, and live single-use links.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+
+from flask import current_app
+
+from marketplace.accounts import email_links, registration
+from marketplace.benchmarks import peers
+from marketplace.catalogue import reviews
+from marketplace.extensions import db
+from marketplace.mail import services as mail
+from marketplace.publications import opendata
+from marketplace.publications import services as publications
+from marketplace.publications.storage import storage_for
+from marketplace.selection import services as selection
+from tests.factories import (
+    ApiTokenFactory,
+    MetricFactory,
+    ObservationFactory,
+    ReportingPeriodFactory,
+    ServiceCentreFactory,
+)
+
+
+@dataclass
+class World:
+    personas: dict
+    values: dict = field(default_factory=dict)
+
+    def __getitem__(self, name):
+        return self.values[name]
+
+
+def _publish_without_rendering(period, actor_label: str) -> list:
+    """Publish through the real service, storing stand-in bytes instead of rendered PDFs."""
+    publications.start_publication(period, actor_label=actor_label)
+    plan = publications.plan_period(period, actor_label=actor_label)
+    storage = storage_for(current_app.config)
+    out = []
+    for item in plan.items:
+        if item.kind == "open_data_csv":
+            content = opendata.to_csv(item.data)
+        elif item.kind == "open_data_json":
+            content = opendata.to_json(item.data, publications.envelope(item))
+        else:
+            content = b"%PDF-1.7\n% stand-in for the authorisation matrix\n"
+        stored = storage.put(content, publications.CONTENT_TYPES[item.kind])
+        produced = publications.Produced(
+            stored.key,
+            stored.sha256,
+            stored.size_bytes,
+            publications.CONTENT_TYPES[item.kind],
+            1,
+            0.0,
+        )
+        out.append(publications.record(item, produced))
+    return out
+
+
+def build(personas) -> World:
+    world = World(personas)
+    centre = personas["centre"]
+    other = personas["other_centre"]
+    finance = next(line for line in centre.service_lines if line.code == "finance")
+    metric = MetricFactory(
+        code="ap_cost_per_invoice", name="AP cost per invoice", service_line=finance
+    )
+    published = ReportingPeriodFactory(year=2026, quarter=2, status="closed")
+    closed = ReportingPeriodFactory(year=2026, quarter=3, status="closed")
+    ReportingPeriodFactory(year=2026, quarter=4, status="open")  # the quarter running today
+    # Three more accredited peers, so published statistics have a group to show.
+    peers_centres = [ServiceCentreFactory() for _ in range(3)]
+    for index, who in enumerate([centre, other, *peers_centres]):
+        for period in (published, closed):
+            ObservationFactory(
+                centre=who, metric=metric, period=period, value=Decimal("4.00") + index
+            )
+    submission = ObservationFactory(
+        centre=centre, metric=MetricFactory(service_line=finance), period=closed
+    ).submission
+    peers.recompute_all()
+    files = _publish_without_rendering(published, "matrix")
+    report = next(p for p in files if p.kind == "centre_report" and p.centre_id == centre.id)
+
+    evaluation = selection.create(
+        personas["buyer"],
+        {
+            "title": "Payroll for 2027",
+            "needs": "",
+            "period": published.code,
+            "service_lines": ["finance"],
+            "centres": [centre.slug, other.slug],
+        },
+    )
+    token = ApiTokenFactory(user=personas["centre_user"], name="Upload script")
+    domain = registration.add_domain("example.gov.uk", actor=personas["admin"])
+    with_changes = ServiceCentreFactory()
+    review = reviews.record(
+        with_changes,
+        {"summary": {"before": "old", "after": "new"}},
+        actor=personas["centre_user"],
+    )
+    email = mail.queue(
+        "someone@example.gov.uk",
+        "Hello",
+        "registration",
+        link="https://example.invalid/",
+        expires_at=published.ends_on,
+    )
+    _, invitation = email_links.issue(
+        "invitation",
+        "new.person@example.gov.uk",
+        lifetime=timedelta(days=7),
+        organisation=personas["buyer"].organisation,
+        role="buyer",
+    )
+    _, registration_secret = email_links.issue(
+        "registration", "self@example.gov.uk", lifetime=timedelta(days=2)
+    )
+    _, reset = email_links.issue(
+        "password_reset",
+        personas["buyer"].email,
+        lifetime=timedelta(hours=1),
+        user=personas["buyer"],
+    )
+    applicant = ServiceCentreFactory(
+        accreditation_status="applied", accredited_from=None, accredited_until=None
+    )
+    db.session.flush()
+    world.values.update(
+        centre=centre.slug,
+        other_centre=other.slug,
+        applicant=applicant.slug,
+        metric=metric.code,
+        published=published.code,
+        closed=closed.code,
+        submission=submission.public_id,
+        report=report,
+        report_id=report.public_id,
+        evaluation=evaluation.public_id,
+        token=token.public_id,
+        domain=domain.domain,
+        review=review.public_id,
+        email=email.public_id,
+        invitation=invitation,
+        registration=registration_secret,
+        reset=reset,
+        buyer=personas["buyer"].public_id,
+        admin=personas["admin"].public_id,
+        organisation=personas["buyer"].organisation.slug,
+    )
+    return world

@@ -1,0 +1,458 @@
+"""The authorisation matrix: every route of the application, every persona, the exact status.
+
+Routes are read from the application's URL map, so a new route without a rule here fails
+`test_every_route_has_a_rule` (and its own case) with a message saying what to add. Each rule
+names, per HTTP method, the status each persona gets: anonymous, a department's buyer, an
+ALB's buyer, a centre's user, another centre's user and an admin. URL parameters come from a
+small world of real records (tests/authz_world.py). Safe methods are asked by every persona
+against one world; unsafe ones get a fresh world per persona, since a request may change it.
+CSRF is off in the test app, so a POST reaches the view's own checks.
+
+Reading the numbers: 302 sends an anonymous visitor to sign in; 401 is the API's answer to
+nobody; 403 a signed-in person without the role; 404 where even existence is not disclosed;
+400/409/422 mean the person was allowed in and the (empty) form was refused on its merits.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+
+from marketplace import create_app
+from tests import authz_world
+
+PERSONAS = ("anonymous", "buyer", "alb_buyer", "centre_user", "other_centre_user", "admin")
+SAFE = {"GET"}
+IGNORED_METHODS = {"HEAD", "OPTIONS"}
+
+
+def s(anonymous, buyer, alb_buyer, centre_user, other_centre_user, admin) -> dict[str, int]:
+    """Statuses in persona order."""
+    return dict(
+        zip(
+            PERSONAS,
+            (anonymous, buyer, alb_buyer, centre_user, other_centre_user, admin),
+            strict=True,
+        )
+    )
+
+
+def everyone(status: int) -> dict[str, int]:
+    return dict.fromkeys(PERSONAS, status)
+
+
+PUBLIC = everyone(200)
+ADMIN = s(302, 403, 403, 403, 403, 200)
+CENTRE = s(302, 403, 403, 200, 200, 403)
+API_ADMIN = s(401, 403, 403, 403, 403, 200)
+
+
+def admin_form(status: int) -> dict[str, int]:
+    """An admin form posted empty: others are kept out, the admin hears what is missing."""
+    return s(302, 403, 403, 403, 403, status)
+
+
+@dataclass(frozen=True)
+class Case:
+    statuses: dict[str, int]
+    params: Callable[[authz_world.World], dict] = field(default=lambda w: {})
+    data: Callable[[authz_world.World], dict] | None = None
+    json: Callable[[authz_world.World], dict] | None = None
+
+
+C = Case
+RULES: dict[str, dict[str, Case]] = {
+    # --- public pages ---------------------------------------------------------------------
+    "main.home": {"GET": C(PUBLIC)},
+    "main.healthz": {"GET": C(PUBLIC)},
+    "static": {"GET": C(PUBLIC, lambda w: {"filename": "build/app.css"})},
+    "benchmarks.methodology": {"GET": C(PUBLIC)},
+    "catalogue.centres": {"GET": C(PUBLIC)},
+    # An applicant is not listed publicly: only admins (and its own users) see it.
+    "catalogue.centre": {
+        "GET": C(s(404, 404, 404, 404, 404, 200), lambda w: {"slug": w["applicant"]})
+    },
+    "catalogue.metrics": {"GET": C(PUBLIC)},
+    "metric_pages.metric": {"GET": C(PUBLIC, lambda w: {"code": w["metric"]})},
+    "selection.compare": {
+        "GET": C(
+            PUBLIC,
+            lambda w: {"centres": f"{w['centre']},{w['other_centre']}", "period": w["published"]},
+        )
+    },
+    "selection.compare_csv": {
+        "GET": C(
+            PUBLIC,
+            lambda w: {"centres": f"{w['centre']},{w['other_centre']}", "period": w["published"]},
+        )
+    },
+    # --- signing in and joining -------------------------------------------------------------
+    "accounts.login": {"GET": C(PUBLIC), "POST": C(everyone(400), data=lambda w: {})},
+    "accounts.logout_confirm": {"GET": C(s(302, 200, 200, 200, 200, 200))},
+    "accounts.logout": {"POST": C(everyone(302), data=lambda w: {})},
+    "onboarding.register": {
+        "GET": C(s(200, 302, 302, 302, 302, 302)),
+        "POST": C(s(400, 302, 302, 302, 302, 302), data=lambda w: {"email": ""}),
+    },
+    "onboarding.complete_registration": {
+        "GET": C(PUBLIC, lambda w: {"token": w["registration"]}),
+        "POST": C(everyone(400), lambda w: {"token": w["registration"]}, data=lambda w: {}),
+    },
+    "onboarding.accept_invitation": {
+        "GET": C(PUBLIC, lambda w: {"token": w["invitation"]}),
+        "POST": C(everyone(400), lambda w: {"token": w["invitation"]}, data=lambda w: {}),
+    },
+    "onboarding.request_password_reset": {
+        "GET": C(PUBLIC),
+        "POST": C(everyone(400), data=lambda w: {"email": ""}),
+    },
+    "onboarding.choose_password": {
+        "GET": C(PUBLIC, lambda w: {"token": w["reset"]}),
+        "POST": C(everyone(400), lambda w: {"token": w["reset"]}, data=lambda w: {}),
+    },
+    # --- published reports (public) ---------------------------------------------------------
+    "publications.index": {"GET": C(PUBLIC)},
+    "publications.atom_feed": {"GET": C(PUBLIC)},
+    "publications.centre_page": {
+        "GET": C(PUBLIC, lambda w: {"centre_slug": w["centre"], "period": w["published"]})
+    },
+    "publications.centre_pdf": {
+        "GET": C(PUBLIC, lambda w: {"centre_slug": w["centre"], "period": w["published"]})
+    },
+    "publications.centre_page_version": {
+        "GET": C(
+            PUBLIC, lambda w: {"centre_slug": w["centre"], "period": w["published"], "version": 1}
+        )
+    },
+    "publications.centre_pdf_version": {
+        "GET": C(
+            PUBLIC, lambda w: {"centre_slug": w["centre"], "period": w["published"], "version": 1}
+        )
+    },
+    "publications.league_page": {"GET": C(PUBLIC, lambda w: {"period": w["published"]})},
+    "publications.league_pdf": {"GET": C(PUBLIC, lambda w: {"period": w["published"]})},
+    "publications.league_page_version": {
+        "GET": C(PUBLIC, lambda w: {"period": w["published"], "version": 1})
+    },
+    "publications.league_pdf_version": {
+        "GET": C(PUBLIC, lambda w: {"period": w["published"], "version": 1})
+    },
+    "publications.open_data": {
+        "GET": C(PUBLIC, lambda w: {"period": w["published"], "ext": "csv"})
+    },
+    "publications.open_data_version": {
+        "GET": C(PUBLIC, lambda w: {"period": w["published"], "version": 1, "ext": "json"})
+    },
+    # --- buyers' evaluations (the department buyer's own; the ALB buyer and centre users are
+    # told nothing, not even that it exists) ------------------------------------------------
+    "evaluations.index": {"GET": C(s(302, 200, 200, 403, 403, 200))},
+    "evaluations.new": {
+        "GET": C(s(302, 200, 200, 403, 403, 403)),
+        "POST": C(s(302, 400, 400, 403, 403, 403), data=lambda w: {}),
+    },
+    "evaluations.show": {
+        "GET": C(s(302, 200, 404, 404, 404, 200), lambda w: {"public_id": w["evaluation"]})
+    },
+    "evaluations.edit": {
+        "GET": C(s(302, 200, 404, 404, 404, 403), lambda w: {"public_id": w["evaluation"]}),
+        "POST": C(
+            s(302, 400, 404, 404, 404, 403),
+            lambda w: {"public_id": w["evaluation"]},
+            data=lambda w: {},
+        ),
+    },
+    # An empty weights form is a valid save (nothing weighted yet).
+    "evaluations.weights": {
+        "GET": C(s(302, 200, 404, 404, 404, 403), lambda w: {"public_id": w["evaluation"]}),
+        "POST": C(
+            s(302, 302, 404, 404, 404, 403),
+            lambda w: {"public_id": w["evaluation"]},
+            data=lambda w: {},
+        ),
+    },
+    # The GET page is the confirmation; the POST locks the shortlist.
+    "evaluations.lock": {
+        "GET": C(s(302, 200, 404, 404, 404, 403), lambda w: {"public_id": w["evaluation"]}),
+        "POST": C(
+            s(302, 302, 404, 404, 404, 403),
+            lambda w: {"public_id": w["evaluation"]},
+            data=lambda w: {},
+        ),
+    },
+    # The world's evaluation is not locked yet: its owner is told an outcome must wait.
+    "evaluations.outcome": {
+        "GET": C(s(302, 409, 404, 404, 404, 403), lambda w: {"public_id": w["evaluation"]}),
+        "POST": C(
+            s(302, 409, 404, 404, 404, 403),
+            lambda w: {"public_id": w["evaluation"]},
+            data=lambda w: {},
+        ),
+    },
+    # A decision record exists once the evaluation is locked with an outcome: before that,
+    # those who may see the evaluation hear so; nobody else learns it exists.
+    "decision_records.decision_record_pdf": {
+        "GET": C(s(302, 409, 404, 404, 404, 409), lambda w: {"public_id": w["evaluation"]})
+    },
+    "evaluations.export": {
+        "GET": C(s(302, 200, 404, 404, 404, 200), lambda w: {"public_id": w["evaluation"]})
+    },
+    # --- centre users' pages (centre A's submission; another centre sees 404) -------------
+    "centre_submissions.index": {"GET": C(CENTRE)},
+    "centre_submissions.new": {
+        "GET": C(CENTRE),
+        "POST": C(s(302, 403, 403, 400, 400, 403), data=lambda w: {}),
+    },
+    "centre_submissions.show": {
+        "GET": C(s(302, 403, 403, 200, 404, 403), lambda w: {"public_id": w["submission"]})
+    },
+    "centre_submissions.download": {
+        "GET": C(s(302, 403, 403, 200, 404, 403), lambda w: {"public_id": w["submission"]})
+    },
+    "centre_submissions.flags": {"GET": C(CENTRE)},
+    # Confirming names a flagged figure; an empty form names none of theirs.
+    "centre_submissions.confirm_flag": {
+        "POST": C(s(302, 403, 403, 404, 404, 403), data=lambda w: {})
+    },
+    "centre_submissions.template": {"GET": C(CENTRE, lambda w: {"file_format": "csv"})},
+    "centre_tokens.index": {"GET": C(CENTRE)},
+    "centre_tokens.new": {
+        "GET": C(CENTRE),
+        "POST": C(s(302, 403, 403, 400, 400, 403), data=lambda w: {}),
+    },
+    "centre_tokens.revoke": {
+        "GET": C(s(302, 403, 403, 200, 404, 403), lambda w: {"public_id": w["token"]}),
+        "POST": C(
+            s(302, 403, 403, 302, 404, 403), lambda w: {"public_id": w["token"]}, data=lambda w: {}
+        ),
+    },
+    "centre_profile.edit": {
+        "GET": C(CENTRE),
+        "POST": C(s(302, 403, 403, 400, 400, 403), data=lambda w: {}),
+    },
+    # --- the accreditation authority (/admin) ---------------------------------------------
+    "admin.index": {"GET": C(ADMIN)},
+    "admin.centres": {"GET": C(ADMIN)},
+    "admin.centre": {"GET": C(ADMIN, lambda w: {"slug": w["centre"]})},
+    "admin.accreditation_action": {
+        "GET": C(ADMIN, lambda w: {"slug": w["applicant"], "action": "accredit"}),
+        "POST": C(
+            admin_form(422),
+            lambda w: {"slug": w["applicant"], "action": "accredit"},
+            data=lambda w: {},
+        ),
+    },
+    "admin.new_centre": {"GET": C(ADMIN), "POST": C(admin_form(422), data=lambda w: {})},
+    "admin.metrics": {"GET": C(ADMIN)},
+    "admin.metric": {"GET": C(ADMIN, lambda w: {"code": w["metric"]})},
+    "admin.new_metric": {"GET": C(ADMIN), "POST": C(admin_form(422), data=lambda w: {})},
+    "admin.metric_version": {
+        "GET": C(ADMIN, lambda w: {"code": w["metric"]}),
+        "POST": C(admin_form(422), lambda w: {"code": w["metric"]}, data=lambda w: {}),
+    },
+    "admin.retire_metric": {
+        "GET": C(ADMIN, lambda w: {"code": w["metric"]}),
+        "POST": C(admin_form(422), lambda w: {"code": w["metric"]}, data=lambda w: {}),
+    },
+    "admin.open_period": {"GET": C(ADMIN), "POST": C(admin_form(422), data=lambda w: {})},
+    "admin.reopen_period": {
+        "GET": C(ADMIN, lambda w: {"code": w["closed"]}),
+        "POST": C(admin_form(422), lambda w: {"code": w["closed"]}, data=lambda w: {}),
+    },
+    "publication_admin.periods": {"GET": C(ADMIN)},
+    "publication_admin.close": {
+        "GET": C(ADMIN, lambda w: {"code": w["closed"]}),
+        "POST": C(admin_form(400), lambda w: {"code": w["closed"]}, data=lambda w: {}),
+    },
+    "publication_admin.publish": {
+        "GET": C(ADMIN, lambda w: {"code": w["published"]}),
+        "POST": C(admin_form(400), lambda w: {"code": w["published"]}, data=lambda w: {}),
+    },
+    "admin.organisations": {"GET": C(ADMIN)},
+    "admin.organisation": {"GET": C(ADMIN, lambda w: {"slug": w["organisation"]})},
+    "admin.new_organisation": {
+        "GET": C(ADMIN, lambda w: {"kind": "alb"}),
+        "POST": C(admin_form(422), lambda w: {"kind": "alb"}, data=lambda w: {}),
+    },
+    "admin.users": {"GET": C(ADMIN)},
+    "admin.user": {"GET": C(ADMIN, lambda w: {"public_id": w["buyer"]})},
+    "admin.invite_user": {"GET": C(ADMIN), "POST": C(admin_form(422), data=lambda w: {})},
+    "admin.change_role": {
+        "GET": C(ADMIN, lambda w: {"public_id": w["buyer"]}),
+        "POST": C(admin_form(422), lambda w: {"public_id": w["buyer"]}, data=lambda w: {}),
+    },
+    "admin.user_state": {
+        "GET": C(ADMIN, lambda w: {"public_id": w["buyer"], "action": "deactivate"}),
+        "POST": C(
+            admin_form(422),
+            lambda w: {"public_id": w["buyer"], "action": "deactivate"},
+            data=lambda w: {},
+        ),
+    },
+    "admin.tokens": {"GET": C(ADMIN)},
+    "admin.revoke_token": {
+        "GET": C(ADMIN, lambda w: {"public_id": w["token"]}),
+        "POST": C(admin_form(422), lambda w: {"public_id": w["token"]}, data=lambda w: {}),
+    },
+    "admin.domains": {"GET": C(ADMIN), "POST": C(admin_form(422), data=lambda w: {})},
+    "admin.remove_domain": {
+        "GET": C(ADMIN, lambda w: {"domain": w["domain"]}),
+        "POST": C(admin_form(422), lambda w: {"domain": w["domain"]}, data=lambda w: {}),
+    },
+    "admin.reviews": {"GET": C(ADMIN)},
+    "admin.review": {
+        "GET": C(ADMIN, lambda w: {"public_id": w["review"]}),
+        # Acknowledging needs nothing more than the click (a note is optional).
+        "POST": C(admin_form(302), lambda w: {"public_id": w["review"]}, data=lambda w: {}),
+    },
+    "audit.index": {"GET": C(ADMIN)},
+    "audit.export": {"GET": C(ADMIN)},
+    "mail.index": {"GET": C(ADMIN)},
+    "mail.show": {"GET": C(ADMIN, lambda w: {"public_id": w["email"]})},
+    # --- the JSON API -----------------------------------------------------------------------
+    "api_docs.docs": {"GET": C(PUBLIC)},
+    "api-docs.openapi_json": {"GET": C(PUBLIC)},
+    "centres.list_centres": {"GET": C(PUBLIC)},
+    "centres.get_centre": {
+        "GET": C(s(404, 404, 404, 404, 404, 200), lambda w: {"slug": w["applicant"]})
+    },
+    "centres.update_centre": {
+        "PATCH": C(
+            s(401, 403, 403, 200, 403, 200),
+            lambda w: {"slug": w["centre"]},
+            json=lambda w: {"summary": "Changed by the matrix"},
+        ),
+    },
+    "admin_api.change_accreditation": {
+        "POST": C(
+            API_ADMIN,
+            lambda w: {"slug": w["centre"]},
+            json=lambda w: {"action": "suspend", "reason": "Matrix"},
+        ),
+    },
+    "admin_api.list_audit_events": {"GET": C(API_ADMIN)},
+    "submissions.list_observations": {"GET": C(PUBLIC, lambda w: {"slug": w["centre"]})},
+    "submissions.post_submission": {
+        "POST": C(
+            s(401, 403, 403, 422, 403, 403),
+            lambda w: {"slug": w["centre"]},
+            json=lambda w: {"observations": []},
+        ),
+    },
+    "peer_benchmarks.benchmark": {
+        "GET": C(PUBLIC, lambda w: {"metric_code": w["metric"], "period": w["published"]})
+    },
+    "peer_benchmarks.compare": {
+        "GET": C(
+            PUBLIC,
+            lambda w: {"centres": f"{w['centre']},{w['other_centre']}", "period": w["published"]},
+        )
+    },
+    "metrics.list_metrics": {"GET": C(PUBLIC)},
+    "metrics.get_metric": {"GET": C(PUBLIC, lambda w: {"code": w["metric"]})},
+    "periods.list_periods": {"GET": C(PUBLIC)},
+    "service_lines.list_service_lines": {"GET": C(PUBLIC)},
+    "reports.list_reports": {"GET": C(PUBLIC)},
+    "reports.get_report": {"GET": C(PUBLIC, lambda w: {"report_id": w["report_id"]})},
+}
+
+
+# --- the cases, from the URL map --------------------------------------------------------------
+
+
+def _routes() -> list[tuple[str, str]]:
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "TESTING": True})
+    routes = set()
+    for rule in app.url_map.iter_rules():
+        for method in sorted((rule.methods or set()) - IGNORED_METHODS):
+            routes.add((rule.endpoint, method))
+    return sorted(routes)
+
+
+ROUTES = _routes()
+SAFE_CASES = [(e, m) for e, m in ROUTES if m in SAFE]
+UNSAFE_CASES = [(e, m, p) for e, m in ROUTES if m not in SAFE for p in PERSONAS]
+
+
+def _case(endpoint: str, method: str) -> Case:
+    rule = RULES.get(endpoint, {}).get(method)
+    if rule is None:
+        pytest.fail(
+            f"The route {method} {endpoint} has no authorisation rule. Add an entry to RULES in "
+            f"tests/test_authorisation_matrix.py saying what each persona ({', '.join(PERSONAS)}) "
+            f"gets, e.g. RULES[{endpoint!r}] = {{{method!r}: Case(ADMIN, params=...)}}.",
+            pytrace=False,
+        )
+    return rule
+
+
+def _request(client, endpoint: str, method: str, case: Case, world):
+    from flask import current_app, url_for
+
+    with current_app.test_request_context():
+        url = url_for(endpoint, **case.params(world))
+    kwargs = {}
+    if case.json is not None:
+        kwargs["json"] = case.json(world)
+    elif case.data is not None:
+        kwargs["data"] = case.data(world)
+    response = client.open(url, method=method, **kwargs)
+    response.close()  # file downloads hold their file open until closed
+    return response
+
+
+def _check(got: dict, expected: dict, endpoint: str, method: str) -> None:
+    if os.environ.get("MATRIX_PRINT"):
+        print(f"\nMATRIX {endpoint} {method} {[got[p] for p in got]}")
+    assert got == expected, (
+        f"{method} {endpoint}: each persona's status differs from the rule.\n"
+        f"  expected {expected}\n  got      {got}"
+    )
+
+
+def test_every_route_has_a_rule():
+    missing = [f"{m} {e}" for e, m in ROUTES if m not in RULES.get(e, {})]
+    assert not missing, (
+        "These routes have no authorisation rule; add them to RULES in "
+        "tests/test_authorisation_matrix.py with the status each persona gets:\n  "
+        + "\n  ".join(missing)
+    )
+
+
+def test_every_rule_names_a_route():
+    known = set(ROUTES)
+    stale = [f"{m} {e}" for e, methods in RULES.items() for m in methods if (e, m) not in known]
+    assert not stale, f"Rules for routes that no longer exist (remove them): {stale}"
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "method"), SAFE_CASES, ids=[f"{m} {e}" for e, m in SAFE_CASES]
+)
+def test_safe_route(endpoint, method, as_persona, personas, app):
+    case = _case(endpoint, method)
+    world = authz_world.build(personas)
+    got = {}
+    for persona in PERSONAS:
+        response = _request(as_persona(persona), endpoint, method, case, world)
+        got[persona] = response.status_code
+    _check(got, case.statuses, endpoint, method)
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "method", "persona"),
+    UNSAFE_CASES,
+    ids=[f"{m} {e} {p}" for e, m, p in UNSAFE_CASES],
+)
+def test_unsafe_route(endpoint, method, persona, as_persona, personas, app):
+    case = _case(endpoint, method)
+    world = authz_world.build(personas)
+    response = _request(as_persona(persona), endpoint, method, case, world)
+    expected = case.statuses[persona]
+    if os.environ.get("MATRIX_PRINT"):
+        print(f"\nMATRIX {endpoint} {method} {persona} {response.status_code}")
+    assert response.status_code == expected, (
+        f"{method} {endpoint} as {persona}: expected {expected}, got {response.status_code}: "
+        + response.get_data(as_text=True)[:300]
+    )

@@ -162,6 +162,7 @@ def build_period(period: ReportingPeriod, *, min_group: int) -> PeriodBuild:
             "scorecard": scorecard,
             "sections": centre_sections(scorecard),
             "trends": trends,
+            "trend_quarters": [p.label for p in periods],
             "data_quality": data_quality(
                 scorecard, revisions.get(centre_id, []), labels, metrics, min_group
             ),

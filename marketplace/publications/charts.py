@@ -11,19 +11,20 @@ from __future__ import annotations
 from marketplace.benchmarks.charts import nice_ticks
 from marketplace.publications import formatting
 
-WIDTH, HEIGHT = 520, 200
-LEFT, RIGHT, TOP, BOTTOM = 86, 40, 12, 34
+# Small multiples, three to a row on A4: few labels, large enough to read at that size.
+WIDTH, HEIGHT = 300, 150
+LEFT, RIGHT, TOP, BOTTOM = 64, 22, 10, 26
 
 
 def trend_chart(points: list[dict], *, decimals: int, unit: str, name: str) -> dict:
     """points: oldest first, each {label, value, median, version} (value/median may be None)."""
     values = [p[key] for p in points for key in ("value", "median") if p[key] is not None]
-    if not values:
-        return {"empty": True}
+    if sum(1 for p in points if p["value"] is not None) < 2:
+        return {"empty": True}  # one figure makes no trend; the table shows it
     low, high = min(values), max(values)
     if low == high:
         low, high = low - abs(low) * 0.1 - 1, high + abs(high) * 0.1 + 1
-    ticks = nice_ticks(low, high, 4)
+    ticks = nice_ticks(low, high, 3)
     low, high = min(ticks[0], low), max(ticks[-1], high)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     step = plot_w / max(len(points) - 1, 1)
@@ -47,7 +48,12 @@ def trend_chart(points: list[dict], *, decimals: int, unit: str, name: str) -> d
         "y_ticks": [
             {"y": y(t), "text": formatting.figure(t, _tick_decimals(ticks), unit)} for t in ticks
         ],
-        "x_labels": [{"x": x(i), "text": p["label"]} for i, p in enumerate(points)],
+        # The first and last quarters only: the table beside the charts names every one.
+        "x_labels": [
+            {"x": x(i), "text": p["label"], "anchor": "start" if i == 0 else "end"}
+            for i, p in enumerate(points)
+            if i in (0, len(points) - 1)
+        ],
         "value_lines": _segments(points, "value", x, y),
         "median_lines": _segments(points, "median", x, y),
         "value_dots": [

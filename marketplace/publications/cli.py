@@ -7,7 +7,9 @@ import os
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy import select
 
+from marketplace.benchmarks.models import ReportingPeriod
 from marketplace.clihelpers import one_transaction, operator_label
 from marketplace.extensions import db
 from marketplace.publications import jobs as runners
@@ -51,6 +53,30 @@ def publish_command(period_code: str, jobs: int | None, wait: bool) -> None:
         _through_queue(plan, redis_url, wait)
     else:
         _locally(plan, jobs or os.cpu_count() or 1)
+
+
+def publish_latest_closed(actor: str | None = None) -> None:
+    """Publish the most recent period that is no longer open (for seed-demo).
+
+    Idempotent: once that period is published and unchanged, nothing is rendered again.
+    """
+    period = db.session.scalars(
+        select(ReportingPeriod)
+        .where(ReportingPeriod.status != "open")
+        .order_by(ReportingPeriod.year.desc(), ReportingPeriod.quarter.desc())
+        .limit(1)
+    ).first()
+    if period is None:
+        return
+    actor = actor or operator_label()
+    with one_transaction():
+        services.start_publication(period, actor_label=actor)
+    plan = services.plan_period(period, actor_label=actor)
+    if not plan.items:
+        click.echo(f"{period.code} is published and up to date.")
+        return
+    click.echo(f"Publishing {period.code}: {len(plan.items)} report(s) and data file(s).")
+    _locally(plan, os.cpu_count() or 1)
 
 
 def _locally(plan: services.Plan, jobs: int) -> None:

@@ -207,24 +207,32 @@ def lock(public_id: str):
     _require_editable(evaluation)
     if request.method == "POST":
         try:
-            services.lock(current_user, evaluation)
-        except ValidationFailed as error:
+            services.lock(current_user, evaluation, seen=request.form.get("seen") or None)
+        except (ValidationFailed, Conflict) as error:
             db.session.rollback()
-            form_errors, _ = _errors(error)
-            return (
-                render_template(
-                    "selection/evaluation_lock.html",
-                    evaluation=evaluation,
-                    view=evaluate(evaluation),
-                    form_errors=form_errors,
-                ),
-                400,
-            )
+            if isinstance(error, ValidationFailed):
+                form_errors, _ = _errors(error)
+            else:
+                form_errors = [{"text": error.detail, "href": "#results"}]
+            return _lock_page(evaluation, form_errors, error.status)
         db.session.commit()
         flash("Shortlist locked. Record the outcome when it is decided.", "success")
         return redirect(url_for("evaluations.show", public_id=public_id))
-    return render_template(
-        "selection/evaluation_lock.html", evaluation=evaluation, view=evaluate(evaluation)
+    return _lock_page(evaluation)
+
+
+def _lock_page(evaluation, form_errors=(), status: int = 200):
+    """The confirmation: what will be frozen, and the fingerprint of exactly that."""
+    view = evaluate(evaluation)
+    return (
+        render_template(
+            "selection/evaluation_lock.html",
+            evaluation=evaluation,
+            view=view,
+            seen=services.fingerprint(view),
+            form_errors=list(form_errors),
+        ),
+        status,
     )
 
 

@@ -3,8 +3,9 @@
 Services take the acting user and plain data, flush only, and leave an audit event with every
 change. A locked evaluation and its outcome are never changed: every write checks the status
 under a row lock, and the database ties an award to the locked shortlist (see models.py).
-What a buyer sees is worked out by `evaluate` (evaluation_view.py); locking stores exactly
-that, and a locked evaluation is only ever shown from the stored snapshot.
+What a buyer sees is worked out by `evaluate` (evaluation_view.py); locking (decisions.py)
+stores exactly that, and a locked evaluation is only ever shown from the stored snapshot.
+Access rules are in access.py; both modules' functions are available from here too.
 """
 
 from __future__ import annotations
@@ -14,30 +15,32 @@ import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
-from sqlalchemy import delete, or_
+from sqlalchemy import delete
 
 from marketplace import clock
-from marketplace.accounts.models import Organisation
 from marketplace.audit import services as audit
 from marketplace.benchmarks.models import Metric, ReportingPeriod
 from marketplace.catalogue.models import ServiceCentre, ServiceLine
-from marketplace.errors import (
-    Conflict,
-    FieldError,
-    NotFound,
-    PermissionDenied,
-    ValidationFailed,
-)
+from marketplace.errors import FieldError, PermissionDenied, ValidationFailed
 from marketplace.extensions import db
-from marketplace.selection.evaluation_view import evaluate
+from marketplace.selection.access import (  # noqa: F401 - part of this module's interface
+    can_edit,
+    can_view,
+    editable,
+    get_for_viewer,
+    visible_evaluations,
+)
+from marketplace.selection.decisions import (  # noqa: F401 - part of this module's interface
+    fingerprint,
+    lock,
+    record_outcome,
+)
 from marketplace.selection.models import (
     MAX_CANDIDATES,
     MIN_CANDIDATES,
-    OUTCOME_KINDS,
     Evaluation,
     EvaluationCandidate,
     EvaluationCriterion,
-    EvaluationOutcome,
     EvaluationScore,
 )
 
@@ -46,74 +49,6 @@ DEFAULT_BUYER_CRITERIA = (
     ("social_value", "Social value", True),
     ("quoted_price", "Quoted price", False),
 )
-
-
-# --- who may see and change what ---------------------------------------------------------------
-
-
-def can_view(viewer, evaluation: Evaluation) -> bool:
-    """Its own organisation, the parent department of an ALB's evaluation, and admins."""
-    if viewer is None or not getattr(viewer, "is_authenticated", False):
-        return False
-    if viewer.role == "admin":
-        return True
-    if viewer.role != "buyer":
-        return False
-    organisation = evaluation.organisation
-    return viewer.organisation_id in (organisation.id, organisation.parent_id)
-
-
-def can_edit(viewer, evaluation: Evaluation) -> bool:
-    return (
-        viewer is not None
-        and getattr(viewer, "role", None) == "buyer"
-        and viewer.organisation_id == evaluation.organisation_id
-    )
-
-
-def visible_evaluations(viewer) -> list[Evaluation]:
-    query = db.select(Evaluation).order_by(Evaluation.updated_at.desc(), Evaluation.id.desc())
-    if viewer.role != "admin":
-        children = db.select(Organisation.id).where(
-            Organisation.parent_id == viewer.organisation_id
-        )
-        query = query.where(
-            or_(
-                Evaluation.organisation_id == viewer.organisation_id,
-                Evaluation.organisation_id.in_(children),
-            )
-        )
-    return list(db.session.execute(query).scalars())
-
-
-def get_for_viewer(public_id: str, viewer) -> Evaluation:
-    evaluation = db.session.execute(
-        db.select(Evaluation).where(Evaluation.public_id == public_id)
-    ).scalar_one_or_none()
-    # Someone who may not see it learns nothing, not even that it exists.
-    if evaluation is None or not can_view(viewer, evaluation):
-        raise NotFound("There is no evaluation at this address.")
-    return evaluation
-
-
-def _editable(actor, evaluation: Evaluation) -> Evaluation:
-    """Re-read under a row lock; refuse other organisations and locked evaluations."""
-    if not can_edit(actor, evaluation):
-        raise PermissionDenied("Only buyers of the organisation that owns it can change it.")
-    evaluation = _locked_row(evaluation)
-    if evaluation.is_locked:
-        raise Conflict("This evaluation is locked; a locked evaluation cannot be changed.")
-    return evaluation
-
-
-def _locked_row(evaluation: Evaluation) -> Evaluation:
-    return db.session.execute(
-        db.select(Evaluation)
-        .where(Evaluation.id == evaluation.id)
-        # OF: the joined-eager organisation and period are outer joins PostgreSQL cannot lock.
-        .with_for_update(of=Evaluation)
-        .execution_options(populate_existing=True)
-    ).scalar_one()
 
 
 # --- choosing what to evaluate -----------------------------------------------------------------
@@ -265,7 +200,7 @@ def create(actor, data: Mapping) -> Evaluation:
 
 def update_details(actor, evaluation: Evaluation, data: Mapping) -> Evaluation:
     """Change title, needs, period, service lines and shortlist of a draft."""
-    evaluation = _editable(actor, evaluation)
+    evaluation = editable(actor, evaluation)
     title, needs = _details(data)
     period, lines, centres, errors = _resolve(
         data.get("period") or "", data.get("service_lines") or [], data.get("centres") or []
@@ -347,7 +282,7 @@ def set_weights(
 ) -> Evaluation:
     """Weights per criterion code, buyer scores per (criterion code, centre slug), and
     optionally a new buyer-scored criterion (weight 0 until given one)."""
-    evaluation = _editable(actor, evaluation)
+    evaluation = editable(actor, evaluation)
     by_code = {c.code: c for c in evaluation.criteria}
     slugs = {c.centre.slug: c.centre_id for c in evaluation.candidates}
     errors: list[FieldError] = []
@@ -442,105 +377,3 @@ def set_weights(
         },
     )
     return evaluation
-
-
-# --- locking and the outcome -------------------------------------------------------------------
-
-
-def lock(actor, evaluation: Evaluation) -> Evaluation:
-    """Freeze the shortlist and store everything the buyer sees now."""
-    evaluation = _editable(actor, evaluation)
-    problems = [
-        FieldError(
-            f"{c.centre.name} is no longer accredited ({c.centre.status}); remove it first.",
-            "centres",
-        )
-        for c in evaluation.candidates
-        if c.centre.status != "accredited"
-    ]
-    if not MIN_CANDIDATES <= len(evaluation.candidates) <= MAX_CANDIDATES:
-        problems.append(
-            FieldError(f"Shortlist {MIN_CANDIDATES} to {MAX_CANDIDATES} centres.", "centres")
-        )
-    if problems:
-        raise ValidationFailed("The shortlist could not be locked.", errors=problems)
-    now = clock.now()
-    snapshot = evaluate(evaluation)
-    snapshot["locked_at"] = now.isoformat()
-    snapshot["locked_by"] = {"name": actor.name, "email": actor.email}
-    evaluation.snapshot = snapshot
-    evaluation.method_version = snapshot["method_version"]
-    evaluation.locked_at = now
-    evaluation.locked_by_id = actor.id
-    evaluation.status = "locked"
-    db.session.flush()
-    audit.record(
-        "evaluation.locked",
-        actor=actor,
-        organisation_id=evaluation.organisation_id,
-        object_type="evaluation",
-        object_id=evaluation.public_id,
-        detail={
-            "period": snapshot["period"]["code"],
-            "centres": [c["slug"] for c in snapshot["candidates"]],
-            "results": snapshot["results"],
-            "method_version": snapshot["method_version"],
-        },
-    )
-    return evaluation
-
-
-def record_outcome(
-    actor, evaluation: Evaluation, kind: str, centre_slug: str | None, rationale: str
-) -> EvaluationOutcome:
-    """Awarded (to a centre on the locked shortlist), none suitable, or cancelled; once."""
-    if not can_edit(actor, evaluation):
-        raise PermissionDenied("Only buyers of the organisation that owns it can decide.")
-    evaluation = _locked_row(evaluation)
-    if not evaluation.is_locked:
-        raise Conflict("Lock the shortlist before recording the outcome.")
-    if evaluation.outcome is not None:
-        raise Conflict("The outcome has been recorded already; it cannot be changed.")
-    errors: list[FieldError] = []
-    rationale = (rationale or "").strip()
-    centre_id = None
-    if kind not in OUTCOME_KINDS:
-        errors.append(FieldError("Choose the outcome.", "kind"))
-    elif kind == "awarded":
-        shortlist = {c.centre.slug: c.centre_id for c in evaluation.candidates}
-        if not centre_slug:
-            errors.append(FieldError("Choose the centre you awarded.", "centre"))
-        elif centre_slug not in shortlist:
-            errors.append(
-                FieldError(
-                    f"'{centre_slug}' was not on the locked shortlist; an award must go to "
-                    "a shortlisted centre.",
-                    "centre",
-                )
-            )
-        else:
-            centre_id = shortlist[centre_slug]
-    if not rationale:
-        errors.append(FieldError("Give the rationale for the outcome.", "rationale"))
-    if errors:
-        raise ValidationFailed("The outcome could not be recorded.", errors=errors)
-    outcome = EvaluationOutcome(
-        evaluation_id=evaluation.id,
-        kind=kind,
-        centre_id=centre_id,
-        rationale=rationale,
-        decided_by_id=actor.id,
-        decided_at=clock.now(),
-    )
-    db.session.add(outcome)
-    db.session.flush()
-    audit.record(
-        "evaluation.outcome_recorded",
-        actor=actor,
-        organisation_id=evaluation.organisation_id,
-        object_type="evaluation",
-        object_id=evaluation.public_id,
-        detail={"kind": kind, "centre": centre_slug if centre_id else None, "rationale": rationale},
-    )
-    db.session.refresh(evaluation)
-    return outcome

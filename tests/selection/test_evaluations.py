@@ -543,3 +543,26 @@ def test_postgresql_still_lets_drafts_change(evaluation, db_session, is_postgres
     db_session.execute(
         text("UPDATE evaluations SET title = 'Renamed' WHERE id = :id"), {"id": evaluation.id}
     )
+
+
+def test_locking_refuses_figures_that_changed_since_the_buyer_looked(
+    evaluation, as_persona, db_session
+):
+    client = as_persona("alb_buyer")
+    url = f"/buyer/evaluations/{evaluation.public_id}/lock"
+    page = client.get(url).get_data(as_text=True)
+    seen = re.search(r'name="seen" value="([0-9a-f]{64})"', page).group(1)
+    # the data changes between looking and confirming
+    observation = bench_observation(evaluation, "centre-b")
+    observation.value = D("1.00")
+    peers.recompute([(observation.metric_id, observation.period_id)])
+    db_session.commit()
+    response = client.post(url, data={"seen": seen})
+    assert response.status_code == 409
+    text = text_of(response.get_data(as_text=True))
+    assert "The figures changed after you opened this page" in text
+    assert "£1.00" in text  # the page now shows the new figures, with a new fingerprint
+    fresh = re.search(r'name="seen" value="([0-9a-f]{64})"', response.get_data(True)).group(1)
+    assert client.post(url, data={"seen": fresh}).status_code == 302
+    snapshot = db_session.get(Evaluation, evaluation.id).snapshot
+    assert snapshot["cells"]["ap_cost_per_invoice"]["centre-b"]["value"] == "1.000000"

@@ -1,0 +1,142 @@
+"""Locking an evaluation's shortlist and recording its outcome: both final.
+
+Locking stores what `evaluate` shows the buyer as the snapshot; the confirmation page carries
+a fingerprint of what it showed, and locking is refused if the figures have changed since,
+so the snapshot is exactly what the buyer looked at. The outcome is written once; the
+database ties an award to the locked shortlist (models.py) and, on PostgreSQL, refuses any
+later change (migration 0003).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from marketplace import clock
+from marketplace.audit import services as audit
+from marketplace.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
+from marketplace.extensions import db
+from marketplace.selection.access import can_edit, editable, locked_row
+from marketplace.selection.evaluation_view import evaluate
+from marketplace.selection.models import (
+    MAX_CANDIDATES,
+    MIN_CANDIDATES,
+    OUTCOME_KINDS,
+    Evaluation,
+    EvaluationOutcome,
+)
+
+
+def fingerprint(view: dict) -> str:
+    """A digest of what a buyer is shown (leaving out when it was worked out)."""
+    shown = {key: value for key, value in view.items() if key != "computed_at"}
+    encoded = json.dumps(shown, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
+def lock(actor, evaluation: Evaluation, seen: str | None = None) -> Evaluation:
+    """Freeze the shortlist and store everything the buyer sees now.
+
+    `seen` is the fingerprint of the page the buyer confirmed; if the figures have changed
+    since (a restatement, a recompute), locking is refused so that they look again.
+    """
+    evaluation = editable(actor, evaluation)
+    problems = [
+        FieldError(
+            f"{c.centre.name} is no longer accredited ({c.centre.status}); remove it first.",
+            "centres",
+        )
+        for c in evaluation.candidates
+        if c.centre.status != "accredited"
+    ]
+    if not MIN_CANDIDATES <= len(evaluation.candidates) <= MAX_CANDIDATES:
+        problems.append(
+            FieldError(f"Shortlist {MIN_CANDIDATES} to {MAX_CANDIDATES} centres.", "centres")
+        )
+    if problems:
+        raise ValidationFailed("The shortlist could not be locked.", errors=problems)
+    now = clock.now()
+    snapshot = evaluate(evaluation)
+    if seen is not None and seen != fingerprint(snapshot):
+        raise Conflict(
+            "The figures changed after you opened this page (a centre restated a value, or "
+            "the peer statistics were recomputed). Review the evaluation again, then lock it."
+        )
+    snapshot["locked_at"] = now.isoformat()
+    snapshot["locked_by"] = {"name": actor.name, "email": actor.email}
+    evaluation.snapshot = snapshot
+    evaluation.method_version = snapshot["method_version"]
+    evaluation.locked_at = now
+    evaluation.locked_by_id = actor.id
+    evaluation.status = "locked"
+    db.session.flush()
+    audit.record(
+        "evaluation.locked",
+        actor=actor,
+        organisation_id=evaluation.organisation_id,
+        object_type="evaluation",
+        object_id=evaluation.public_id,
+        detail={
+            "period": snapshot["period"]["code"],
+            "centres": [c["slug"] for c in snapshot["candidates"]],
+            "results": snapshot["results"],
+            "method_version": snapshot["method_version"],
+        },
+    )
+    return evaluation
+
+
+def record_outcome(
+    actor, evaluation: Evaluation, kind: str, centre_slug: str | None, rationale: str
+) -> EvaluationOutcome:
+    """Awarded (to a centre on the locked shortlist), none suitable, or cancelled; once."""
+    if not can_edit(actor, evaluation):
+        raise PermissionDenied("Only buyers of the organisation that owns it can decide.")
+    evaluation = locked_row(evaluation)
+    if not evaluation.is_locked:
+        raise Conflict("Lock the shortlist before recording the outcome.")
+    if evaluation.outcome is not None:
+        raise Conflict("The outcome has been recorded already; it cannot be changed.")
+    errors: list[FieldError] = []
+    rationale = (rationale or "").strip()
+    centre_id = None
+    if kind not in OUTCOME_KINDS:
+        errors.append(FieldError("Choose the outcome.", "kind"))
+    elif kind == "awarded":
+        shortlist = {c.centre.slug: c.centre_id for c in evaluation.candidates}
+        if not centre_slug:
+            errors.append(FieldError("Choose the centre you awarded.", "centre"))
+        elif centre_slug not in shortlist:
+            errors.append(
+                FieldError(
+                    f"'{centre_slug}' was not on the locked shortlist; an award must go to "
+                    "a shortlisted centre.",
+                    "centre",
+                )
+            )
+        else:
+            centre_id = shortlist[centre_slug]
+    if not rationale:
+        errors.append(FieldError("Give the rationale for the outcome.", "rationale"))
+    if errors:
+        raise ValidationFailed("The outcome could not be recorded.", errors=errors)
+    outcome = EvaluationOutcome(
+        evaluation_id=evaluation.id,
+        kind=kind,
+        centre_id=centre_id,
+        rationale=rationale,
+        decided_by_id=actor.id,
+        decided_at=clock.now(),
+    )
+    db.session.add(outcome)
+    db.session.flush()
+    audit.record(
+        "evaluation.outcome_recorded",
+        actor=actor,
+        organisation_id=evaluation.organisation_id,
+        object_type="evaluation",
+        object_id=evaluation.public_id,
+        detail={"kind": kind, "centre": centre_slug if centre_id else None, "rationale": rationale},
+    )
+    db.session.refresh(evaluation)
+    return outcome

@@ -36,7 +36,7 @@ def comparison_rows(comparison: Comparison) -> list[list]:
             row.metric.direction,
             row.weight,
             row.n,
-            row.median,
+            _round(row.median, 6),
         ]
         for cell in row.cells:
             line += [
@@ -103,7 +103,7 @@ def evaluation_rows(view: dict, evaluation) -> list[list]:
             criterion["weight"],
             _round(criterion["share"] * 100, 1),
             stats.get("n"),
-            stats.get("median"),
+            _round(stats.get("median"), 6),
         ]
         for slug in slugs:
             cell = view["cells"][criterion["code"]][slug]

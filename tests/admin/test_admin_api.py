@@ -104,3 +104,19 @@ def test_unknown_centre_and_bad_body(client, personas):
         ).status_code
         == 422
     )
+
+
+def test_the_cli_command_recomputes_peer_groups_too(app, personas):
+    from marketplace.benchmarks import peers
+
+    metric = MetricFactory()
+    period = ReportingPeriodFactory(year=2026, quarter=4, status="open")
+    ObservationFactory(centre=personas["centre"], metric=metric, period=period)
+    peers.recompute_all()
+    result = app.test_cli_runner().invoke(
+        args=["accreditation", "centre-a", "suspend", "--reason", "Audit findings"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "accredited -> suspended" in result.output
+    db.session.expire_all()
+    assert db.session.execute(db.select(PeerStatistic)).scalar_one_or_none() is None

@@ -24,9 +24,18 @@ def _figure_row(row: dict) -> dict:
         "name": row["name"],
         "value_text": row["value_text"],
         "target_text": row["target_text"],
-        "median_text": row["median_text"],
-        "band_label": row["band_label"] if row["band"] else "",
+        "target_met": row["target_met"],
+        "counted_text": _counted(row),
     }
+
+
+def _counted(row: dict) -> str:
+    """'120 of 10,000 undisputed invoices paid' for a share reported with its counts."""
+    if not (row["numerator"] and row["denominator"]):
+        return ""
+    numerator, denominator = Decimal(row["numerator"]), Decimal(row["denominator"])
+    label = row["denominator_label"].lower() if row["denominator_label"] else ""
+    return f"{fmt.count(numerator)} of {fmt.count(denominator)} {label}".strip()
 
 
 def centre_sections(scorecard: list[dict]) -> list[dict]:
@@ -49,10 +58,10 @@ def centre_sections(scorecard: list[dict]) -> list[dict]:
     cost = [
         {
             **_figure_row(row),
-            "total_label": row["numerator_label"] if row["numerator"] else "",
             "total_text": fmt.figure(Decimal(row["numerator"]), 0, "gbp")
             if row["numerator"]
             else "",
+            "units_text": fmt.count(Decimal(row["denominator"])) if row["denominator"] else "",
         }
         for row in grouped["cost"]
     ]
@@ -74,7 +83,6 @@ def centre_sections(scorecard: list[dict]) -> list[dict]:
                 **_figure_row(row),
                 "met_text": met,
                 "missed_text": missed,
-                "target_met": row["target_met"],
             }
         )
     return [

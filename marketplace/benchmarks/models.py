@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from marketplace import clock
+from marketplace.benchmarks import packing
 from marketplace.catalogue.models import ServiceCentre, ServiceLine
 from marketplace.db import IdMixin, TimestampMixin, UTCDateTime, one_of
 from marketplace.extensions import db
@@ -280,12 +281,27 @@ class PeerStatistic(IdMixin, db.Model):
     maximum: Mapped[float | None] = mapped_column(Float)
     # The group's values in ascending order and its centre ids in ascending order, so a
     # percentile, band or membership is a binary search on read, not a stored column to
-    # rewrite on every peer whenever one value changes.
-    peer_values: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
-    peer_centre_ids: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+    # rewrite on every peer whenever one value changes. Packed (see packing.py) so that a
+    # read decodes the few elements a search touches rather than parsing them all.
+    packed_values: Mapped[bytes] = mapped_column(
+        LargeBinary, nullable=False, default=packing.EMPTY_FLOATS
+    )
+    packed_centre_ids: Mapped[bytes] = mapped_column(
+        LargeBinary, nullable=False, default=packing.EMPTY_INTS
+    )
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, nullable=False)
 
     __table_args__ = (
         UniqueConstraint("metric_id", "period_id"),
         CheckConstraint("n >= 0", name="n_not_negative"),
     )
+
+    @property
+    def peer_values(self) -> packing.PackedArray:
+        """The group's values (floats), ascending."""
+        return packing.floats(self.packed_values)
+
+    @property
+    def peer_centre_ids(self) -> packing.PackedArray:
+        """The ids of the group's centres, ascending."""
+        return packing.ints(self.packed_centre_ids)

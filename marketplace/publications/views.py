@@ -8,6 +8,10 @@ briefly because a restatement can move it to a new version.
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
 from flask import Blueprint, abort, current_app, render_template, request, send_file, url_for
 
 from marketplace.benchmarks.periods import PERIOD_CODE
@@ -97,23 +101,70 @@ def _page_url_global(publication, fixed=True):
     return page_url(publication, fixed=fixed)
 
 
-def _send(publication: Publication, *, fixed: bool):
-    path = storage_for(current_app.config).path(publication.storage_key)
+@dataclass(frozen=True)
+class FileInfo:
+    """What serving a file needs, copied out of the row so it can be cached between requests."""
+
+    storage_key: str
+    sha256: str
+    content_type: str
+    filename: str
+    published_at: datetime
+    latest_url: str | None  # set while this version is superseded
+
+
+_lookups: dict[tuple, tuple[float, FileInfo]] = {}
+_now = time.monotonic
+LOOKUP_CACHE_SIZE = 4096
+
+
+def _file_info(kind: str, period: str, *, centre_slug=None, version=None) -> FileInfo:
+    """The file behind a download URL, from the database or a short-lived in-process cache.
+
+    Serving a PDF is then mostly send_file, nearly as cheap as a static file. Entries live
+    REPORT_LOOKUP_CACHE_SECONDS (default 30; 0 switches the cache off): a 'latest' address
+    may serve the previous version for that long after a republication, well inside the
+    five minutes for which its Cache-Control lets any client keep it anyway. Fixed versions
+    never change; only their 'superseded' Link header can lag.
+    """
+    ttl = current_app.config.get("REPORT_LOOKUP_CACHE_SECONDS", 0 if current_app.testing else 30)
+    key = (kind, period, centre_slug, version)
+    now = _now()
+    if ttl:
+        hit = _lookups.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+    publication = queries.find(kind, _period(period), centre_slug=centre_slug, version=version)
+    latest = None if publication.is_current else queries.latest_of(publication)
+    info = FileInfo(
+        storage_key=publication.storage_key,
+        sha256=publication.sha256,
+        content_type=publication.content_type,
+        filename=publication.filename,
+        published_at=publication.published_at,
+        latest_url=file_url(latest) if latest is not None else None,
+    )
+    if ttl:
+        if len(_lookups) >= LOOKUP_CACHE_SIZE:
+            _lookups.clear()
+        _lookups[key] = (now + ttl, info)
+    return info
+
+
+def _send(info: FileInfo, *, fixed: bool):
     response = send_file(
-        path,
-        mimetype=MIMETYPES.get(publication.content_type, publication.content_type),
-        download_name=publication.filename,
+        storage_for(current_app.config).path(info.storage_key),
+        mimetype=MIMETYPES.get(info.content_type, info.content_type),
+        download_name=info.filename,
         conditional=True,
-        etag=publication.sha256,
-        last_modified=publication.published_at,
+        etag=info.sha256,
+        last_modified=info.published_at,
         max_age=FIXED_MAX_AGE if fixed else LATEST_MAX_AGE,
     )
     if fixed:
         response.cache_control.immutable = True
-    if not publication.is_current:
-        latest = queries.latest_of(publication)
-        if latest is not None:
-            response.headers["Link"] = f'<{file_url(latest)}>; rel="latest-version"'
+    if info.latest_url is not None:
+        response.headers["Link"] = f'<{info.latest_url}>; rel="latest-version"'
     return response
 
 
@@ -122,37 +173,33 @@ def _send(publication: Publication, *, fixed: bool):
 
 @bp.get("/<centre_slug>/<period>.pdf")
 def centre_pdf(centre_slug, period):
-    publication = queries.find("centre_report", _period(period), centre_slug=centre_slug)
-    return _send(publication, fixed=False)
+    return _send(_file_info("centre_report", period, centre_slug=centre_slug), fixed=False)
 
 
 @bp.get("/<centre_slug>/<period>/v<int:version>.pdf")
 def centre_pdf_version(centre_slug, period, version):
-    publication = queries.find(
-        "centre_report", _period(period), centre_slug=centre_slug, version=version
-    )
-    return _send(publication, fixed=True)
+    info = _file_info("centre_report", period, centre_slug=centre_slug, version=version)
+    return _send(info, fixed=True)
 
 
 @bp.get("/league-table/<period>.pdf")
 def league_pdf(period):
-    return _send(queries.find("league_table", _period(period)), fixed=False)
+    return _send(_file_info("league_table", period), fixed=False)
 
 
 @bp.get("/league-table/<period>/v<int:version>.pdf")
 def league_pdf_version(period, version):
-    return _send(queries.find("league_table", _period(period), version=version), fixed=True)
+    return _send(_file_info("league_table", period, version=version), fixed=True)
 
 
 @bp.get("/<period>.<any(csv, json):ext>")
 def open_data(period, ext):
-    return _send(queries.find(f"open_data_{ext}", _period(period)), fixed=False)
+    return _send(_file_info(f"open_data_{ext}", period), fixed=False)
 
 
 @bp.get("/<period>/v<int:version>.<any(csv, json):ext>")
 def open_data_version(period, version, ext):
-    publication = queries.find(f"open_data_{ext}", _period(period), version=version)
-    return _send(publication, fixed=True)
+    return _send(_file_info(f"open_data_{ext}", period, version=version), fixed=True)
 
 
 # --- pages ---------------------------------------------------------------------------------

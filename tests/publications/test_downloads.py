@@ -182,3 +182,37 @@ def test_the_atom_feed_lists_each_published_version(client, published):
     enclosure = entries[0].find("a:link[@rel='enclosure']", ns)
     assert int(enclosure.get("length")) > 0
     assert root.find("a:updated", ns).text == "2026-11-27T09:00:00Z"
+
+
+def test_the_lookup_cache_serves_files_without_the_database_for_a_short_while(
+    app, client, published, monkeypatch
+):
+    from sqlalchemy import event
+
+    from marketplace.publications import views
+
+    monkeypatch.setitem(app.config, "REPORT_LOOKUP_CACHE_SECONDS", 30)
+    monkeypatch.setattr(views, "_lookups", {})
+    first = fetch(client, "/reports/ssc-a/2026-Q3.pdf")
+    statements = []
+
+    def count(*args):
+        statements.append(args)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        again = fetch(client, "/reports/ssc-a/2026-Q3.pdf")
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert statements == []
+    assert again.headers["ETag"] == first.headers["ETag"]
+
+    # A republication shows at the 'latest' address once the entry expires.
+    centre = published.centres[0]
+    restate(centre, "ap_cost_per_invoice", "2026-Q3", "4.40", reason="Corrected")
+    services.republish_for_restatement(centre.id, published.q3.id, actor_label="test")
+    assert fetch(client, "/reports/ssc-a/2026-Q3.pdf").headers["ETag"] == first.headers["ETag"]
+    later = views._now() + 31
+    monkeypatch.setattr(views, "_now", lambda: later)
+    assert fetch(client, "/reports/ssc-a/2026-Q3.pdf").headers["ETag"] != first.headers["ETag"]

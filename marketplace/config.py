@@ -35,6 +35,12 @@ def from_environment(instance_path: str) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REPORTS_DIR": os.environ.get("REPORTS_DIR") or os.path.join(instance_path, "reports"),
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        # Publishing (marketplace/publications): each PDF renders in a child process with this
+        # address-space cap and timeout; RQ workers listen on REPORTS_QUEUE.
+        "REPORT_RENDER_MEMORY_MB": _int("REPORT_RENDER_MEMORY_MB", 1024),
+        "REPORT_RENDER_TIMEOUT": _int("REPORT_RENDER_TIMEOUT", 120),
+        "REPORTS_QUEUE": os.environ.get("REPORTS_QUEUE") or "reports",
+        "REPORT_AUTHOR": os.environ.get("REPORT_AUTHOR") or None,
         "MIN_PEER_GROUP": _int("MIN_PEER_GROUP", 5),
         "MAX_UPLOAD_BYTES": max_upload,
         # Room for the multipart envelope around the largest allowed file.

@@ -17,6 +17,7 @@ from datetime import date, datetime
 from sqlalchemy import (
     Boolean,
     Column,
+    Float,
     Integer,
     MetaData,
     Numeric,
@@ -33,6 +34,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.schema import CreateTable
 
 from marketplace.benchmarks.models import Metric, Observation, ObservationRevision, ReportingPeriod
 from marketplace.catalogue.models import centre_service_lines
@@ -46,7 +48,7 @@ _staging_metadata = MetaData()
 staging = Table(
     "ingest_staging",
     _staging_metadata,
-    Column("seq", Integer, primary_key=True),
+    Column("seq", Integer, nullable=False),
     Column("row_no", Integer, nullable=False),
     Column("value_column", Text, nullable=False),
     Column("period_column", Text, nullable=False),
@@ -61,8 +63,16 @@ staging = Table(
     # True where a cell was already refused in Python (its value is NULL here).
     Column("bad_cell", Boolean, nullable=False),
     prefixes=["TEMPORARY"],
+    # Kept for the connection's life and emptied at each commit, so pooled connections reuse
+    # it instead of creating and dropping a table (and churning the catalogue) per upload.
+    postgresql_on_commit="DELETE ROWS",
 )
 COLUMNS = [c.name for c in staging.columns]
+# Built from our own column names only.
+_SQLITE_INSERT = (
+    f"INSERT INTO ingest_staging ({', '.join(COLUMNS)}) "  # noqa: S608
+    f"VALUES ({', '.join('?' for _ in COLUMNS)})"
+)
 
 o = Observation.__table__
 m = Metric.__table__
@@ -86,13 +96,16 @@ def connection():
 
 
 def create_staging() -> None:
+    """An empty staging table: made once per connection, emptied for each upload."""
     conn = connection()
-    staging.drop(conn, checkfirst=True)
-    staging.create(conn)
+    conn.execute(CreateTable(staging, if_not_exists=True))
+    # Rows of an earlier upload in this same transaction (PostgreSQL also empties the table
+    # at each commit; a refused upload rolls back to before it wrote any).
+    conn.exec_driver_sql("DELETE FROM ingest_staging")
 
 
-def drop_staging() -> None:
-    staging.drop(connection(), checkfirst=True)
+def clear_staging() -> None:
+    connection().exec_driver_sql("DELETE FROM ingest_staging")
 
 
 def fill_staging(rows: Iterable[tuple]) -> int:
@@ -108,23 +121,27 @@ def fill_staging(rows: Iterable[tuple]) -> int:
                     copy.write_row(row)
                     count += 1
         return count
-    batch: list[dict] = []
+    # SQLite: executemany of plain tuples in batches (numbers arrive as text and the
+    # NUMERIC columns convert them), so memory stays flat however long the file.
+    sql = _SQLITE_INSERT
+    batch: list[tuple] = []
     for row in rows:
-        batch.append(dict(zip(COLUMNS, row, strict=True)))
-        count += 1
+        batch.append(row)
         if len(batch) >= SQLITE_BATCH:
-            conn.execute(staging.insert(), batch)
+            conn.exec_driver_sql(sql, batch)
+            count += len(batch)
             batch = []
     if batch:
-        conn.execute(staging.insert(), batch)
+        conn.exec_driver_sql(sql, batch)
+        count += len(batch)
     return count
 
 
 def _tolerance():
     """Half a unit in the metric's last decimal place: the rounding a person may apply."""
     return case(
-        *((m.c.decimals == d, literal(0.5 * 10**-d)) for d in range(7)),
-        else_=literal(0.5),
+        *((m.c.decimals == d, literal(0.5 * 10**-d, Float)) for d in range(7)),
+        else_=literal(0.5, Float),
     )
 
 
@@ -209,7 +226,7 @@ def check_rows(centre_id: int, reason: str, today: date) -> Iterator[dict]:
             flag(
                 and_(
                     good,
-                    literal(reason == ""),
+                    literal(reason == "", Boolean),
                     p.c.status != "open",
                     obs.c.id.is_not(None),
                     _figure_changed(s, obs),
@@ -252,32 +269,18 @@ def check_rows(centre_id: int, reason: str, today: date) -> Iterator[dict]:
         c.needs_reason,
     )
     query = select(inner, problem.label("problem")).where(or_(problem, c.changed)).order_by(c.seq)
-    for row in connection().execute(query).mappings():
-        yield {
-            k: (bool(v) if isinstance(v, int) and k in _BOOLEAN_KEYS else v) for k, v in row.items()
-        }
+    # Flags come back as booleans (PostgreSQL) or 0/1 (SQLite); both test as truth values.
+    yield from connection().execute(query).mappings()
 
 
-_BOOLEAN_KEYS = {
-    "unknown_metric",
-    "unknown_period",
-    "future",
-    "retired",
-    "not_offered",
-    "below_min",
-    "above_max",
-    "share_violation",
-    "inconsistent",
-    "closed_new",
-    "needs_reason",
-    "changed",
-    "restated",
-    "problem",
-}
+def write(
+    ctx: WriteContext, *, expect_updates: bool = True, expect_creates: bool = True
+) -> tuple[int, int]:
+    """Keep old values as revisions, update changed rows, insert new ones: (created, updated).
 
-
-def write(ctx: WriteContext) -> tuple[int, int]:
-    """Keep old values as revisions, update changed rows, insert new ones: (created, updated)."""
+    The checks already know whether any held value changes and whether any is new; when
+    not, the statements that would find nothing to do are skipped.
+    """
     conn = connection()
     s = staging
     joined = and_(
@@ -292,6 +295,15 @@ def write(ctx: WriteContext) -> tuple[int, int]:
         o.c.comment != s.c.comment,
     )
     now = bindparam("now", ctx.now, type_=UTCDateTime())
+    updated = created = 0
+    if expect_updates:
+        updated = _replace(conn, ctx, s, joined, differs, now)
+    if expect_creates:
+        created = _insert_new(conn, ctx, s, joined, now)
+    return created, updated
+
+
+def _replace(conn, ctx: WriteContext, s, joined, differs, now) -> int:
     # 1. The superseded values, with who replaced them, when and why.
     conn.execute(
         insert(r).from_select(
@@ -317,18 +329,18 @@ def write(ctx: WriteContext) -> tuple[int, int]:
                 o.c.denominator,
                 o.c.comment,
                 o.c.submission_id,
-                literal(ctx.submission_id),
+                literal(ctx.submission_id, Integer),
                 now,
-                literal(ctx.reason),
+                literal(ctx.reason, Text),
                 literal(ctx.actor_id, Integer),
-                literal(ctx.actor_label),
+                literal(ctx.actor_label, Text),
             )
             .select_from(o.join(s, joined))
             .where(differs),
         )
     )
     # 2. The new values in place; the revision number says the value was replaced.
-    updated = conn.execute(
+    return conn.execute(
         update(o)
         .where(joined, differs)
         .values(
@@ -343,9 +355,12 @@ def write(ctx: WriteContext) -> tuple[int, int]:
             updated_at=now,
         )
     ).rowcount
+
+
+def _insert_new(conn, ctx: WriteContext, s, joined, now) -> int:
     # 3. Values the centre never sent before.
     existing = select(o.c.id).where(joined).exists()
-    created = conn.execute(
+    return conn.execute(
         insert(o).from_select(
             [
                 "centre_id",
@@ -362,16 +377,16 @@ def write(ctx: WriteContext) -> tuple[int, int]:
                 "updated_at",
             ],
             select(
-                literal(ctx.centre_id),
+                literal(ctx.centre_id, Integer),
                 s.c.metric_id,
                 s.c.period_id,
                 s.c.value,
                 s.c.numerator,
                 s.c.denominator,
                 s.c.comment,
-                literal(ctx.submission_id),
-                literal(1),
-                literal("none"),
+                literal(ctx.submission_id, Integer),
+                literal(1, Integer),
+                literal("none", Text),
                 now,
                 now,
             ).where(~existing),
@@ -379,53 +394,3 @@ def write(ctx: WriteContext) -> tuple[int, int]:
         # SQLAlchemy keeps rowcount only for UPDATE and DELETE unless asked.
         execution_options={"preserve_rowcount": True},
     ).rowcount
-    return created, updated
-
-
-def peer_values(centre_id: int, pairs: set[tuple[int, int]]) -> dict[tuple[int, int], list[float]]:
-    """Other centres' current positive values for the given (metric, period) pairs."""
-    out: dict[tuple[int, int], list[float]] = {pair: [] for pair in pairs}
-    if not pairs:
-        return out
-    metric_ids = sorted({pair[0] for pair in pairs})
-    period_ids = sorted({pair[1] for pair in pairs})
-    query = select(o.c.metric_id, o.c.period_id, o.c.value).where(
-        o.c.centre_id != centre_id,
-        o.c.metric_id.in_(metric_ids),
-        o.c.period_id.in_(period_ids),
-        o.c.value > 0,
-    )
-    for metric_id, period_id, value in connection().execute(query):
-        values = out.get((metric_id, period_id))
-        if values is not None:
-            values.append(float(value))
-    return out
-
-
-def set_flags(centre_id: int, scores: list[tuple[int, int, float | None, bool]]) -> None:
-    """Store each new value's score; |z| above the threshold marks it for the centre to check."""
-    if not scores:
-        return
-    conn = connection()
-    stmt = (
-        update(o)
-        .where(
-            o.c.centre_id == bindparam("c"),
-            o.c.metric_id == bindparam("mid"),
-            o.c.period_id == bindparam("pid"),
-        )
-        .values(flag_score=bindparam("score"), flag_status=bindparam("status"))
-    )
-    conn.execute(
-        stmt,
-        [
-            {
-                "c": centre_id,
-                "mid": mid,
-                "pid": pid,
-                "score": score,
-                "status": "flagged" if flagged else "none",
-            }
-            for mid, pid, score, flagged in scores
-        ],
-    )

@@ -111,13 +111,18 @@ class SubmissionOutSchema(Schema):
     flags = fields.List(fields.Nested(FlagSchema))
 
 
+DECIMAL_STRING = {"type": "string", "format": "decimal", "example": "4.120000"}
+
+
 class ObservationOutSchema(Schema):
     metric = fields.Function(lambda o: o.metric.code)
     metric_version = fields.Function(lambda o: o.metric.version)
     period = fields.Function(lambda o: o.period.code)
-    value = fields.Decimal(as_string=True)
-    numerator = fields.Decimal(as_string=True, allow_none=True)
-    denominator = fields.Decimal(as_string=True, allow_none=True)
+    # Exact decimals travel as strings ("4.120000"); the document must say so, or clients
+    # generated from it expect numbers.
+    value = fields.Decimal(as_string=True, metadata=DECIMAL_STRING)
+    numerator = fields.Decimal(as_string=True, allow_none=True, metadata=DECIMAL_STRING)
+    denominator = fields.Decimal(as_string=True, allow_none=True, metadata=DECIMAL_STRING)
     comment = fields.String()
     revision = fields.Integer()
     restated = fields.Boolean()

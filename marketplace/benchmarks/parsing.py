@@ -14,6 +14,7 @@ import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from marketplace.errors import DomainError, FieldError, ValidationFailed
 
@@ -64,9 +65,11 @@ class UnreadableFile(DomainError):
     title = "The file could not be read"
 
 
-@dataclass(frozen=True, slots=True)
-class RawRow:
-    """One observation as written in the file; cells are text, numbers or None."""
+class RawRow(NamedTuple):
+    """One observation as written in the file; cells are text, numbers or None.
+
+    A NamedTuple rather than a dataclass: a large file makes hundreds of thousands.
+    """
 
     row: int
     metric: object
@@ -79,6 +82,8 @@ class RawRow:
     # the period header, e.g. "2026-Q1").
     value_column: str = "value"
     period_column: str = "period"
+    # Non-empty cells beyond the header's columns, e.g. the '000' of an unquoted 40,000.
+    extra: str | None = None
 
 
 @dataclass
@@ -228,21 +233,45 @@ def _long_rows(header, names, body, errors) -> Iterator[RawRow]:
     return _stream_long(body, get, len(names))
 
 
+def _is_blank(cells) -> bool:
+    try:
+        return not "".join(cells).strip()
+    except TypeError:  # workbook cells: numbers, dates, None
+        return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
+
+
 def _stream_long(body, get: dict, width: int) -> Iterator[RawRow]:
+    metric, period, value = get["metric"], get["period"], get["value"]
+    numerator, denominator, comment = get["numerator"], get["denominator"], get["comment"]
     for row_number, cells in body:
-        if len(cells) < width:
-            cells = list(cells) + [None] * (width - len(cells))
-        if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
+        if _is_blank(cells):
             continue  # blank lines (often at the end of an export) carry nothing
+        count = len(cells)
+        if count != width:
+            if count < width:
+                cells = [*cells, *([None] * (width - count))]
+                extra = None
+            else:
+                extra = _overflow(cells[width:])
+        else:
+            extra = None
         yield RawRow(
-            row=row_number,
-            metric=cells[get["metric"]],
-            period=cells[get["period"]],
-            value=cells[get["value"]],
-            numerator=cells[get["numerator"]] if get["numerator"] is not None else None,
-            denominator=cells[get["denominator"]] if get["denominator"] is not None else None,
-            comment=cells[get["comment"]] if get["comment"] is not None else None,
+            row_number,
+            cells[metric],
+            cells[period],
+            cells[value],
+            None if numerator is None else cells[numerator],
+            None if denominator is None else cells[denominator],
+            None if comment is None else cells[comment],
+            "value",
+            "period",
+            extra,
         )
+
+
+def _overflow(cells) -> str | None:
+    text = ",".join("" if c is None else str(c).strip() for c in cells).strip(",")
+    return text or None
 
 
 def _wide_rows(header, names, body, errors) -> Iterator[RawRow]:
@@ -288,9 +317,10 @@ def _wide_rows(header, names, body, errors) -> Iterator[RawRow]:
 
 def _stream_wide(body, periods: list[tuple[int, str]]) -> Iterator[RawRow]:
     for row_number, cells in body:
-        if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
+        if _is_blank(cells):
             continue
         metric = cells[0] if cells else None
+        extra = _overflow(cells[periods[-1][0] + 1 :]) if len(cells) > periods[-1][0] + 1 else None
         for index, label in periods:
             value = cells[index] if index < len(cells) else None
             yield RawRow(
@@ -300,6 +330,7 @@ def _stream_wide(body, periods: list[tuple[int, str]]) -> Iterator[RawRow]:
                 value=value,
                 value_column=label,
                 period_column=label,
+                extra=extra if index == periods[-1][0] else None,
             )
 
 

@@ -18,9 +18,9 @@ from sqlalchemy import select
 
 from marketplace import clock
 from marketplace.audit import services as audit
-from marketplace.benchmarks import bulk, parsing, validation
+from marketplace.benchmarks import bulk, outliers, parsing, peers, validation
 from marketplace.benchmarks.models import Metric, Observation, ReportingPeriod, Submission
-from marketplace.catalogue.models import ServiceCentre
+from marketplace.catalogue.models import ServiceCentre, ServiceLine
 from marketplace.errors import DomainError, FieldError, NotFound, PermissionDenied, ValidationFailed
 from marketplace.extensions import db
 
@@ -135,10 +135,13 @@ def submit(
     actor_label: str | None = None,
     reason: str = "",
     recompute_peers: bool = True,
+    flag_outliers: bool = True,
 ) -> SubmissionOutcome:
     """Validate a file of benchmark figures for one centre and apply it whole, or refuse it.
 
-    `recompute_peers=False` is for bulk loads that recompute peer statistics once at the end.
+    Bulk loads may pass `recompute_peers=False` (then call peers.recompute_all() once at the
+    end) and `flag_outliers=False` (values are then not scored against their peers: while a
+    national data set is half loaded, its peer groups are too).
     """
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}")
@@ -167,6 +170,7 @@ def submit(
                 label=label,
                 reason=(reason or "").strip(),
                 recompute_peers=recompute_peers,
+                flag_outliers=flag_outliers,
             )
         except BaseException:
             savepoint.rollback()
@@ -232,6 +236,7 @@ def _ingest(
     label,
     reason,
     recompute_peers,
+    flag_outliers,
 ) -> SubmissionOutcome:
     max_bytes, max_rows = _limits()
     if len(content) > max_bytes:
@@ -251,69 +256,40 @@ def _ingest(
     if parsed.reason and not reason:
         reason = parsed.reason.strip()
     today = clock.today()
-    metrics = {
-        row.code: row
-        for row in db.session.execute(select(Metric).where(Metric.is_current.is_(True))).scalars()
-    }
-    periods = {
-        code: pid
-        for code, pid in db.session.execute(select(ReportingPeriod.code, ReportingPeriod.id))
-    }
+    metric_ids = dict(
+        db.session.execute(select(Metric.code, Metric.id).where(Metric.is_current.is_(True))).all()
+    )
+    periods = dict(db.session.execute(select(ReportingPeriod.code, ReportingPeriod.id)).all())
     errors: list[FieldError] = list(parsed.errors)
-    counter = {"rows": 0, "errors": 0}
+    counter = {"errors": 0}
 
     def staged_rows() -> Iterator[tuple]:
+        clean = validation.clean_row
         for seq, raw in enumerate(parsed.rows, start=1):
-            counter["rows"] = seq
             if seq > max_rows:
                 raise parsing.UploadTooLarge(
                     f"The file has more than {max_rows:,} observations. Split it into smaller "
                     "files and upload each one.",
                     errors=[FieldError("Too many rows.", field="file")],
                 )
-            row, problems = validation.clean_row(raw, seq)
-            counter["errors"] += len(problems)
-            if len(errors) < validation.MAX_ERRORS:
-                errors.extend(problems)
-            metric = metrics.get(row.metric) if row.metric else None
-            yield (
-                seq,
-                row.row,
-                row.value_column,
-                row.period_column,
-                row.metric,
-                row.period,
-                metric.id if metric else None,
-                periods.get(row.period) if row.period else None,
-                row.value,
-                row.numerator,
-                row.denominator,
-                row.comment,
-                bool(problems and row.value is None),
-            )
+            row, problems = clean(raw, seq, metric_ids, periods)
+            if problems:
+                counter["errors"] += len(problems)
+                if len(errors) < validation.MAX_ERRORS:
+                    errors.extend(problems)
+            yield row
 
     bulk.create_staging()
     row_count = bulk.fill_staging(staged_rows())
     if not errors and row_count == 0:
         errors.append(FieldError("The file has no data rows. Add one row per figure.", row=2))
-    info = {
-        code: validation.MetricInfo(
-            code=code,
-            name=metric.name,
-            unit=metric.unit,
-            valid_min=metric.valid_min,
-            valid_max=metric.valid_max,
-            service_line=metric.service_line.code,
-            decimals=metric.decimals,
-            scale=metric.scale,
-        )
-        for code, metric in metrics.items()
-    }
+    info: dict[str, validation.MetricInfo] = {}
     changes: list[Change] = []
-    changed_pairs: dict[tuple[int, int], tuple[str, str, Decimal]] = {}
+    changed_pairs: set[tuple[int, int]] = set()
     set_error_count = 0
     for row in bulk.check_rows(centre.id, reason, today):
         if row["problem"]:
+            info = info or _metric_info()
             for column, message in validation.set_problem_messages(row, info, today):
                 set_error_count += 1
                 errors.append(FieldError(message, field=column, row=row["row_no"]))
@@ -330,11 +306,7 @@ def _ingest(
             if row["old_value"] is None or Decimal(str(row["old_value"])) != Decimal(
                 str(row["value"])
             ):
-                changed_pairs[(row["metric_id"], row["period_id"])] = (
-                    row["metric_code"],
-                    row["period_code"],
-                    row["value"],
-                )
+                changed_pairs.add((row["metric_id"], row["period_id"]))
     if errors:
         total = counter["errors"] + set_error_count + len(parsed.errors)
         errors.sort(key=lambda e: (e.row or 0,))
@@ -346,6 +318,15 @@ def _ingest(
             errors=shown,
         )
 
+    new_values = sum(1 for c in changes if c.old is None)
+    summary = {
+        "created": new_values,
+        "updated": len(changes) - new_values,
+        "unchanged": row_count - len(changes),
+        "restated": sum(1 for c in changes if c.restated),
+        "changes": [c.as_dict() for c in changes],
+        "flags": [],
+    }
     submission = Submission(
         public_id=secrets.token_hex(16),
         centre_id=centre.id,
@@ -362,7 +343,7 @@ def _ingest(
         status="accepted",
         reason=reason,
         errors=[],
-        summary={},
+        summary=summary,
         created_at=clock.now(),
     )
     db.session.add(submission)
@@ -375,21 +356,28 @@ def _ingest(
             actor_label=label,
             reason=reason,
             now=clock.now(),
-        )
+        ),
+        expect_updates=summary["updated"] > 0,
+        expect_creates=summary["created"] > 0,
     )
-    bulk.drop_staging()
-    flags = _flag_outliers(centre.id, changed_pairs)
-    submission.summary = {
-        "created": created,
-        "updated": updated,
-        "unchanged": row_count - created - updated,
-        "restated": sum(1 for c in changes if c.restated),
-        "changes": [c.as_dict() for c in changes],
-        "flags": [f.as_dict() for f in flags],
-    }
+    bulk.clear_staging()
+    if (created, updated) != (summary["created"], summary["updated"]):
+        # Under the centre's lock the writes must do what the checks saw; if not, undo all.
+        raise RuntimeError(
+            f"ingest wrote {created} new and {updated} changed values where the checks found "
+            f"{summary['created']} and {summary['updated']}"
+        )
+    flags = []
+    if flag_outliers:
+        flags = [
+            Flag(s.metric, s.period, validation.fmt(s.value), round(s.score, 2))
+            for s in outliers.score_submission(centre.id, submission.id)
+        ]
+    if flags:
+        submission.summary = {**summary, "flags": [f.as_dict() for f in flags]}
     _expire_observations(centre.id)
     if recompute_peers and changed_pairs:
-        _recompute_peers(changed_pairs.keys())
+        _recompute_peers(changed_pairs)
     audit.record(
         "submission.accepted",
         actor=actor,
@@ -403,7 +391,7 @@ def _ingest(
             "rows": row_count,
             "created": created,
             "updated": updated,
-            "restated": submission.summary["restated"],
+            "restated": summary["restated"],
             "flags": len(flags),
             "reason": reason,
         },
@@ -412,22 +400,23 @@ def _ingest(
     return SubmissionOutcome(submission=submission, created=True, changes=changes, flags=flags)
 
 
-def _flag_outliers(
-    centre_id: int, pairs: dict[tuple[int, int], tuple[str, str, Decimal]]
-) -> list[Flag]:
-    peers = bulk.peer_values(centre_id, set(pairs))
-    scores = []
-    flags = []
-    for (metric_id, period_id), (code, period, value) in pairs.items():
-        score = validation.robust_z(float(value), peers.get((metric_id, period_id), []))
-        flagged = validation.is_outlier(score)
-        scores.append((metric_id, period_id, None if score is None else round(score, 3), flagged))
-        if flagged:
-            flags.append(
-                Flag(metric=code, period=period, value=validation.fmt(value), score=round(score, 2))
-            )
-    bulk.set_flags(centre_id, scores)
-    return flags
+def _metric_info() -> dict[str, validation.MetricInfo]:
+    """What the messages say about each current metric (read only when a file has problems)."""
+    rows = db.session.execute(
+        select(
+            Metric.code,
+            Metric.name,
+            Metric.unit,
+            Metric.valid_min,
+            Metric.valid_max,
+            ServiceLine.code,
+            Metric.decimals,
+            Metric.scale,
+        )
+        .join(ServiceLine, ServiceLine.id == Metric.service_line_id)
+        .where(Metric.is_current.is_(True))
+    ).all()
+    return {row[0]: validation.MetricInfo(*row) for row in rows}
 
 
 def _expire_observations(centre_id: int) -> None:
@@ -438,10 +427,5 @@ def _expire_observations(centre_id: int) -> None:
 
 
 def _recompute_peers(pairs) -> None:
-    # INTEGRATION POINT (statistics): peers.recompute refreshes PeerStatistic, percentiles
-    # and bands for the (metric_id, period_id) groups this submission changed.
-    try:
-        from marketplace.benchmarks import peers
-    except ImportError:
-        return
+    """Peer statistics of the groups whose values changed, in this same transaction."""
     peers.recompute(sorted(pairs))

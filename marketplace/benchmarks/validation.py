@@ -70,22 +70,6 @@ LOOSE_PERIODS = (
 DATE_LIKE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
 
 
-@dataclass(frozen=True, slots=True)
-class StagedRow:
-    """A row ready for the staging table; None where the cell was wrong (already reported)."""
-
-    seq: int
-    row: int
-    value_column: str
-    period_column: str
-    metric: str | None
-    period: str | None
-    value: Decimal | None
-    numerator: Decimal | None
-    denominator: Decimal | None
-    comment: str
-
-
 def _text(cell: object) -> str:
     if cell is None:
         return ""
@@ -186,8 +170,70 @@ def metric_problem(cell: object) -> tuple[str | None, str | None]:
     return text.lower(), None
 
 
-def clean_row(raw: RawRow, seq: int) -> tuple[StagedRow, list[FieldError]]:
-    """Check each cell of one row; every problem found is returned, not just the first."""
+# The shape almost every cell of a good file has: no sign, at most 12 digits before the
+# point (under Numeric(18, 6)'s limit) and at most six after. Such rows skip the slow checks.
+SIMPLE_VALUE = re.compile(r"\d{1,12}(?:\.\d{1,6})?")
+SIMPLE_PART = re.compile(r"\d{1,14}(?:\.\d{1,6})?")
+_SLOW = object()
+
+
+def _simple_part(cell: object, *, positive: bool):
+    """A plain number's text, None for an empty cell, or _SLOW when it needs the full check."""
+    if cell is None:
+        return None
+    if type(cell) is not str:
+        return _SLOW
+    text = cell.strip()
+    if not text:
+        return None
+    if not SIMPLE_PART.fullmatch(text) or (positive and not text.strip("0.")):
+        return _SLOW
+    return text
+
+
+def clean_row(
+    raw: RawRow, seq: int, metric_ids: dict[str, int], period_ids: dict[str, int]
+) -> tuple[tuple, list[FieldError] | tuple]:
+    """Check each cell of one row: (the staging-table row, every problem found).
+
+    Numbers go to the staging table as text, exactly as written once checked; the database
+    stores them to six decimal places.
+    """
+    metric, period, value = raw.metric, raw.period, raw.value
+    if type(metric) is str and type(period) is str and type(value) is str and raw.extra is None:
+        code = metric.strip().lower()
+        period_code = period.strip()
+        figure = value.strip()
+        comment = raw.comment.strip() if type(raw.comment) is str else raw.comment
+        if (
+            code
+            and PERIOD.fullmatch(period_code)
+            and SIMPLE_VALUE.fullmatch(figure)
+            and (comment is None or len(comment) <= MAX_COMMENT)
+        ):
+            numerator = _simple_part(raw.numerator, positive=False)
+            denominator = _simple_part(raw.denominator, positive=True)
+            if numerator is not _SLOW and denominator is not _SLOW:
+                staged = (
+                    seq,
+                    raw.row,
+                    raw.value_column,
+                    raw.period_column,
+                    code,
+                    period_code,
+                    metric_ids.get(code),
+                    period_ids.get(period_code),
+                    figure,
+                    numerator,
+                    denominator,
+                    comment or "",
+                    False,
+                )
+                return staged, ()
+    return _clean_row_slowly(raw, seq, metric_ids, period_ids)
+
+
+def _clean_row_slowly(raw, seq, metric_ids, period_ids) -> tuple[tuple, list[FieldError]]:
     errors: list[FieldError] = []
 
     def fail(message: str, column: str) -> None:
@@ -210,7 +256,7 @@ def clean_row(raw: RawRow, seq: int) -> tuple[StagedRow, list[FieldError]]:
             f"{where} ({value}) is too large to be a benchmark figure. Check it.", raw.value_column
         )
         value = None
-    parts: dict[str, Decimal | None] = {}
+    parts: dict[str, str | None] = {}
     for name, cell in (("numerator", raw.numerator), ("denominator", raw.denominator)):
         parts[name] = None
         if cell is None or (isinstance(cell, str) and not cell.strip()):
@@ -225,25 +271,39 @@ def clean_row(raw: RawRow, seq: int) -> tuple[StagedRow, list[FieldError]]:
         elif name == "denominator" and number <= 0:
             fail(f"The denominator ({number}) must be greater than zero.", name)
         else:
-            parts[name] = number.quantize(QUANTUM)
+            parts[name] = _staged_number(number)
+    if raw.extra is not None:
+        fail(
+            f"This row has more cells than the header has columns (extra: "
+            f"'{describe(raw.extra)}'). If a number has a thousands separator, the comma "
+            "splits it: write 40000, not 40,000; put quotes around text with commas in it.",
+            raw.value_column,
+        )
     comment = _text(raw.comment)
     if len(comment) > MAX_COMMENT:
         fail(f"The comment is {len(comment)} characters; keep it under {MAX_COMMENT}.", "comment")
         comment = comment[:MAX_COMMENT]
-    staged = StagedRow(
-        seq=seq,
-        row=raw.row,
-        value_column=raw.value_column,
-        period_column=raw.period_column,
-        metric=metric,
-        period=period,
-        # Stored to six decimal places, the precision of the observations table.
-        value=value.quantize(QUANTUM) if value is not None else None,
-        numerator=parts["numerator"],
-        denominator=parts["denominator"],
-        comment=comment,
+    staged = (
+        seq,
+        raw.row,
+        raw.value_column,
+        raw.period_column,
+        metric,
+        period,
+        metric_ids.get(metric) if metric else None,
+        period_ids.get(period) if period else None,
+        _staged_number(value) if value is not None else None,
+        parts["numerator"],
+        parts["denominator"],
+        comment,
+        value is None,
     )
     return staged, errors
+
+
+def _staged_number(number: Decimal) -> str:
+    # Six decimal places, the precision of the observations table; never exponent notation.
+    return format(number.quantize(QUANTUM), "f")
 
 
 def suggest_metric(code: str, known: dict[str, str]) -> str:

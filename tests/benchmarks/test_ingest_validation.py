@@ -306,3 +306,11 @@ def test_robust_z_is_the_modified_z_score_of_the_logs():
     assert validation.robust_z(4.4, peers[:4]) is None  # too few peers
     assert validation.robust_z(4.4, [4.0] * 6) is None  # no spread
     assert validation.robust_z(0, peers) is None  # no logarithm of zero
+
+
+def test_an_unquoted_thousands_separator_that_splits_the_row_is_caught(world):
+    # 40,000 without quotes is two cells, '40' and '000': never read as 40.
+    errors = refused(world, csv_bytes("metric,period,value", "ap_cost_per_invoice,2026-Q3,40,000"))
+    assert [(e.row, e.field) for e in errors] == [(2, "value")]
+    assert "more cells than the header" in errors[0].message
+    assert "write 40000, not 40,000" in errors[0].message

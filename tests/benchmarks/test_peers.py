@@ -62,8 +62,8 @@ def assert_matches(stats: PeerStatistic, values, centres):
         expected.p75,
         expected.maximum,
     )
-    assert stats.peer_values == sorted(float(Decimal(v)) for v in values)
-    assert stats.peer_centre_ids == sorted(c.id for c in centres)
+    assert list(stats.peer_values) == sorted(float(Decimal(v)) for v in values)
+    assert list(stats.peer_centre_ids) == sorted(c.id for c in centres)
 
 
 def test_recompute_stores_quartiles_of_the_peer_group(metric, period):

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import math
-import random
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from marketplace.benchmarks import packing, statistics
+from marketplace.benchmarks import packing
 from marketplace.extensions import db
+from tests.factories import PeerStatisticFactory
 
 PURE = settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -19,44 +19,29 @@ PURE = settings(deadline=None, suppress_health_check=[HealthCheck.function_scope
 @settings(parent=PURE)
 @given(st.lists(st.floats(allow_nan=False), max_size=50).map(sorted))
 def test_floats_round_trip(values):
-    packed = packing.floats(packing.pack_floats(values))
-    assert len(packed) == len(values)
-    assert list(packed) == values
-    assert [packed[i] for i in range(len(values))] == values
-    assert packed == values
+    assert packing.unpack_floats(packing.pack_floats(values)) == tuple(values)
 
 
 @settings(parent=PURE)
 @given(st.lists(st.integers(-(2**31), 2**31 - 1), max_size=50))
 def test_ints_round_trip(values):
-    packed = packing.ints(packing.pack_ints(values))
-    assert list(packed) == values
-    assert packed[::2] == values[::2]
+    assert packing.unpack_ints(packing.pack_ints(values)) == tuple(values)
 
 
-def test_a_packed_array_behaves_as_a_sequence():
-    packed = packing.floats(packing.pack_floats([1.5, 2.5, 4.0]))
-    assert packed[-1] == 4.0
-    assert packed[1:] == [2.5, 4.0]
-    assert 2.5 in packed
-    with pytest.raises(IndexError):
-        packed[3]
-    assert packed == packing.floats(packing.pack_floats([1.5, 2.5, 4.0]))
-    assert packed != [1.5]
-    assert repr(packed) == "PackedArray([1.5, 2.5, 4.0])"
-    assert list(packing.floats(packing.EMPTY_FLOATS)) == []
+def test_empty_arrays():
+    assert packing.unpack_floats(packing.EMPTY_FLOATS) == ()
+    assert packing.unpack_ints(packing.EMPTY_INTS) == ()
 
 
-def test_a_binary_search_reads_the_packed_values_directly():
-    rng = random.Random(4)
-    values = sorted(round(rng.lognormvariate(1, 1), 2) for _ in range(500))
-    packed = packing.floats(packing.pack_floats(values))
-    for value in values[::7]:
-        for higher in (True, False):
-            assert statistics.performance_percentile(
-                packed, value, higher_is_better=higher
-            ) == statistics.performance_percentile(values, value, higher_is_better=higher)
-    assert statistics.contains_sorted(packing.ints(packing.pack_ints([3, 5, 8])), 5)
+def test_a_statistic_decodes_its_values_once_per_row(db_session):
+    stats = PeerStatisticFactory(
+        packed_values=packing.pack_floats([1.5, 2.5]), packed_centre_ids=packing.pack_ints([4, 9])
+    )
+    assert stats.peer_values == (1.5, 2.5)
+    assert stats.peer_values is stats.peer_values
+    assert stats.peer_centre_ids == (4, 9)
+    stats.packed_values = packing.pack_floats([3.0])
+    assert stats.peer_values == (3.0,)
 
 
 @pytest.mark.parametrize(
@@ -65,11 +50,12 @@ def test_a_binary_search_reads_the_packed_values_directly():
         packing.pack_ints([1, 2]),  # the wrong element type
         packing.pack_floats([1.0, 2.0])[:-1],  # truncated
         packing.pack_floats([1.0]) + b"\0",  # trailing bytes
+        packing.EMPTY_FLOATS + b"\0",
     ],
 )
 def test_refuses_bytes_that_are_not_a_packed_float_array(data):
     with pytest.raises(ValueError):
-        packing.floats(data)
+        packing.unpack_floats(data)
 
 
 def test_postgresql_packs_exactly_as_python_does(is_postgres):

@@ -121,7 +121,7 @@ def test_stored_statistics_match_numpy_on_this_database(cost_groups):
         floats = sorted(float(c) for c in costs)
         exact = statistics.summarise(costs)
         assert stats.n == len(costs)
-        assert stats.peer_values == floats
+        assert list(stats.peer_values) == floats
         # Bit-identical to the pure function on every database ...
         assert (stats.minimum, stats.p25, stats.median, stats.p75, stats.maximum) == (
             exact.minimum,

@@ -71,8 +71,11 @@ def _wants_csv(args: dict) -> bool:
 @bp.alt_response(
     200,
     success=True,
+    # A schema, so that the document lists text/csv beside JSON under 200.
+    schema={"type": "string"},
     content_type="text/csv",
-    description="With `format=csv` or `Accept: text/csv`: every matching event (no paging).",
+    description="A page of events as JSON; with `format=csv` or `Accept: text/csv`, every "
+    "matching event as CSV (no paging).",
 )
 @problem(401, "No valid session or token.")
 @problem(403, "Not an administrator.")

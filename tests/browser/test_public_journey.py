@@ -1,0 +1,76 @@
+"""Journey (a): a member of the public finds a centre through the filters, opens it, and
+downloads its latest published performance report as a PDF. No sign-in."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from pypdf import PdfReader
+
+from tests.browser.site import PUBLISHED_PERIOD
+from tests.browser.steps import heading, menu
+
+
+def test_public_finds_a_centre_and_downloads_its_latest_report(visit):
+    page = visit.page
+    visit.goto("/", "home page")
+    menu(page).get_by_role("link", name="Service centres").click()
+    visit.check("centre list")
+    assert heading(page) == "Service centres"
+
+    # Payroll from an accredited employee-owned mutual.
+    filters = page.locator("form#filters")
+    filters.get_by_label("Service line").select_option(label="Payroll")
+    filters.get_by_label("Business model").select_option(label="Employee-owned mutual")
+    filters.get_by_label("Accreditation status").select_option(label="Accredited")
+    filters.get_by_role("button", name="Apply filters").click()
+    visit.check("centre list, filtered")
+
+    # The filters survive in the URL and in the form.
+    assert "service_line=payroll" in page.url
+    assert "business_model=employee_owned_mutual" in page.url
+    assert filters.get_by_label("Service line").input_value() == "payroll"
+    results = page.locator("#results")
+    names = results.get_by_role("heading", level=3).all_inner_texts()
+    assert "Northmoor Shared Services Mutual" in names
+    assert "Fellside Payroll Co-operative" in names
+    # Kestrel Vale is a mutual too, but suspended and without payroll; Harbourgate is a JV.
+    assert "Kestrel Vale Employee Partnership" not in names
+    assert "Harbourgate Business Services" not in names
+
+    results.get_by_role("link", name="Northmoor Shared Services Mutual").click()
+    visit.check("centre page")
+    assert heading(page) == "Northmoor Shared Services Mutual"
+    assert page.get_by_role("heading", name="Accreditation").is_visible()
+
+    # Its latest published report. The centre page does not link to its reports (yet), so
+    # the visitor goes through the menu's Reports and narrows the list to this centre.
+    menu(page).get_by_role("link", name="Reports").click()
+    visit.check("reports")
+    page.get_by_label("Centre").select_option(label="Northmoor Shared Services Mutual")
+    page.get_by_label("Kind").select_option(label="Performance report")
+    page.get_by_role("button", name="Apply filters").click()
+    visit.check("reports, filtered")
+    listing = page.get_by_role("table", name="Publications, newest period first")
+    rows = listing.locator("tbody tr")
+    assert rows.count() == 1, rows.all_inner_texts()
+    assert PUBLISHED_PERIOD in rows.first.inner_text()
+    # Browsers show a PDF or save it, as the person prefers: read what the server sent.
+    with page.expect_response(re.compile(r"\.pdf$")) as response_info:
+        rows.first.get_by_role("link", name=re.compile(r"\.pdf$")).click()
+    response = response_info.value
+    assert response.status == 200
+    assert response.header_value("content-type") == "application/pdf"
+    disposition = response.header_value("content-disposition") or ""
+    assert re.search(rf"filename=\"?northmoor-{PUBLISHED_PERIOD}[^\"]*\.pdf", disposition), (
+        disposition
+    )
+    data = response.body()
+    assert data.startswith(b"%PDF-")
+    text = " ".join(part.extract_text() for part in PdfReader(io.BytesIO(data)).pages)
+    assert "Northmoor Shared Services Mutual" in text
+    # What the list offers is the latest version: the same bytes as the 'latest' address.
+    latest = page.request.get(visit.url(f"/reports/northmoor/{PUBLISHED_PERIOD}.pdf"))
+    assert latest.status == 200
+    assert latest.body() == data

@@ -51,6 +51,7 @@ class RenderResult:
     pages: int
     seconds: float
     warnings: list[str] = field(default_factory=list)
+    peak_mb: float = 0.0  # the render process's peak resident memory
 
 
 # --- HTML ----------------------------------------------------------------------------------
@@ -133,9 +134,13 @@ def render_pdf(
         child.join(5)
     if header[0] != "ok":
         raise RenderFailed(header[1])
-    _, pages, warnings = header
+    _, pages, warnings, peak_mb = header
     return RenderResult(
-        pdf=payload, pages=pages, seconds=time.perf_counter() - started, warnings=warnings
+        pdf=payload,
+        pages=pages,
+        seconds=time.perf_counter() - started,
+        warnings=warnings,
+        peak_mb=peak_mb,
     )
 
 
@@ -164,7 +169,8 @@ def _render_in_child(sender, html: str, epoch: int, memory_bytes: int) -> None:
             presentational_hints=False
         )
         pdf = document.write_pdf(pdf_variant=PDF_VARIANT, presentational_hints=False)
-        sender.send(("ok", len(document.pages), warnings))
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        sender.send(("ok", len(document.pages), warnings, peak_mb))
         sender.send_bytes(pdf)
     except MemoryError:
         _send_quietly(

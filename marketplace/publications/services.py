@@ -188,15 +188,27 @@ def envelope(item: WorkItem) -> dict:
     }
 
 
+def render_limits(kind: str, config) -> tuple[float, int]:
+    """(timeout seconds, memory MB) for one render.
+
+    A league table grows with the number of centres (about 17 pages per metric for 1,000
+    centres), so it gets LEAGUE_TABLE_RENDER_TIMEOUT / _MEMORY_MB when those are larger.
+    """
+    timeout = config.get("REPORT_RENDER_TIMEOUT", render.DEFAULT_TIMEOUT_SECONDS)
+    memory = config.get("REPORT_RENDER_MEMORY_MB", render.DEFAULT_MEMORY_MB)
+    if kind == "league_table":
+        timeout = max(timeout, config.get("LEAGUE_TABLE_RENDER_TIMEOUT", 1800))
+        memory = max(memory, config.get("LEAGUE_TABLE_RENDER_MEMORY_MB", 4096))
+    return timeout, memory
+
+
 def render_bytes(item: WorkItem, config) -> tuple[bytes, int | None, float]:
     """The artefact's bytes, page count and render seconds. Needs no database."""
     if item.kind in PDF_TEMPLATES:
         html = render.render_html(PDF_TEMPLATES[item.kind], data=item.data, envelope=envelope(item))
+        timeout, memory = render_limits(item.kind, config)
         result = render.render_pdf(
-            html,
-            published_at=item.moment,
-            timeout=config.get("REPORT_RENDER_TIMEOUT", render.DEFAULT_TIMEOUT_SECONDS),
-            memory_mb=config.get("REPORT_RENDER_MEMORY_MB", render.DEFAULT_MEMORY_MB),
+            html, published_at=item.moment, timeout=timeout, memory_mb=memory
         )
         return result.pdf, result.pages, result.seconds
     if item.kind == "open_data_csv":

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    ARRAY,
     JSON,
     Boolean,
     CheckConstraint,
@@ -24,7 +25,6 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from marketplace import clock
-from marketplace.benchmarks import packing
 from marketplace.catalogue.models import ServiceCentre, ServiceLine
 from marketplace.db import IdMixin, TimestampMixin, UTCDateTime, one_of
 from marketplace.extensions import db
@@ -281,13 +281,13 @@ class PeerStatistic(IdMixin, db.Model):
     maximum: Mapped[float | None] = mapped_column(Float)
     # The group's values in ascending order and its centre ids in ascending order, so a
     # percentile, band or membership is a binary search on read, not a stored column to
-    # rewrite on every peer whenever one value changes. Packed (see packing.py): one struct
-    # call decodes a group, where JSON text took several times longer to parse.
-    packed_values: Mapped[bytes] = mapped_column(
-        LargeBinary, nullable=False, default=packing.EMPTY_FLOATS
+    # rewrite on every peer whenever one value changes. Native arrays on PostgreSQL (written
+    # by the recompute statement, read without JSON parsing); JSON lists on SQLite.
+    peer_values: Mapped[list[float]] = mapped_column(
+        JSON().with_variant(ARRAY(Float), "postgresql"), nullable=False, default=list
     )
-    packed_centre_ids: Mapped[bytes] = mapped_column(
-        LargeBinary, nullable=False, default=packing.EMPTY_INTS
+    peer_centre_ids: Mapped[list[int]] = mapped_column(
+        JSON().with_variant(ARRAY(Integer), "postgresql"), nullable=False, default=list
     )
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, nullable=False)
 
@@ -295,20 +295,3 @@ class PeerStatistic(IdMixin, db.Model):
         UniqueConstraint("metric_id", "period_id"),
         CheckConstraint("n >= 0", name="n_not_negative"),
     )
-
-    @property
-    def peer_values(self) -> tuple[float, ...]:
-        """The group's values, ascending (decoded once per loaded row)."""
-        return self._unpacked("packed_values", packing.unpack_floats)
-
-    @property
-    def peer_centre_ids(self) -> tuple[int, ...]:
-        """The ids of the group's centres, ascending (decoded once per loaded row)."""
-        return self._unpacked("packed_centre_ids", packing.unpack_ints)
-
-    def _unpacked(self, column: str, unpack) -> tuple:
-        packed = getattr(self, column)
-        cache = self.__dict__.setdefault("_unpacked_cache", {})
-        if column not in cache or cache[column][0] is not packed:
-            cache[column] = (packed, unpack(packed))
-        return cache[column][1]

@@ -14,7 +14,7 @@ from itertools import groupby
 from sqlalchemy import Float, Integer, cast, insert, literal, select, text, true, tuple_, union_all
 
 from marketplace import clock
-from marketplace.benchmarks import packing, statistics
+from marketplace.benchmarks import statistics
 from marketplace.benchmarks.models import Metric, Observation, PeerStatistic, ReportingPeriod
 from marketplace.catalogue.accreditation import accredited_centre_ids_on
 from marketplace.catalogue.models import ServiceCentre, ServiceLine, centre_service_lines
@@ -77,12 +77,11 @@ def _pg_quartile(q: float) -> str:
 _PG_INSERT = """
 INSERT INTO peer_statistics
     (metric_id, period_id, n, minimum, p25, median, p75, maximum,
-     packed_values, packed_centre_ids, computed_at)
+     peer_values, peer_centre_ids, computed_at)
 SELECT metric_id, period_id, n,
        CAST(v[1] AS float8), {p25}, {median}, {p75}, CAST(v[n] AS float8),
-       -- the very doubles the quartiles were computed from, ascending, in the binary
-       -- array format packing.py reads and writes
-       array_send(CAST(v AS float8[])), array_send(centre_ids), :computed_at
+       -- the very doubles the quartiles were computed from, ascending
+       CAST(v AS float8[]), centre_ids, :computed_at
 FROM (
     SELECT o.metric_id, o.period_id,
            CAST(count(*) AS integer) AS n,
@@ -201,8 +200,8 @@ def _write_in_python(period_days: dict[int, date], pairs: Sequence[Pair] | None)
                 "median": summary.median,
                 "p75": summary.p75,
                 "maximum": summary.maximum,
-                "packed_values": packing.pack_floats(values),
-                "packed_centre_ids": packing.pack_ints(sorted(row[2] for row in members)),
+                "peer_values": values,
+                "peer_centre_ids": sorted(row[2] for row in members),
                 "computed_at": now,
             }
         )

@@ -188,8 +188,8 @@ def stats_for(
     )
     if not with_values:
         query = query.options(
-            defer(PeerStatistic.packed_values, raiseload=True),
-            defer(PeerStatistic.packed_centre_ids, raiseload=True),
+            defer(PeerStatistic.peer_values, raiseload=True),
+            defer(PeerStatistic.peer_centre_ids, raiseload=True),
         )
     return {(s.metric_id, s.period_id): s for s in db.session.scalars(query)}
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 02:20:52.533533
+Create Date: 2026-11-27 02:43:15.379387
 
 """
 from alembic import op
@@ -406,8 +406,8 @@ def upgrade():
     sa.Column('median', sa.Float(), nullable=True),
     sa.Column('p75', sa.Float(), nullable=True),
     sa.Column('maximum', sa.Float(), nullable=True),
-    sa.Column('packed_values', sa.LargeBinary(), nullable=False),
-    sa.Column('packed_centre_ids', sa.LargeBinary(), nullable=False),
+    sa.Column('peer_values', sa.JSON().with_variant(sa.ARRAY(sa.Float()), 'postgresql'), nullable=False),
+    sa.Column('peer_centre_ids', sa.JSON().with_variant(sa.ARRAY(sa.Integer()), 'postgresql'), nullable=False),
     sa.Column('computed_at', marketplace.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('id', sa.Integer(), nullable=False),
     sa.CheckConstraint('n >= 0', name=op.f('ck_peer_statistics_n_not_negative')),

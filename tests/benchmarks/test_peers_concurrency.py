@@ -121,5 +121,5 @@ def test_concurrent_rebuilds_of_one_group_keep_both_changes(app, scratch_databas
         stats = db.session.scalars(
             select(PeerStatistic).where(PeerStatistic.metric_id == ids["metric"])
         ).one()
-        assert stats.peer_values == (10.0, 20.0)
+        assert stats.peer_values == [10.0, 20.0]
         assert stats.median == 15.0

@@ -205,13 +205,14 @@ def position(metric: Metric, stats: PeerStatistic | None, value) -> tuple[float 
     (None, None) when there are no statistics, when the group has a single member (nobody to
     compare with), or when no peer has this value (the centre is not in the group).
     """
-    if stats is None or stats.n < 2 or value is None:
+    if stats is None or value is None:
+        return None, None
+    n, values = stats.n, stats.peer_values  # read once: pages place many values per group
+    if n < 2:
         return None, None
     higher = metric.direction == "higher"
     try:
-        percentile = statistics.performance_percentile(
-            stats.peer_values, value, higher_is_better=higher
-        )
+        percentile = statistics.performance_percentile(values, value, higher_is_better=higher)
     except ValueError:
         return None, None
     band = statistics.quartile_band(

@@ -16,7 +16,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import func
 
 from marketplace.accounts.auth import Unauthenticated, authenticated_by_token
-from marketplace.catalogue.services import DEFAULT_PER_PAGE, MAX_PER_PAGE, Page
+from marketplace.catalogue.services import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE, Page
 from marketplace.extensions import csrf, db
 
 API_PREFIX = "/api/v1"
@@ -134,8 +134,8 @@ class ProblemSchema(Schema):
 class PageArgsSchema(Schema):
     page = fields.Integer(
         load_default=1,
-        validate=validate.Range(min=1),
-        metadata={"description": "Page number, from 1."},
+        validate=validate.Range(min=1, max=MAX_PAGE),
+        metadata={"description": f"Page number, from 1 to {MAX_PAGE:,}."},
     )
     per_page = fields.Integer(
         load_default=DEFAULT_PER_PAGE,

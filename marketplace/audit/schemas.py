@@ -7,6 +7,8 @@ from marshmallow import EXCLUDE, Schema, fields, post_load, pre_load, validate
 from marketplace.audit.services import AuditQuery
 
 MAX_PER_PAGE = 100
+# OFFSET must fit a 64-bit integer: a larger page number failed in the database (a 500).
+MAX_PAGE = 1_000_000
 
 
 class AuditFilterSchema(Schema):
@@ -61,7 +63,9 @@ class AuditFilterSchema(Schema):
 
 class AuditPageArgsSchema(AuditFilterSchema):
     page = fields.Integer(
-        load_default=1, validate=validate.Range(min=1), metadata={"description": "From 1."}
+        load_default=1,
+        validate=validate.Range(min=1, max=MAX_PAGE),
+        metadata={"description": f"From 1 to {MAX_PAGE:,}."},
     )
     per_page = fields.Integer(
         load_default=50,

@@ -14,6 +14,7 @@ from flask_login import current_user
 from marketplace.accounts.auth import role_required
 from marketplace.benchmarks import submission_history as history
 from marketplace.benchmarks import submissions, templates_export
+from marketplace.catalogue.services import MAX_PAGE
 from marketplace.errors import DomainError, FieldError, NotFound
 from marketplace.extensions import db
 
@@ -57,8 +58,11 @@ def _summary_errors(errors: list[FieldError]) -> list[dict]:
 @role_required("centre")
 def index():
     centre = _my_centre()
-    page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and int(page) > 0 else 1
+    # Clamped: a huge page number would overflow OFFSET, and isdigit() admits '²'.
+    try:
+        page = min(max(int(request.args.get("page", "1")), 1), MAX_PAGE)
+    except ValueError:
+        page = 1
     listing = history.list_submissions(centre, page=page)
     return render_template(
         "centre/submissions.html",

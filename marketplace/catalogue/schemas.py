@@ -155,7 +155,13 @@ class CentreFilterSchema(Schema):
     )
     page = fields.Integer(
         load_default=1,
-        validate=Range(min=1, error="The page number must be 1 or more."),
+        validate=[
+            Range(min=1, error="The page number must be 1 or more."),
+            Range(
+                max=services.MAX_PAGE,
+                error=f"The page number must be {services.MAX_PAGE:,} or less.",
+            ),
+        ],
         error_messages={"invalid": "The page number must be a whole number."},
     )
     per_page = fields.Integer(

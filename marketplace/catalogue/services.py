@@ -55,6 +55,9 @@ SORTS = {
 DEFAULT_SORT = "name"
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100
+# Far past any real list, and small enough that OFFSET fits a 64-bit integer: a larger page
+# number used to reach the database and fail there (a 500) instead of being refused.
+MAX_PAGE = 1_000_000
 
 
 @dataclass(frozen=True)

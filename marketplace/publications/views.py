@@ -15,7 +15,7 @@ from datetime import datetime
 from flask import Blueprint, abort, current_app, render_template, request, send_file, url_for
 
 from marketplace.benchmarks.periods import PERIOD_CODE
-from marketplace.catalogue.services import Page
+from marketplace.catalogue.services import MAX_PAGE, Page
 from marketplace.extensions import db
 from marketplace.publications import feed, queries
 from marketplace.publications.models import KIND_LABELS, Publication
@@ -256,9 +256,8 @@ def index():
         kind=args.get("kind") or None,
         include_superseded=args.get("versions") == "all",
     )
-    page_number = args.get("page", default=1, type=int)
-    if page_number < 1:
-        page_number = 1
+    # Clamped: a huge page number would overflow OFFSET in the database.
+    page_number = min(max(args.get("page", default=1, type=int), 1), MAX_PAGE)
     statement = queries.listing(filters)
     total = db.session.scalar(
         db.select(db.func.count()).select_from(statement.order_by(None).subquery())

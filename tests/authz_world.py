@@ -8,7 +8,6 @@ the outbox, and live single-use links.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
@@ -16,6 +15,7 @@ from flask import current_app
 
 from marketplace.accounts import email_links, registration
 from marketplace.benchmarks import peers
+from marketplace.benchmarks.models import ReportingPeriod
 from marketplace.catalogue import reviews
 from marketplace.extensions import db
 from marketplace.mail import services as mail
@@ -32,12 +32,25 @@ from tests.factories import (
 )
 
 
-@dataclass
 class World:
-    personas: dict
-    values: dict = field(default_factory=dict)
+    """Values for URL parameters. The common records are made at once; the costlier ones
+    (published reports, an evaluation) the first time a route asks for them."""
+
+    def __init__(self, personas):
+        self.personas = personas
+        self.values: dict = {}
+        # Asking for the published period publishes it (its reports are then real records).
+        self._parts = {
+            "published": _reports,
+            "report": _reports,
+            "report_id": _reports,
+            "evaluation": _evaluation,
+        }
 
     def __getitem__(self, name):
+        if name not in self.values:
+            self.values.update(self._parts[name](self))
+            db.session.flush()
         return self.values[name]
 
 
@@ -67,6 +80,30 @@ def _publish_without_rendering(period, actor_label: str) -> list:
     return out
 
 
+def _reports(world: World) -> dict:
+    period = db.session.execute(
+        db.select(ReportingPeriod).where(ReportingPeriod.code == world["to_publish"])
+    ).scalar_one()
+    files = _publish_without_rendering(period, "matrix")
+    centre_id = world.personas["centre"].id
+    report = next(p for p in files if p.kind == "centre_report" and p.centre_id == centre_id)
+    return {"published": period.code, "report": report, "report_id": report.public_id}
+
+
+def _evaluation(world: World) -> dict:
+    evaluation = selection.create(
+        world.personas["buyer"],
+        {
+            "title": "Payroll for 2027",
+            "needs": "",
+            "period": world["to_publish"],
+            "service_lines": ["finance"],
+            "centres": [world["centre"], world["other_centre"]],
+        },
+    )
+    return {"evaluation": evaluation.public_id}
+
+
 def build(personas) -> World:
     world = World(personas)
     centre = personas["centre"]
@@ -89,19 +126,6 @@ def build(personas) -> World:
         centre=centre, metric=MetricFactory(service_line=finance), period=closed
     ).submission
     peers.recompute_all()
-    files = _publish_without_rendering(published, "matrix")
-    report = next(p for p in files if p.kind == "centre_report" and p.centre_id == centre.id)
-
-    evaluation = selection.create(
-        personas["buyer"],
-        {
-            "title": "Payroll for 2027",
-            "needs": "",
-            "period": published.code,
-            "service_lines": ["finance"],
-            "centres": [centre.slug, other.slug],
-        },
-    )
     token = ApiTokenFactory(user=personas["centre_user"], name="Upload script")
     domain = registration.add_domain("example.gov.uk", actor=personas["admin"])
     with_changes = ServiceCentreFactory()
@@ -142,12 +166,9 @@ def build(personas) -> World:
         other_centre=other.slug,
         applicant=applicant.slug,
         metric=metric.code,
-        published=published.code,
+        to_publish=published.code,
         closed=closed.code,
         submission=submission.public_id,
-        report=report,
-        report_id=report.public_id,
-        evaluation=evaluation.public_id,
         token=token.public_id,
         domain=domain.domain,
         review=review.public_id,

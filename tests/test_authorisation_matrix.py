@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pytest
 
@@ -61,6 +61,8 @@ class Case:
     params: Callable[[authz_world.World], dict] = field(default=lambda w: {})
     data: Callable[[authz_world.World], dict] | None = None
     json: Callable[[authz_world.World], dict] | None = None
+    # Records the route shows though its URL does not name them (made before the request).
+    needs: tuple[str, ...] = ()
 
 
 C = Case
@@ -359,6 +361,13 @@ RULES: dict[str, dict[str, Case]] = {
 }
 
 
+# Published reports are real records for every page under /reports (and the reports API).
+for _endpoint, _methods in RULES.items():
+    if _endpoint.startswith(("publications.", "reports.")):
+        for _method, _case in _methods.items():
+            _methods[_method] = replace(_case, needs=("report",))
+
+
 # --- the cases, from the URL map --------------------------------------------------------------
 
 
@@ -391,6 +400,8 @@ def _case(endpoint: str, method: str) -> Case:
 def _request(client, endpoint: str, method: str, case: Case, world):
     from flask import current_app, url_for
 
+    for name in case.needs:
+        world[name]
     with current_app.test_request_context():
         url = url_for(endpoint, **case.params(world))
     kwargs = {}

@@ -14,6 +14,7 @@ from marketplace.admin.services import organisations
 from marketplace.admin.services import users as service
 from marketplace.mail import sender
 
+USERS_SHOWN = 200
 ROLE_LABELS = {"buyer": "Buyer", "centre": "Centre user", "admin": "Administrator"}
 
 
@@ -31,7 +32,11 @@ def users():
         else None,
     )
     return render_template(
-        "admin/users.html", users=service.find(query), query=query, roles=ROLE_LABELS
+        "admin/users.html",
+        users=service.find(query, limit=USERS_SHOWN),
+        limit=USERS_SHOWN,
+        query=query,
+        roles=ROLE_LABELS,
     )
 
 

@@ -217,3 +217,13 @@ def test_organisation_page_lists_people(admin, personas):
     UserFactory(email="someone@x.gov.uk", organisation=org)
     page = admin.get("/admin/organisations/dept-x").get_data(as_text=True)
     assert "someone@x.gov.uk" in page
+
+
+def test_people_are_found_by_address_role_and_state(admin, personas):
+    UserFactory(email="gone@dept.example.gov.uk", active=False)
+    page = admin.get("/admin/users", query_string={"q": "centre-a", "role": "centre"}).get_data(
+        as_text=True
+    )
+    assert "user@centre-a.example.org" in page and "user@centre-b.example.org" not in page
+    page = admin.get("/admin/users", query_string={"state": "deactivated"}).get_data(as_text=True)
+    assert "gone@dept.example.gov.uk" in page and "buyer@dept.example.gov.uk" not in page

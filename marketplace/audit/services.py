@@ -44,7 +44,7 @@ def record(
         organisation_id=organisation_id,
         object_type=object_type,
         object_id=None if object_id is None else str(object_id),
-        detail=_jsonable(detail or {}),
+        detail=jsonable(detail or {}),
         ip_address=ip_address,
     )
     db.session.add(event)
@@ -52,11 +52,12 @@ def record(
     return event
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """Dates, decimals and other values as JSON-safe text, as events store them."""
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return str(value)

@@ -245,13 +245,19 @@ def matrix(
     for metric in metrics:
         metric_id = metric.id
         stats = all_stats.get((metric_id, period_id))
+        ranked = audience.stats_visible(period, stats)
         cells = []
         for centre in centres:
             centre_id = centre.id
             reading = values.get((metric_id, period_id, centre_id))
             visible = reading is not None and shown[centre_id]
             value = reading.value if visible else None
-            percentile, band = readings.standing(audience, metric, period, stats, centre_id, value)
+            # The same rule as readings.standing, with the row's visibility worked out once.
+            percentile, band = (
+                peers.position(metric, stats, value)
+                if ranked and value is not None and peers.is_peer(stats, centre_id)
+                else (None, None)
+            )
             trend = []
             if with_trend:
                 for label, pid in window_ids_by_label:
@@ -275,7 +281,7 @@ def matrix(
             Row(
                 metric=metric,
                 stats=stats,
-                stats_visible=audience.stats_visible(period, stats),
+                stats_visible=ranked,
                 below_threshold=audience.below_threshold(stats),
                 cells=cells,
             )

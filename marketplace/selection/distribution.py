@@ -173,7 +173,7 @@ def _standings(
     )
     rows = []
     everyone_shown = audience.period_visible(period)
-    for centre_id, value, revision, slug, name, status in db.session.execute(query):
+    for centre_id, value, revision, slug, name, status in db.session.execute(query).all():
         in_group = centre_id in member_ids
         is_own = centre_id == own
         # Members' values are shown once the period is visible; the own centre's always.

@@ -114,7 +114,7 @@ def readings(
             return {}
         query = query.where(o.centre_id.in_(centre_ids))
     # Rows are tuples too: indexing is much cheaper than attribute lookup on a thousand rows.
-    return {(row[0], row[1], row[2]): row for row in db.session.execute(query)}
+    return {(row[0], row[1], row[2]): row for row in db.session.execute(query).all()}
 
 
 def standing(

@@ -6,7 +6,6 @@ from flask import Blueprint, render_template, request
 from flask_login import current_user
 from markupsafe import Markup, escape
 
-from marketplace.benchmarks.charts import sparkline
 from marketplace.benchmarks.models import Metric
 from marketplace.catalogue.models import ServiceCentre, ServiceLine
 from marketplace.catalogue.services import PUBLIC_STATUSES
@@ -14,6 +13,7 @@ from marketplace.errors import ValidationFailed
 from marketplace.extensions import db
 from marketplace.selection import compare as comparing
 from marketplace.selection import display, readings
+from marketplace.selection.compare_view import table_rows
 from marketplace.selection.csvexport import csv_response
 from marketplace.selection.exports import comparison_rows
 from marketplace.selection.visibility import audience_for
@@ -30,12 +30,15 @@ def _asked() -> dict:
     }
 
 
-def _choices():
-    centres = db.session.execute(
+def _centre_choices():
+    return db.session.execute(
         db.select(ServiceCentre.slug, ServiceCentre.name)
         .where(ServiceCentre.accreditation_status.in_(PUBLIC_STATUSES))
         .order_by(ServiceCentre.name)
     ).all()
+
+
+def _line_and_metric_choices():
     lines = db.session.execute(
         db.select(ServiceLine.code, ServiceLine.name).order_by(
             ServiceLine.position, ServiceLine.code
@@ -47,7 +50,7 @@ def _choices():
         .where(Metric.is_current.is_(True), Metric.status == "active")
         .order_by(ServiceLine.position, ServiceLine.code, Metric.position, Metric.code)
     ).all()
-    return centres, lines, metrics
+    return lines, metrics
 
 
 @bp.get("/compare")
@@ -73,27 +76,25 @@ def compare():
                 {"text": e.message, "href": f"#{e.field or 'centres'}"} for e in error.errors
             ] or [{"text": error.detail, "href": "#centres"}]
             status = 400
-    centres, lines, metrics = _choices()
-    chosen = set(asked["slugs"])
-    # A thousand options: joined here (each value and name escaped) rather than looped in
-    # the template, which costs several milliseconds a page.
-    centre_options = Markup(  # noqa: S704 - every slug and name is escaped
-        "".join(
-            f'<option value="{escape(slug)}">{escape(name)}</option>\n'
-            for slug, name in centres
-            if slug not in chosen
+    lines, metrics = _line_and_metric_choices()
+    if comparison is not None and len(comparison.centres) >= comparing.MAX_CENTRES:
+        # The comparison is full: the form offers only to untick, so the list of every
+        # centre (a thousand, nationally) is neither read nor drawn.
+        centres = [(c.slug, c.name) for c in comparison.centres]
+        centre_options = Markup("")
+    else:
+        centres = _centre_choices()
+        chosen = set(asked["slugs"])
+        # A thousand options: joined here (each value and name escaped) rather than looped
+        # in the template, which costs several milliseconds a page.
+        centre_options = Markup(  # noqa: S704 - every slug and name is escaped
+            "".join(
+                f'<option value="{escape(slug)}">{escape(name)}</option>\n'
+                for slug, name in centres
+                if slug not in chosen
+            )
         )
-    )
-    sparks = {}
-    if comparison is not None:
-        for r, row in enumerate(comparison.rows):
-            for c, cell in enumerate(row.cells):
-                sparks[r, c] = sparkline(
-                    cell.trend,
-                    chart_id=f"trend-{r}-{c}",
-                    title=f"{row.metric.name}, {comparison.centres[c].name}: last 8 quarters",
-                    decimals=row.metric.decimals,
-                )
+    rows = table_rows(comparison) if comparison is not None and comparison.period else []
     return (
         render_template(
             "selection/compare.html",
@@ -106,7 +107,7 @@ def compare():
             metric_choices=metrics,
             period_choices=comparison.periods if comparison else readings.visible_periods(audience),
             form_errors=form_errors,
-            sparks=sparks,
+            rows=rows,
             audience=audience,
             min_centres=comparing.MIN_CENTRES,
             max_centres=comparing.MAX_CENTRES,

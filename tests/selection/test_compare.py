@@ -105,6 +105,19 @@ def test_chosen_centres_can_be_removed_and_more_added(bench, as_persona):
     assert '<option value="peer-0">' in page
 
 
+def test_a_full_comparison_offers_only_to_remove(bench, as_persona):
+    six = "centre-a,centre-b,peer-0,peer-1,peer-2,peer-3"
+    page = as_persona("anonymous").get(f"/compare?centres={six}").get_data(as_text=True)
+    assert (
+        page.count('type="checkbox" value=')
+        - page.count('name="service_lines"')
+        - page.count('name="metrics"')
+        == 6
+    )
+    assert 'id="add-centre-' not in page
+    assert "Peer 3 Shared Services" in page
+
+
 @pytest.mark.parametrize(
     ("query", "message"),
     [

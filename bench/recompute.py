@@ -97,18 +97,14 @@ def dataset_present(centres: int, quarters: int) -> bool:
 
 
 def schema_matches() -> bool:
-    """Are the stored tables still those of the models? (peer_statistics is mended in place.)"""
+    """Are the stored tables still those of the models? If not, the dataset is rebuilt."""
     inspector = sa.inspect(db.engine)
     for table in db.metadata.sorted_tables:
         if not inspector.has_table(table.name):
             return False
         stored = {column["name"] for column in inspector.get_columns(table.name)}
         if stored != {column.name for column in table.columns}:
-            if table.name != "peer_statistics":
-                return False
-            # Statistics are derived data: rebuild the empty table from the model.
-            table.drop(db.engine)
-            table.create(db.engine)
+            return False
     return True
 
 
@@ -317,17 +313,20 @@ def build(centres: int, quarters: int, seed: int = 20261127) -> None:
     )
     submission_of = dict(conn.execute(sa.text("SELECT centre_id, id FROM submissions")).all())
 
+    # Each centre has a level on each metric; quarters vary around it.
+    effect = {m[0]: {c: rng.lognormvariate(0, 0.35) for c in centre_ids} for m in metrics}
+
     def values():
-        for metric_id, unit, decimals, _valid_min, valid_max in metrics:
-            centre_effect = {c: rng.lognormvariate(0, 0.35) for c in centre_ids}
-            for period_id in period_ids:
-                for centre_id in centre_ids:
+        # Stored in the order real data arrives: quarter by quarter, one centre's upload at a
+        # time, so a peer group's rows are spread over its quarter as in production.
+        for period_id in period_ids:
+            for centre_id in centre_ids:
+                for metric_id, unit, decimals, _valid_min, valid_max in metrics:
+                    level = effect[metric_id][centre_id]
                     if unit == "percent":
-                        raw = min(
-                            100.0, max(0.0, rng.gauss(75, 12) / centre_effect[centre_id] ** 0.3)
-                        )
+                        raw = min(100.0, max(0.0, rng.gauss(75, 12) / level**0.3))
                     else:
-                        raw = centre_effect[centre_id] * rng.lognormvariate(1.5, 0.4)
+                        raw = level * rng.lognormvariate(1.5, 0.4)
                         if valid_max is not None:
                             raw = min(raw, float(valid_max))
                     yield (
@@ -496,6 +495,11 @@ def bench(url: str, centres: int, quarters: int, rebuild: bool, runs: int) -> di
             db.session.remove()
             reset_schema()
             build(centres, quarters)
+        else:
+            from flask_migrate import upgrade
+
+            db.session.remove()
+            upgrade()  # a reused database gets any newer migrations
         count = db.session.execute(sa.text("SELECT count(*) FROM observations")).scalar_one()
         print(f"  {count:,} observations", flush=True)
         full = measure_full(runs)

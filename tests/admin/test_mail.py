@@ -98,3 +98,18 @@ def test_a_reset_request_is_sent_at_once_when_smtp_is_configured(client, smtp, p
 def test_without_smtp_nothing_is_sent(app, personas):
     _queue()
     assert sender.deliver_queued(app.config) == (0, 0)
+
+
+def test_send_mail_command_sends_what_is_queued(app, smtp, personas):
+    _queue()
+    _queue("other@example.gov.uk")
+    result = app.test_cli_runner().invoke(args=["send-mail"])
+    assert result.exit_code == 0, result.output
+    assert "Sent 2 email(s); 0 failed" in result.output
+    assert sorted(m["To"] for m in smtp.sent) == ["other@example.gov.uk", "person@example.gov.uk"]
+
+
+def test_send_mail_command_needs_an_smtp_host(app, personas):
+    result = app.test_cli_runner().invoke(args=["send-mail"])
+    assert result.exit_code == 1
+    assert "MAIL_SMTP_HOST is not set" in result.output

@@ -217,7 +217,7 @@ def _open_visit(browser, site, scanner, javascript: bool) -> Visit:
         if response.status >= 400 and not document:
             visit.console_errors.append(f"{response.url} answered {response.status}")
         # A download shown in the browser (a PDF, a CSV) is no page for axe to scan.
-        content_type = response.header_value("content-type") or ""
+        content_type = response.headers.get("content-type", "")
         if document and not content_type.startswith("text/html"):
             visit.not_html.add(response.url.split("#", 1)[0])
 

@@ -22,9 +22,9 @@ from marketplace.extensions import db
 
 Pair = tuple[int, int]
 _stats = PeerStatistic.__table__
-# Enough for the sort of a national full recompute (1.3M observations) to stay in memory;
-# set for this statement only, then put back.
-SORT_MEMORY = "256MB"
+# Enough for a national period's sort (32,000 observations and their arrays) to stay in
+# memory; set for the rebuild only, then put back.
+SORT_MEMORY = "64MB"
 
 
 def eligible(period_days: dict[int, date]):
@@ -56,12 +56,14 @@ def write(period_days: dict[int, date], pairs: Sequence[Pair] | None) -> int:
 
 # --- PostgreSQL --------------------------------------------------------------------------------
 #
-# One INSERT … SELECT. Membership is applied as two NOT IN filters over short lists — the
-# centres NOT accredited on a period's peer day, and the service lines a centre does NOT
-# offer — which PostgreSQL evaluates as hashed lookups during one scan. Joining the eligible
-# set instead let the planner choose nested loops over an index, 5–10 times slower at national
-# scale. Each group's values are sorted once (array_agg … ORDER BY); the quartiles are read
-# from that array rather than from percentile_cont, which would sort every group again.
+# One INSERT … SELECT per period: a period's rows sort in cache, which cost less CPU than
+# one sort of a national table (bench/recompute.py). Membership is applied as two NOT IN
+# filters over short lists — the centres NOT accredited on the period's peer day, and the
+# service lines a centre does NOT offer — which PostgreSQL evaluates as hashed lookups.
+# Joining the eligible set instead let the planner choose nested loops over an index, 5–10
+# times slower at national scale. Each group's values are sorted once (array_agg … ORDER BY);
+# the quartiles are read from that array rather than from percentile_cont, which would sort
+# every group again.
 
 
 def _pg_quartile(q: float) -> str:
@@ -89,13 +91,12 @@ FROM (
            array_agg(o.centre_id ORDER BY o.centre_id) AS centre_ids
     FROM observations AS o
     JOIN metrics AS m ON m.id = o.metric_id
-    WHERE (o.period_id, o.centre_id) NOT IN (
-              SELECT * FROM unnest(CAST(:out_periods AS integer[]),
-                                   CAST(:out_centres AS integer[])))
+    WHERE o.period_id = :period_id
+      AND o.centre_id NOT IN (SELECT unnest(CAST(:out_centres AS integer[])))
       AND (o.centre_id, m.service_line_id) NOT IN (
               SELECT * FROM unnest(CAST(:unoffered_centres AS integer[]),
                                    CAST(:unoffered_lines AS integer[])))
-      {scope}
+      {metric_scope}
     GROUP BY o.metric_id, o.period_id
 ) AS grouped
 RETURNING id
@@ -103,18 +104,12 @@ RETURNING id
     p25=_pg_quartile(0.25),
     median=_pg_quartile(0.5),
     p75=_pg_quartile(0.75),
-    scope="{scope}",
+    metric_scope="{metric_scope}",
 )
-# The groups in scope: every metric of the given periods, or the given (metric, period) pairs
-# written as "these metrics × these periods, except these pairs" — index-friendly when the
-# scope is small, a plain scan when it is large, and exact either way. The exceptions are
-# usually none: an upload covers each of its metrics in each of its periods.
-_PG_SCOPE_PAIRS = """
-      AND o.metric_id = ANY(CAST(:scope_metrics AS integer[]))
-      AND o.period_id = ANY(CAST(:scope_periods AS integer[]))
-      AND (o.metric_id, o.period_id) NOT IN (
-              SELECT * FROM unnest(CAST(:except_metrics AS integer[]),
-                                   CAST(:except_periods AS integer[])))"""
+_PG_ALL_METRICS = text(_PG_INSERT.format(metric_scope=""))
+_PG_SOME_METRICS = text(
+    _PG_INSERT.format(metric_scope="AND o.metric_id = ANY(CAST(:metric_ids AS integer[]))")
+)
 
 
 def _write_in_postgresql(period_days: dict[int, date], pairs: Sequence[Pair] | None) -> int:
@@ -124,38 +119,35 @@ def _write_in_postgresql(period_days: dict[int, date], pairs: Sequence[Pair] | N
         .join(ServiceCentre, true())
         .where(ReportingPeriod.id.in_(sorted(period_days)))
     )
-    not_accredited = db.session.execute(
+    not_accredited: dict[int, list[int]] = {period_id: [] for period_id in period_days}
+    for period_id, centre_id in db.session.execute(
         everyone.except_(select(eligible(period_days).subquery()))
-    ).all()
+    ):
+        not_accredited[period_id].append(centre_id)
     not_offered = db.session.execute(
         select(ServiceCentre.id, ServiceLine.id)
         .join(ServiceLine, true())
         .except_(select(centre_service_lines.c.centre_id, centre_service_lines.c.service_line_id))
     ).all()
-    params = {
+    metrics_of: dict[int, list[int]] = {}
+    for metric_id, period_id in pairs or ():
+        metrics_of.setdefault(period_id, []).append(metric_id)
+    common = {
         "computed_at": clock.now(),
-        "out_periods": [period_id for period_id, _ in not_accredited],
-        "out_centres": [centre_id for _, centre_id in not_accredited],
         "unoffered_centres": [centre_id for centre_id, _ in not_offered],
         "unoffered_lines": [line_id for _, line_id in not_offered],
     }
-    if pairs is None:
-        scope = "AND o.period_id = ANY(CAST(:period_ids AS integer[]))"
-        params["period_ids"] = sorted(period_days)
-    else:
-        scope = _PG_SCOPE_PAIRS
-        metrics = sorted({metric_id for metric_id, _ in pairs})
-        periods = sorted({period_id for _, period_id in pairs})
-        wanted = set(pairs)
-        excepted = [(m, p) for m in metrics for p in periods if (m, p) not in wanted]
-        params["scope_metrics"], params["scope_periods"] = metrics, periods
-        params["except_metrics"] = [metric_id for metric_id, _ in excepted]
-        params["except_periods"] = [period_id for _, period_id in excepted]
-    sql = _PG_INSERT.format(scope=scope)
     previous = db.session.execute(text("SELECT current_setting('work_mem')")).scalar_one()
     set_memory = text("SELECT set_config('work_mem', :memory, true)")
     db.session.execute(set_memory, {"memory": SORT_MEMORY})
-    written = len(db.session.execute(text(sql), params).all())
+    written = 0
+    for period_id in sorted(period_days):
+        params = {**common, "period_id": period_id, "out_centres": not_accredited[period_id]}
+        if pairs is None:
+            statement = _PG_ALL_METRICS
+        else:
+            statement, params["metric_ids"] = _PG_SOME_METRICS, sorted(metrics_of[period_id])
+        written += len(db.session.execute(statement, params).all())
     db.session.execute(set_memory, {"memory": previous})
     return written
 

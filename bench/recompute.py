@@ -1,20 +1,30 @@
-"""How long peer statistics take to recompute at national scale.
+"""How long peer statistics take to recompute, and to read, at national scale.
 
-    .venv/bin/python bench/recompute.py [--sqlite] [--rebuild] [--centres 1000] [--quarters 40]
+    .venv/bin/python bench/recompute.py [--sqlite] [--rebuild] [--runs 3]
+                                        [--centres 1000] [--quarters 40]
 
 Builds (once, then reuses) a synthetic national dataset in a dedicated PostgreSQL database,
 `bench_stats` by default (never the CI database `test`): 1,000 accredited centres offering
 every service line, the 32-metric library from fixtures/demo/metrics.csv and 40 quarters of
-observations, 1,280,000 in all, with some centres suspended for a while so that peer groups
-differ between quarters. It then prints:
+observations, 1,280,000 in all, stored in the order uploads arrive (quarter by quarter, centre
+by centre), with some centres suspended for a while so that peer groups differ between
+quarters. Building takes about a minute and a half. It then prints:
 
-- full recompute: every peer group rebuilt (recompute_all), three runs;
-- incremental recompute after a 2,000-row change: peers.recompute(pairs) for the groups the
-  change touched, timed alone (the change is written first, then rolled back afterwards),
-  for three shapes of change, because the cost follows the number of groups touched.
+- full recompute: every peer group rebuilt (recompute_all) and committed;
+- incremental recompute after a change: peers.recompute(pairs) for the groups the change
+  touched, timed alone (the change is written first, and rolled back afterwards), for three
+  shapes, because the cost follows the number and size of the groups touched, not the rows:
+  2,000 rows in the latest quarter (32 groups), 2,000 rows spread over 8 quarters (256
+  groups), and one centre restating its whole history (1,280 groups: every group);
+- reads the pages build on: stats_for for a comparison, quartiles for trends, and every
+  centre's position in one group (the benchmarks API), p95 of 60.
+
+Each timing is shown as wall time and as CPU time (this process plus the PostgreSQL backend,
+read from /proc; parallel workers are not counted). On a shared machine wall time includes
+waiting for a CPU; the load average is printed with the figures.
 
 With --sqlite the same dataset is built in a temporary SQLite file and measured too.
-Set BENCH_DATABASE_URL to use another PostgreSQL database.
+Set BENCH_DATABASE_URL to use another PostgreSQL database (its name must not be `test`).
 """
 
 from __future__ import annotations

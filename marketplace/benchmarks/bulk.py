@@ -157,8 +157,11 @@ def _changed(s, obs):
     return or_(obs.c.id.is_(None), _figure_changed(s, obs), obs.c.comment != s.c.comment)
 
 
-def check_rows(centre_id: int, reason: str, today: date) -> Iterator[dict]:
-    """Every staged row that has a problem or would change something, with why."""
+STREAM = {"yield_per": 5000}
+
+
+def _checked(centre_id: int, reason: str, today: date):
+    """Each staged row with every problem the database can see, and what it would change."""
     s = staging
     obs = o.alias("obs")
     duplicate_rank = func.row_number().over(
@@ -254,7 +257,7 @@ def check_rows(centre_id: int, reason: str, today: date) -> Iterator[dict]:
         .subquery("checked")
     )
     c = inner.c
-    problem = or_(
+    return inner, or_(
         c.unknown_metric,
         c.unknown_period,
         c.future,
@@ -268,9 +271,39 @@ def check_rows(centre_id: int, reason: str, today: date) -> Iterator[dict]:
         c.closed_new,
         c.needs_reason,
     )
-    query = select(inner, problem.label("problem")).where(or_(problem, c.changed)).order_by(c.seq)
-    # Flags come back as booleans (PostgreSQL) or 0/1 (SQLite); both test as truth values.
-    yield from connection().execute(query).mappings()
+
+
+def problem_rows(centre_id: int, reason: str, today: date) -> Iterator:
+    """The staged rows with a problem, in file order, with a flag for each kind of problem.
+
+    Flags come back as booleans (PostgreSQL) or 0/1 (SQLite); both test as truth values.
+    """
+    inner, problem = _checked(centre_id, reason, today)
+    query = select(inner).where(problem).order_by(inner.c.seq)
+    # Streamed: a file full of mistakes is read in batches, never held whole.
+    yield from connection().execute(query, execution_options=STREAM).mappings()
+
+
+def changed_rows(centre_id: int, reason: str, today: date) -> Iterator[tuple]:
+    """(metric, period, held observation id, old value, new value, restated, metric id,
+    period id) of each row that changes something; run only when there are no problems."""
+    inner, _ = _checked(centre_id, reason, today)
+    c = inner.c
+    query = (
+        select(
+            c.metric_code,
+            c.period_code,
+            c.observation_id,
+            c.old_value,
+            c.value,
+            c.restated,
+            c.metric_id,
+            c.period_id,
+        )
+        .where(c.changed)
+        .order_by(c.seq)
+    )
+    yield from connection().execute(query, execution_options=STREAM)
 
 
 def write(

@@ -154,6 +154,7 @@ def show(public_id: str):
         centre=centre,
         submission=sub,
         summary=sub.summary or {},
+        changes=submissions.changes_of(sub),
         flag_states=history.flag_states(centre, sub),
     )
 

@@ -8,8 +8,9 @@ value that is not positive (a log scale has no place for it). A flagged value is
 the centre confirms or corrects it.
 
 PostgreSQL scores every value of the submission in one statement (percentile_cont for the
-median and the MAD); SQLite reads the peer values once and uses validation.robust_z, the
-same arithmetic in Python.
+median and the MAD); each step is MATERIALIZED so that the per-group aggregates are computed
+once, whatever the planner believes about freshly loaded tables. SQLite reads the peer
+values once and uses validation.robust_z, the same arithmetic in Python.
 """
 
 from __future__ import annotations
@@ -37,24 +38,24 @@ class Scored:
 
 _POSTGRES = text(
     """
-WITH mine AS (
+WITH mine AS MATERIALIZED (
     SELECT metric_id, period_id, value::float8 AS value
     FROM observations
-    WHERE centre_id = :centre AND submission_id = :submission
+    WHERE submission_id = :submission  -- a submission's values are all its centre's
 ),
-peer AS (
+peer AS MATERIALIZED (
     SELECT o.metric_id, o.period_id, ln(o.value::float8) AS lv
     FROM observations o
     JOIN mine USING (metric_id, period_id)
     WHERE o.centre_id <> :centre AND o.value > 0
 ),
-centre_of AS (
+centre_of AS MATERIALIZED (
     SELECT metric_id, period_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY lv) AS m
     FROM peer
     GROUP BY metric_id, period_id
     HAVING count(*) >= :min_peers
 ),
-spread AS (
+spread AS MATERIALIZED (
     SELECT p.metric_id, p.period_id, c.m,
            percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(p.lv - c.m)) AS mad
     FROM peer p JOIN centre_of c USING (metric_id, period_id)

@@ -12,7 +12,6 @@ import hashlib
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -29,8 +28,10 @@ DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_MAX_ROWS = 100_000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Change:
+    """One value a submission set: before (None if new) and after, as plain decimal text."""
+
     metric: str
     period: str
     old: str | None
@@ -45,6 +46,14 @@ class Change:
             "new": self.new,
             "restated": self.restated,
         }
+
+    def as_row(self) -> list:
+        # Stored compactly in Submission.summary: a file may change 100,000 values.
+        return [self.metric, self.period, self.old, self.new, self.restated]
+
+
+def changes_of(submission: Submission) -> list[Change]:
+    return [Change(*row) for row in (submission.summary or {}).get("changes", [])]
 
 
 @dataclass(frozen=True)
@@ -213,7 +222,7 @@ def _replay(submission: Submission) -> SubmissionOutcome:
     return SubmissionOutcome(
         submission=submission,
         created=False,
-        changes=[Change(**c) for c in summary.get("changes", [])],
+        changes=changes_of(submission),
         flags=[Flag(**f) for f in summary.get("flags", [])],
     )
 
@@ -287,26 +296,25 @@ def _ingest(
     changes: list[Change] = []
     changed_pairs: set[tuple[int, int]] = set()
     set_error_count = 0
-    for row in bulk.check_rows(centre.id, reason, today):
-        if row["problem"]:
-            info = info or _metric_info()
-            for column, message in validation.set_problem_messages(row, info, today):
-                set_error_count += 1
-                errors.append(FieldError(message, field=column, row=row["row_no"]))
-        elif row["changed"]:
-            changes.append(
-                Change(
-                    metric=row["metric_code"],
-                    period=row["period_code"],
-                    old=validation.fmt(row["old_value"]) if row["observation_id"] else None,
-                    new=validation.fmt(row["value"]),
-                    restated=bool(row["restated"]),
-                )
-            )
-            if row["old_value"] is None or Decimal(str(row["old_value"])) != Decimal(
-                str(row["value"])
-            ):
-                changed_pairs.add((row["metric_id"], row["period_id"]))
+    set_errors: list[FieldError] = []
+    for row in bulk.problem_rows(centre.id, reason, today):
+        info = info or _metric_info()
+        for column, message in validation.set_problem_messages(row, info, today):
+            set_error_count += 1
+            if len(set_errors) < validation.MAX_ERRORS:
+                set_errors.append(FieldError(message, field=column, row=row["row_no"]))
+    # Both lists are in file order and each holds its first MAX_ERRORS: enough for the
+    # first MAX_ERRORS of all.
+    errors.extend(set_errors)
+    if not errors:
+        for code, period, held, old, new, restated, metric_id, period_id in bulk.changed_rows(
+            centre.id, reason, today
+        ):
+            old_text = validation.fmt(old) if held else None
+            new_text = validation.fmt(new)
+            changes.append(Change(code, period, old_text, new_text, bool(restated)))
+            if old_text != new_text:
+                changed_pairs.add((metric_id, period_id))
     if errors:
         total = counter["errors"] + set_error_count + len(parsed.errors)
         errors.sort(key=lambda e: (e.row or 0,))
@@ -324,7 +332,7 @@ def _ingest(
         "updated": len(changes) - new_values,
         "unchanged": row_count - len(changes),
         "restated": sum(1 for c in changes if c.restated),
-        "changes": [c.as_dict() for c in changes],
+        "changes": [c.as_row() for c in changes],
         "flags": [],
     }
     submission = Submission(

@@ -93,21 +93,24 @@ def recompute_all() -> int:
     return peer_writers.write(period_days, None)
 
 
-def recompute_for_centre_change(centre_id: int, day: date) -> int:
+def recompute_for_centre_change(centre_id: int, day: date | None = None) -> int:
     """Rebuild the groups a change to one centre from `day` on can alter.
 
-    For accreditation changes (accredit, suspend, reinstate, withdraw, renew, with their
-    effective day) and for changes to the service lines a centre offers. The centre only
+    For accreditation changes (accredit, suspend, reinstate, withdraw, renew: pass the
+    change's effective day) and for changes to the service lines a centre offers (pass no
+    day: lines have no history, so every period is judged by today's lines). The centre only
     counts in groups where it has a value, so those are the groups of its observations in
     every period that ends on or after `day`.
     """
     db.session.flush()
-    pairs = db.session.execute(
+    query = (
         select(Observation.metric_id, Observation.period_id)
         .join(ReportingPeriod, ReportingPeriod.id == Observation.period_id)
-        .where(Observation.centre_id == centre_id, ReportingPeriod.ends_on >= day)
-    ).all()
-    return recompute((metric_id, period_id) for metric_id, period_id in pairs)
+        .where(Observation.centre_id == centre_id)
+    )
+    if day is not None:
+        query = query.where(ReportingPeriod.ends_on >= day)
+    return recompute((metric_id, period_id) for metric_id, period_id in db.session.execute(query))
 
 
 def recompute_open_periods() -> int:

@@ -333,5 +333,19 @@ def test_an_accreditation_change_redraws_the_groups_from_its_day(metric, period)
     assert stats_row(metric, earlier).n == 3
 
 
+def test_dropping_a_service_line_takes_the_centre_out_of_every_period(metric, period):
+    earlier = ReportingPeriodFactory(year=2025, quarter=1)
+    centres = centres_with(metric, period, ["1", "2", "3"], lines=["finance"])
+    for centre in centres:
+        ObservationFactory(centre=centre, metric=metric, period=earlier, value=Decimal("4"))
+    peers.recompute_all()
+
+    centres[0].service_lines = []
+    assert peers.recompute_for_centre_change(centres[0].id) == 2
+
+    assert stats_row(metric, period).n == 2
+    assert stats_row(metric, earlier).n == 2
+
+
 def test_recompute_of_nothing_is_nothing(db_session):
     assert peers.recompute([]) == 0

@@ -10,9 +10,10 @@ first if it is missing. Each database is emptied and migrated, then the data set
 through the fixtures loader — observations through the same ingest service as uploads — in
 one transaction, and the load is timed. Then each URL is requested through the Flask test
 client (so the figure is server time: routing, queries, templates, no network), warmed up,
-and timed ~200 times; the table shows p50, p95 and max in milliseconds, and the p95 of the
-process CPU time (which, unlike wall time, a busy machine does not inflate; it leaves out
-PostgreSQL's own work).
+and timed ~200 times; the table shows p50, p95 and max of the wall time in milliseconds, and
+p50 and p95 of the CPU time the request used: this process's (Python, and SQLite's queries)
+plus, on PostgreSQL, that of its server processes (read from /proc, so on the same host). A
+busy machine inflates wall time, not CPU time.
 
 A PostgreSQL database is created if missing and its schema dropped: its name must start with
 'bench' (never the CI database 'test', never a development database). DATABASE_URL is
@@ -23,6 +24,7 @@ deliberately not read, so `make bench` can never empty the database you develop 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import subprocess
@@ -154,6 +156,30 @@ def already_loaded(app, directory: Path) -> bool:
     return found == expected
 
 
+def _cpu_ns(pids: list[int]) -> int:
+    """CPU time used so far by this process and by the given PostgreSQL backends (same host).
+
+    /proc/<pid>/schedstat counts nanoseconds on a CPU, so unlike wall time it is not inflated
+    while other processes hold the CPUs.
+    """
+    total = time.process_time_ns()
+    for pid in pids:
+        with contextlib.suppress(OSError, ValueError, IndexError):  # the backend has gone
+            total += int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+    return total
+
+
+def _backend_pids() -> list[int]:
+    """The PostgreSQL server processes serving this database (the app's pooled connections)."""
+    if db.engine.dialect.name != "postgresql":
+        return []
+    with db.engine.connect() as conn:
+        pids = conn.execute(
+            sa.text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        ).scalars()
+        return [pid for pid in pids if Path(f"/proc/{pid}/schedstat").exists()]
+
+
 def measure(app, requests: int, warmup: int) -> list[tuple]:
     client = app.test_client()
     rows = []
@@ -162,13 +188,14 @@ def measure(app, requests: int, warmup: int) -> list[tuple]:
             url = base + query
             for _ in range(warmup):
                 client.get(url)
+            pids = _backend_pids()
             times, cpu = [], []
             response = None
             for _ in range(requests):
-                started, started_cpu = time.perf_counter(), time.process_time()
+                started, started_cpu = time.perf_counter(), _cpu_ns(pids)
                 response = client.get(url)
                 times.append((time.perf_counter() - started) * 1000)
-                cpu.append((time.process_time() - started_cpu) * 1000)
+                cpu.append((_cpu_ns(pids) - started_cpu) / 1e6)
                 if response.status_code != 200:
                     raise SystemExit(f"{url} answered {response.status_code}")
             cuts = statistics.quantiles(times, n=100, method="inclusive")
@@ -176,7 +203,9 @@ def measure(app, requests: int, warmup: int) -> list[tuple]:
             if base.startswith("/api/"):
                 total = str(response.get_json()["meta"].get("total", ""))
             cpu_cuts = statistics.quantiles(cpu, n=100, method="inclusive")
-            rows.append((url, requests, cuts[49], cuts[94], max(times), cpu_cuts[94], total))
+            rows.append(
+                (url, requests, cuts[49], cuts[94], max(times), cpu_cuts[49], cpu_cuts[94], total)
+            )
     return rows
 
 
@@ -184,23 +213,29 @@ def report(label: str, rows) -> bool:
     width = max(len(r[0]) for r in rows)
     print(f"\n{label}: server time per request, milliseconds")
     print(
-        f"{'URL':<{width}}  {'n':>4}  {'p50':>7}  {'p95':>7}  {'max':>7}  {'cpu p95':>7}  "
-        f"{'matches':>7}"
+        f"{'URL':<{width}}  {'n':>4}  {'p50':>6}  {'p95':>6}  {'max':>6}  "
+        f"{'cpu p50':>7}  {'cpu p95':>7}  {'matches':>7}"
     )
-    for url, n, p50, p95, top, cpu95, total in rows:
-        mark = "" if p95 < TARGET_P95_MS else "  over target"
+    for url, n, p50, p95, top, cpu50, cpu95, total in rows:
+        mark = "" if p95 < TARGET_P95_MS else "  wall p95 over target"
         print(
-            f"{url:<{width}}  {n:>4}  {p50:7.1f}  {p95:7.1f}  {top:7.1f}  {cpu95:7.1f}  "
-            f"{total:>7}{mark}"
+            f"{url:<{width}}  {n:>4}  {p50:6.1f}  {p95:6.1f}  {top:6.1f}  "
+            f"{cpu50:7.1f}  {cpu95:7.1f}  {total:>7}{mark}"
         )
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
     print(
-        "cpu p95: this process's CPU time (Python, and SQLite's queries, not PostgreSQL's); "
-        f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs"
+        "p50/p95/max: wall time. cpu: CPU time of this process plus, on PostgreSQL, of its "
+        f"server processes, which other work on the machine does not inflate. Load average "
+        f"{load} on {os.cpu_count()} CPUs."
     )
     worst = max(r[3] for r in rows)
+    worst_cpu = max(r[6] for r in rows)
     met = worst < TARGET_P95_MS
     verdict = "met" if met else "MISSED"
-    print(f"worst p95 {worst:.1f} ms: target p95 < {TARGET_P95_MS:.0f} ms {verdict}")
+    print(
+        f"worst wall p95 {worst:.1f} ms (worst cpu p95 {worst_cpu:.1f} ms): "
+        f"target p95 < {TARGET_P95_MS:.0f} ms {verdict}"
+    )
     return met
 
 

@@ -117,26 +117,3 @@ class AxeScanner:
             return self._run(self.scan_tab)
         finally:
             self.scan_tab.unroute(target, serve)
-
-
-_FOCUS_STYLE = """(el) => {
-  const style = getComputedStyle(el);
-  const box = el.getBoundingClientRect();
-  return {
-    tag: el.tagName.toLowerCase(),
-    text: (el.innerText || el.value || el.getAttribute('aria-label') || '').trim().slice(0, 60),
-    outline: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2,
-    shadow: style.boxShadow !== 'none',
-    background: style.backgroundColor,
-    width: box.width, height: box.height,
-  };
-}"""
-
-
-def focus_state(locator) -> dict:
-    """How the focused element looks: GOV.UK focus styles are an outline or a thick shadow."""
-    return locator.evaluate(_FOCUS_STYLE)
-
-
-def focus_is_visible(state: dict) -> bool:
-    return (state["outline"] or state["shadow"]) and state["width"] > 0 and state["height"] > 0

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app marketplace
 PORT ?= 5000
 
-.PHONY: run test test-sqlite test-postgres lint bench assets install migration clean
+.PHONY: run test test-sqlite test-postgres lint bench assets install migration clean system-deps
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -31,15 +31,22 @@ run: install assets
 	$(FLASK) demo-accounts
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
-# The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
-test: install assets lint test-sqlite test-postgres
+# Debian packages the suite drives: chromium (tests/browser) and qpdf (PDF checks). Installed
+# when missing and possible (root with apt-get); otherwise it says loudly what will be skipped.
+system-deps:
+	@./scripts/ensure-system-deps
+
+# The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set. The
+# suite includes the browser journeys (once, on SQLite) and the API fuzzing (on both).
+test: system-deps install assets lint test-sqlite test-postgres
 
 test-sqlite: install
 	env -u TEST_DATABASE_URL $(BIN)/pytest
+	@[ -x /usr/bin/chromium ] || echo "!! /usr/bin/chromium is missing: the browser journeys, the axe-core scan and the keyboard checks were SKIPPED"
 
 test-postgres: install
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
-		echo "== PostgreSQL: $$TEST_DATABASE_URL"; \
+		echo "== PostgreSQL: $$TEST_DATABASE_URL (browser journeys ran on the SQLite pass; skipped here)"; \
 		$(BIN)/pytest; \
 	else \
 		echo "== TEST_DATABASE_URL is not set: PostgreSQL run skipped"; \

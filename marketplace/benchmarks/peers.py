@@ -6,8 +6,8 @@ value. Each group's n, minimum, quartiles and maximum are stored in PeerStatisti
 group's values in ascending order and its centre ids, so a centre's percentile and band are
 binary searches on read (see statistics.py for the method).
 
-Recomputing rebuilds whole groups from the observations in one set-based statement
-(peer_writers.py): PostgreSQL aggregates in the database in one grouped query; SQLite reads
+Recomputing rebuilds whole groups from the observations set-based (peer_writers.py):
+PostgreSQL aggregates in the database, one grouped INSERT … SELECT per period; SQLite reads
 one ordered query and aggregates in Python with the same double-precision arithmetic. Both
 give bit-identical statistics. Services here flush only; callers commit.
 """
@@ -68,6 +68,7 @@ def recompute(pairs: Iterable[tuple[int, int]]) -> int:
         known = [(m, p) for m, p in chunk if p in period_days]
         chunk_days = {period_id: period_days[period_id] for _, period_id in known}
         written += peer_writers.write(chunk_days, known)
+    _forget_loaded_statistics()
     return written
 
 
@@ -79,18 +80,20 @@ def recompute_period(period_id: int) -> int:
     if not period_days:
         return 0
     db.session.execute(delete(_stats).where(_stats.c.period_id == period_id))
-    return peer_writers.write(period_days, None)
+    written = peer_writers.write(period_days, None)
+    _forget_loaded_statistics()
+    return written
 
 
 def recompute_all() -> int:
-    """Rebuild every group of every period in one statement; returns the number of groups."""
+    """Rebuild every group of every period; returns the number of groups with statistics."""
     db.session.flush()
     _lock_periods(set(db.session.scalars(select(ReportingPeriod.id))))
     period_days = _period_days(None)
     db.session.execute(delete(_stats))
-    if not period_days:
-        return 0
-    return peer_writers.write(period_days, None)
+    written = peer_writers.write(period_days, None) if period_days else 0
+    _forget_loaded_statistics()
+    return written
 
 
 def recompute_for_centre_change(centre_id: int, day: date | None = None) -> int:
@@ -142,6 +145,17 @@ def _lock_periods(period_ids: set[int]) -> None:
     lock = text("SELECT pg_advisory_xact_lock(:namespace, :period_id)")
     for period_id in sorted(period_ids):
         db.session.execute(lock, {"namespace": _LOCK_NAMESPACE, "period_id": period_id})
+
+
+def _forget_loaded_statistics() -> None:
+    """Drop statistics this session had loaded: their rows were replaced behind its back.
+
+    (SQLite may even give a new row the id of a deleted one, which the session would
+    otherwise answer from its stale copy.)
+    """
+    for instance in list(db.session.identity_map.values()):
+        if isinstance(instance, PeerStatistic):
+            db.session.expunge(instance)
 
 
 def _period_days(period_ids: set[int] | None) -> dict[int, date]:

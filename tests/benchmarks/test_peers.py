@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 
 from marketplace.benchmarks import peers, statistics
-from marketplace.benchmarks.models import PeerStatistic
+from marketplace.benchmarks.models import Observation, PeerStatistic
 from marketplace.catalogue import accreditation
 from marketplace.extensions import db
 from tests.factories import (
@@ -235,8 +235,6 @@ def test_a_group_that_becomes_empty_loses_its_statistics(metric, period):
 
 
 def _only_observation():
-    from marketplace.benchmarks.models import Observation
-
     return db.session.scalars(db.select(Observation)).one()
 
 
@@ -345,6 +343,21 @@ def test_dropping_a_service_line_takes_the_centre_out_of_every_period(metric, pe
 
     assert stats_row(metric, period).n == 2
     assert stats_row(metric, earlier).n == 2
+
+
+def test_a_session_reads_the_new_figures_after_a_recompute(metric, period):
+    """No stale copy is served from the session, even if a new row reuses an old id."""
+    centres_with(metric, period, ["1"])
+    peers.recompute([(metric.id, period.id)])
+    before = peers.group_stats(metric.id, period.id)  # held, so the session keeps it
+    assert before.median == 1.0
+    observation = db.session.scalars(db.select(Observation)).one()
+    observation.value = Decimal("7")
+
+    peers.recompute([(metric.id, period.id)])
+
+    assert peers.group_stats(metric.id, period.id).median == 7.0
+    assert peers.stats_for([metric.id], [period.id])[(metric.id, period.id)].maximum == 7.0
 
 
 def test_recompute_of_nothing_is_nothing(db_session):

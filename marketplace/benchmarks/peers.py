@@ -219,8 +219,9 @@ def is_peer(stats: PeerStatistic | None, centre_id: int) -> bool:
 def position(metric: Metric, stats: PeerStatistic | None, value) -> tuple[float | None, int | None]:
     """(percentile 0–100, band 1–4) of a peer's value in its group.
 
-    (None, None) when there are no statistics, when the group has a single member (nobody to
-    compare with), or when no peer has this value (the centre is not in the group).
+    For a member of the group: check is_peer first, since a centre outside the group may
+    happen to share a member's value. (None, None) when there are no statistics, when the
+    group has a single member (nobody to compare with), or when no peer has this value.
     """
     if stats is None or value is None:
         return None, None

@@ -24,18 +24,15 @@ from sqlalchemy.orm import selectinload
 from marketplace import clock
 from marketplace.benchmarks import peers
 from marketplace.benchmarks.models import Metric, Observation, ObservationRevision, ReportingPeriod
-from marketplace.benchmarks.statistics import competition_ranks
 from marketplace.catalogue.accreditation import accredited_centre_ids_on
 from marketplace.catalogue.models import AccreditationEvent, ServiceCentre
 from marketplace.extensions import db
 from marketplace.publications import formatting as fmt
+from marketplace.publications import tables
 from marketplace.publications.charts import trend_chart
 from marketplace.publications.sections import centre_sections, data_quality
 
 TREND_QUARTERS = 8
-# The statistics method of DOMAIN.md, as published on the methodology page; bump it (and say
-# what changed in the report's method section) whenever the method changes.
-METHOD_VERSION = "2026.1"
 
 
 @dataclass
@@ -167,10 +164,10 @@ def build_period(period: ReportingPeriod, *, min_group: int) -> PeriodBuild:
                 scorecard, revisions.get(centre_id, []), labels, metrics, min_group
             ),
             "commentary": centre.commentary or "",
-            "method": {"version": METHOD_VERSION, "min_group": min_group, "library": library},
+            "method": tables.method(min_group, library),
         }
-    league = _league_table(period, period_info, metrics, stats_now, rows, min_group, library)
-    return PeriodBuild(period_info, reports, league, _open_data(period_info, reports, league))
+    league = tables.league_table(period, period_info, metrics, stats_now, rows, min_group, library)
+    return PeriodBuild(period_info, reports, league, tables.open_data(period_info, reports, league))
 
 
 def _scorecard(centre_id, rows, period, periods, metrics, stats_now, stats_before, min_group):
@@ -338,113 +335,4 @@ def _library(metrics) -> dict:
             }
             for m in used
         ],
-    }
-
-
-def _league_table(period, period_info, metrics, stats_now, rows, min_group, library) -> dict:
-    """Each metric's peer group ranked best first (competition ranking: ties share a rank)."""
-    values = {(r.metric_id, r.centre_id): r.value for r in rows if r.period_id == period.id}
-    member_ids = sorted({cid for _, cid in values})
-    names, slugs = {}, {}
-    for start in range(0, len(member_ids), 5000):
-        chunk = member_ids[start : start + 5000]
-        for cid, name, slug in db.session.execute(
-            select(ServiceCentre.id, ServiceCentre.name, ServiceCentre.slug).where(
-                ServiceCentre.id.in_(chunk)
-            )
-        ):
-            names[cid], slugs[cid] = name, slug
-    tables = []
-    ordered = sorted(
-        (m for m in metrics.values() if (m.id, period.id) in stats_now),
-        key=lambda m: (m.service_line.position, m.position, m.code),
-    )
-    for metric in ordered:
-        stats = stats_now[(metric.id, period.id)]
-        members = [cid for cid in stats.peer_centre_ids if (metric.id, cid) in values]
-        disclosed = peers.disclosable(stats, min_group)
-        ranks = competition_ranks(
-            {cid: values[(metric.id, cid)] for cid in members},
-            higher_is_better=metric.direction == "higher",
-        )
-        entries = []
-        for cid in members:
-            value = values[(metric.id, cid)]
-            band = peers.band_only(metric, stats, value) if disclosed else None
-            entries.append(
-                {
-                    "rank": ranks[cid] if disclosed else None,
-                    "centre_slug": slugs[cid],
-                    "centre_name": names[cid],
-                    "value": fmt.plain(value, metric.decimals),
-                    "value_text": fmt.figure(value, metric.decimals, metric.unit),
-                    "band": band,
-                    "band_label": fmt.band_label(band),
-                }
-            )
-        entries.sort(key=lambda e: (e["rank"] or 0, e["centre_name"], e["centre_slug"]))
-        tables.append(
-            {
-                "code": metric.code,
-                "version": metric.version,
-                "name": metric.name,
-                "service_line": metric.service_line.name,
-                "direction": "Higher is better"
-                if metric.direction == "higher"
-                else "Lower is better",
-                "n": stats.n,
-                "ranked": disclosed,
-                "median_text": fmt.figure(stats.median, metric.decimals, metric.unit)
-                if disclosed
-                else "",
-                "entries": entries,
-            }
-        )
-    return {
-        "kind": "league_table",
-        "title": f"League table of accredited shared-service centres, {period.label}",
-        "period": period_info,
-        "tables": tables,
-        "method": {"version": METHOD_VERSION, "min_group": min_group, "library": library},
-    }
-
-
-def _open_data(period_info, reports, league) -> dict:
-    """One row per published figure: exactly the numbers in the reports and league table."""
-    ranks = {
-        (table["code"], entry["centre_slug"]): entry["rank"]
-        for table in league["tables"]
-        for entry in table["entries"]
-    }
-    records = []
-    for report in sorted(reports.values(), key=lambda r: r["centre"]["slug"]):
-        for row in report["scorecard"]:
-            records.append(
-                {
-                    "period": period_info["code"],
-                    "centre": report["centre"]["slug"],
-                    "centre_name": report["centre"]["name"],
-                    "metric": row["code"],
-                    "metric_version": row["version"],
-                    "metric_name": row["name"],
-                    "service_line": row["service_line"],
-                    "unit": row["unit"],
-                    "direction": row["direction"],
-                    "value": row["value"],
-                    "numerator": row["numerator"],
-                    "denominator": row["denominator"],
-                    "peer_n": row["peer_n"],
-                    "peer_median": row["median"],
-                    "percentile": row["percentile"],
-                    "band": row["band"],
-                    "rank": ranks.get((row["code"], report["centre"]["slug"])),
-                    "restated": row["restated"],
-                }
-            )
-    return {
-        "kind": "open_data",
-        "title": f"Published benchmark figures, {period_info['label']}",
-        "period": period_info,
-        "method_version": METHOD_VERSION,
-        "records": records,
     }

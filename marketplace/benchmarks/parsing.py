@@ -14,6 +14,7 @@ import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import NamedTuple
 
 from marketplace.errors import DomainError, FieldError, ValidationFailed
@@ -394,6 +395,21 @@ def check_zip(content: bytes) -> zipfile.ZipFile:
     return archive
 
 
+def _as_seen(cells) -> list:
+    """Cell values as the person sees them: a number shown as 85% is 85, not 0.85."""
+    values = []
+    for cell in cells:
+        value = cell.value
+        if (
+            isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and "%" in (getattr(cell, "number_format", None) or "")
+        ):
+            value = Decimal(repr(value)) * 100
+        values.append(value)
+    return values
+
+
 def parse_xlsx(content: bytes) -> ParsedFile:
     import warnings
 
@@ -414,7 +430,7 @@ def parse_xlsx(content: bytes) -> ParsedFile:
             status_cls=UnreadableFile,
         ) from None
     sheet = book.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
+    rows = (_as_seen(row) for row in sheet.iter_rows())
     header = None
     header_row = 0
     for header_row, cells in enumerate(rows, start=1):  # noqa: B007 - used after the loop
@@ -427,8 +443,7 @@ def parse_xlsx(content: bytes) -> ParsedFile:
 
     def body() -> Iterator[tuple[int, list]]:
         try:
-            for number, cells in enumerate(rows, start=header_row + 1):
-                yield number, list(cells)
+            yield from enumerate(rows, start=header_row + 1)
         finally:
             book.close()
 

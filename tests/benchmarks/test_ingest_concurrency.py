@@ -150,7 +150,8 @@ def test_two_concurrent_uploads_never_lose_an_update(app, committed_world):
     assert results["a"]["created"] and results["b"]["created"]
     early, late = sorted(("a", "b"), key=lambda n: results[n]["finished"])
     # The later upload waited for the earlier one's commit and saw its value as 'old'.
-    assert results[late]["took"] >= 0.4
+    # (It waited on the lock: the first held it for half a second before committing.)
+    assert results[late]["took"] >= 0.25
     early_cost = {"a": "4", "b": "5"}[early]
     late_cost = {"a": "4", "b": "5"}[late]
     assert ("concurrency_cost", early_cost, late_cost) in results[late]["changes"]

@@ -176,3 +176,19 @@ def test_a_filled_in_template_is_accepted(world):
     outcome = submit(world, csv_bytes(*filled))
     assert outcome.submission.row_count == 3
     assert value_of(world, world.cost, world.open).value == Decimal("4.12")
+
+
+def test_an_excel_percentage_is_read_as_the_person_sees_it(world):
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["metric", "period", "value"])
+    sheet.append(["invoices_paid_30_days", "2026-Q3", 0.955])
+    sheet["C2"].number_format = "0.0%"  # shown as 95.5%
+    out = io.BytesIO()
+    book.save(out)
+    submit(world, out.getvalue(), filename="pct.xlsx", content_type=XLSX_TYPE)
+    assert value_of(world, world.paid, world.open).value == Decimal("95.5")

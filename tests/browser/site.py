@@ -44,7 +44,6 @@ class LiveSite:
     root: Path
     url: str = ""
     server_errors: list[str] = field(default_factory=list)
-    requests: list[str] = field(default_factory=list)
     _server: object = None
     _thread: threading.Thread | None = None
 
@@ -69,7 +68,6 @@ class LiveSite:
             where += "?" + query
 
         def recording_start_response(status, headers, exc_info=None):
-            self.requests.append(f"{where} -> {status}")
             if status.startswith("5"):
                 self.server_errors.append(f"{where} -> {status}")
             return start_response(status, headers, exc_info)
@@ -117,7 +115,6 @@ class LiveSite:
         if (self.template / "reports").exists():
             shutil.copytree(self.template / "reports", self.reports)
         self.server_errors.clear()
-        self.requests.clear()
 
     def cli(self, *args: str) -> str:
         """Run a `flask --app marketplace` command against the live database; fail loudly."""

@@ -41,6 +41,9 @@ class World:
     metrics: list[str] = field(default_factory=list)
     periods: list[str] = field(default_factory=list)
     headers: dict[str, dict[str, str]] = field(default_factory=dict)  # role -> headers
+    # role -> cookies. Werkzeug's test client drops a hand-written Cookie header (it sends
+    # its own jar), so a session travels as a cookie, as a browser sends it.
+    cookies: dict[str, dict[str, str]] = field(default_factory=dict)
     connection: object = None
 
     def hidden_centres(self) -> set[str]:
@@ -50,14 +53,14 @@ class World:
 HIDDEN = ("applied", "withdrawn")
 
 
-def _session_cookie(app, user: User) -> str:
+def _session_cookie(app, user: User) -> dict[str, str]:
     """A signed-in browser session, made the way Flask-Login stores one."""
     client = app.test_client()
     with client.session_transaction() as session:
         session["_user_id"] = user.get_id()
         session["_fresh"] = True
     cookie = client.get_cookie(app.config.get("SESSION_COOKIE_NAME", "session"))
-    return f"{cookie.key}={cookie.value}"
+    return {cookie.key: cookie.value}
 
 
 @pytest.fixture(scope="session")
@@ -86,14 +89,16 @@ def fuzz_world(app):
             }
             world.headers = {
                 "anonymous": {},
-                # A buyer's browser session, without the page's CSRF token: reads work,
-                # writes must be refused.
-                "buyer": {"Cookie": _session_cookie(app, users[BUYER])},
+                "buyer": {},
                 "centre": {
                     "Authorization": "Bearer " + create_token(users[CENTRE_USER], "fuzz")[1]
                 },
                 "admin": {"Authorization": "Bearer " + create_token(users[ADMIN], "fuzz")[1]},
             }
+            # A buyer's browser session, without the page's CSRF token: reads work, writes
+            # must be refused.
+            world.cookies = {role: {} for role in world.headers}
+            world.cookies["buyer"] = _session_cookie(app, users[BUYER])
             db.session.commit()
             world.centres = dict(
                 db.session.execute(

@@ -1,10 +1,11 @@
-"""A demo-sized world for the API fuzzer, loaded once per run and reset after every test.
+"""A demo-sized world for the API fuzzer, loaded once and reset after every example.
 
 The demo fixtures (twelve centres in every state, the metric library, eight quarters of
 figures and the demo accounts) are loaded once into an outer transaction on one connection.
-Each test then runs inside a SAVEPOINT on that connection that is rolled back afterwards, so
-what one test wrote (a PATCHed centre, an accepted upload, a suspension) never leaks into the
-next, and nothing is ever committed: the suite's database is left as it was found.
+Each generated request then runs inside a SAVEPOINT on that connection that is rolled back
+afterwards, so what one request wrote (a PATCHed centre, an accepted upload, a suspension)
+never leaks into the next, and nothing is ever committed: the suite's database is left as it
+was found.
 
 No application context stays open while requests run: each request pushes its own, so `g`
 (where Flask-Login caches the signed-in user and the API layer its token) starts empty every
@@ -63,7 +64,9 @@ def _session_cookie(app, user: User) -> dict[str, str]:
     return {cookie.key: cookie.value}
 
 
-@pytest.fixture(scope="session")
+# Module scope: the world's transaction must end before any other test module runs, or its
+# uncommitted rows would hold locks (and unique keys) that the next module's writes wait on.
+@pytest.fixture(scope="module")
 def fuzz_world(app):
     from marketplace.benchmarks.models import Metric, ReportingPeriod
     from marketplace.catalogue.models import ServiceCentre

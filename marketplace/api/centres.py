@@ -22,6 +22,7 @@ from marketplace.api.common import (
     signed_in_user,
     viewer,
 )
+from marketplace.benchmarks import peers
 from marketplace.catalogue import services as catalogue
 from marketplace.catalogue.schemas import (
     CentreFilterSchema,
@@ -112,5 +113,6 @@ def update_centre(changes, slug):
     actor = signed_in_user()
     centre = catalogue.get_public_centre(slug, viewer=actor)
     catalogue.update_centre(centre, changes, actor=actor)
+    peers.after_catalogue_edit(centre.id, changes)
     db.session.commit()
     return centre

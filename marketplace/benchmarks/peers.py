@@ -116,6 +116,13 @@ def recompute_for_centre_change(centre_id: int, day: date | None = None) -> int:
     return recompute((metric_id, period_id) for metric_id, period_id in db.session.execute(query))
 
 
+def after_catalogue_edit(centre_id: int, changes: dict) -> int:
+    """Redraw peer groups when an entry's service lines change (they decide membership)."""
+    if "service_lines" not in changes:
+        return 0
+    return recompute_for_centre_change(centre_id)
+
+
 def recompute_open_periods() -> int:
     """Rebuild the groups of periods that have not yet ended, whose peer day is today.
 

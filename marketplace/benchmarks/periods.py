@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 from marketplace import clock
 from marketplace.audit import services as audit
+from marketplace.benchmarks import peers
 from marketplace.benchmarks.models import ReportingPeriod
 from marketplace.errors import FieldError, IllegalTransition, NotFound, ValidationFailed
 from marketplace.extensions import db
@@ -137,6 +138,8 @@ def close_period(
     period.status = "closed"
     period.closed_at = clock.now()
     db.session.flush()
+    # While a quarter runs its groups are drawn as at today; from now on, as at its last day.
+    peers.recompute_period(period.id)
     audit.record(
         "period.closed",
         actor=actor,

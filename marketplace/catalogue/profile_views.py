@@ -12,6 +12,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from marketplace.accounts.auth import role_required
+from marketplace.benchmarks import peers
 from marketplace.catalogue import reviews, services
 from marketplace.catalogue.models import (
     BUSINESS_MODEL_LABELS,
@@ -126,6 +127,7 @@ def edit():
         before = (_values(centre), sorted(line.code for line in centre.service_lines))
         with db.session.begin_nested():  # a refusal half-way leaves nothing behind
             services.update_centre(centre, changes, actor=current_user._get_current_object())
+            peers.after_catalogue_edit(centre.id, changes)
     except ValidationFailed as error:
         centre = _own_centre()
         return _render(

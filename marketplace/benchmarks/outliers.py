@@ -10,21 +10,27 @@ the centre confirms or corrects it.
 PostgreSQL scores every value of the submission in one statement (percentile_cont for the
 median and the MAD); each step is MATERIALIZED so that the per-group aggregates are computed
 once, whatever the planner believes about freshly loaded tables. SQLite reads the peer
-values once and uses validation.robust_z, the same arithmetic in Python.
+values once and uses robust_z, the same arithmetic in Python.
 """
 
 from __future__ import annotations
 
+import math
+import statistics
 from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import bindparam, select, text, update
 
-from marketplace.benchmarks import validation
 from marketplace.benchmarks.models import Metric, Observation, ReportingPeriod
 from marketplace.extensions import db
 
 o = Observation.__table__
+
+FLAG_THRESHOLD = 3.5
+FLAG_MIN_PEERS = 5
+# Iglewicz & Hoaglin: MAD x 1.4826 estimates the standard deviation of a normal sample.
+MAD_SCALE = 1.4826
 
 
 @dataclass(frozen=True)
@@ -90,9 +96,9 @@ def score_submission(centre_id: int, submission_id: int) -> list[Scored]:
             {
                 "centre": centre_id,
                 "submission": submission_id,
-                "min_peers": validation.FLAG_MIN_PEERS,
-                "mad_scale": validation.MAD_SCALE,
-                "threshold": validation.FLAG_THRESHOLD,
+                "min_peers": FLAG_MIN_PEERS,
+                "mad_scale": MAD_SCALE,
+                "threshold": FLAG_THRESHOLD,
             },
         ).all()
         scores = [(m, p, v, z) for m, p, v, z in rows]
@@ -125,7 +131,7 @@ def _score_in_python(centre_id: int, submission_id: int) -> list[tuple]:
             bucket.append(float(value))
     scores = []
     for metric_id, period_id, value in mine:
-        z = validation.robust_z(float(value), peers[(metric_id, period_id)])
+        z = robust_z(float(value), peers[(metric_id, period_id)])
         if z is not None:
             scores.append((metric_id, period_id, value, round(z, 3)))
     if scores:
@@ -142,7 +148,7 @@ def _score_in_python(centre_id: int, submission_id: int) -> list[tuple]:
                     "mid": m,
                     "pid": p,
                     "score": z,
-                    "status": "flagged" if validation.is_outlier(z) else "none",
+                    "status": "flagged" if is_outlier(z) else "none",
                 }
                 for m, p, _, z in scores
             ],
@@ -151,7 +157,7 @@ def _score_in_python(centre_id: int, submission_id: int) -> list[tuple]:
 
 
 def _flagged(scores: list[tuple]) -> list[Scored]:
-    hits = [(m, p, v, z) for m, p, v, z in scores if validation.is_outlier(z)]
+    hits = [(m, p, v, z) for m, p, v, z in scores if is_outlier(z)]
     if not hits:
         return []
     codes = dict(
@@ -168,3 +174,19 @@ def _flagged(scores: list[tuple]) -> list[Scored]:
     )
     found = [Scored(codes[m], periods[p], Decimal(str(v)), float(z), True) for m, p, v, z in hits]
     return sorted(found, key=lambda s: (s.period, s.metric))
+
+
+def robust_z(value: float, peers: list[float]) -> float | None:
+    """Modified z-score of log(value) among log(peers); None where it is not defined."""
+    logs = [math.log(p) for p in peers if p > 0]
+    if value <= 0 or len(logs) < FLAG_MIN_PEERS:
+        return None
+    centre = statistics.median(logs)
+    mad = statistics.median(abs(x - centre) for x in logs)
+    if mad == 0:
+        return None
+    return (math.log(value) - centre) / (MAD_SCALE * mad)
+
+
+def is_outlier(score: float | None) -> bool:
+    return score is not None and abs(score) > FLAG_THRESHOLD

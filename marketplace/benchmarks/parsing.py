@@ -11,10 +11,8 @@ import csv
 import io
 import json
 import re
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import NamedTuple
 
 from marketplace.errors import DomainError, FieldError, ValidationFailed
@@ -43,12 +41,9 @@ MACRO_TYPES = {
     "application/vnd.ms-excel.sheet.binary.macroenabled.12",
 }
 
+
 ZIP_MAGIC = b"PK\x03\x04"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old binary .xls (and .doc)
-# A workbook this much larger unpacked than packed is a zip bomb, not a spreadsheet.
-MAX_UNPACKED_BYTES = 200 * 1024 * 1024
-MAX_COMPRESSION_RATIO = 150
-MAX_ZIP_MEMBERS = 500
 
 
 class UploadTooLarge(DomainError):
@@ -95,7 +90,7 @@ class ParsedFile:
     reason: str | None = None  # a JSON body may carry its own reason
 
 
-def _refuse(message: str, *, status_cls=ValidationFailed) -> DomainError:
+def refuse(message: str, *, status_cls=ValidationFailed) -> DomainError:
     return status_cls(message, errors=[FieldError(message, field="file")])
 
 
@@ -105,7 +100,7 @@ def detect_kind(content: bytes, filename: str, content_type: str) -> str:
     name = (filename or "").lower()
     ext = name.rsplit(".", 1)[-1] if "." in name else ""
     if ctype in MACRO_TYPES or ext in ("xlsm", "xlsb", "xltm"):
-        raise _refuse(
+        raise refuse(
             "Macro-enabled workbooks (.xlsm) are not accepted because they can carry code. "
             "Save the workbook as an Excel Workbook (.xlsx) or as CSV and upload that."
         )
@@ -116,7 +111,7 @@ def detect_kind(content: bytes, filename: str, content_type: str) -> str:
             f"workbook (.xlsx) or a JSON body (application/json)."
         )
     if content.startswith(OLE2_MAGIC):
-        raise _refuse(
+        raise refuse(
             "This is an old-style Excel file (.xls). Save it as an Excel Workbook (.xlsx) "
             "or as CSV and upload that."
         )
@@ -124,7 +119,7 @@ def detect_kind(content: bytes, filename: str, content_type: str) -> str:
         # Whatever it is called, a zip can only be a workbook here; inspect it as one.
         return "xlsx"
     if ctype == XLSX_TYPE or ext == "xlsx":
-        raise _refuse(
+        raise refuse(
             "The file is named as an Excel workbook but is not one. Open it in Excel, save it "
             "as an Excel Workbook (.xlsx) and upload it again."
         )
@@ -140,7 +135,7 @@ def detect_kind(content: bytes, filename: str, content_type: str) -> str:
 
 def decode_text(content: bytes) -> str:
     if b"\x00" in content[:8192]:
-        raise _refuse(
+        raise refuse(
             "This is not a text file (it contains binary data). Export your data as CSV "
             "(UTF-8) or save it as an Excel Workbook (.xlsx).",
             status_cls=UnreadableFile,
@@ -148,14 +143,14 @@ def decode_text(content: bytes) -> str:
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise _refuse(
+        raise refuse(
             f"The file is not valid UTF-8 text (byte {error.start + 1} cannot be read). In "
             "Excel choose 'Save as' and 'CSV UTF-8 (Comma delimited)', then upload again.",
             status_cls=UnreadableFile,
         ) from None
     head = text.lstrip()[:200].lower()
     if head.startswith(("<!doctype", "<html", "<?xml", "<head", "<body", "<table", "<meta")):
-        raise _refuse(
+        raise refuse(
             "This file is a web page (HTML), not CSV, even though it is named like one. "
             "Export the data from your spreadsheet as CSV and upload that file."
         )
@@ -338,12 +333,12 @@ def _stream_wide(body, periods: list[tuple[int, str]]) -> Iterator[RawRow]:
 def parse_csv(content: bytes) -> ParsedFile:
     text = decode_text(content)
     if not text.strip():
-        raise _refuse("The file is empty. Download a template, fill it in and upload it.")
+        raise refuse("The file is empty. Download a template, fill it in and upload it.")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
     try:
         header = next(reader)
     except csv.Error as error:
-        raise _refuse(f"The CSV file could not be read: {error}.") from None
+        raise refuse(f"The CSV file could not be read: {error}.") from None
 
     def body() -> Iterator[tuple[int, list]]:
         row_number = 1
@@ -353,101 +348,9 @@ def parse_csv(content: bytes) -> ParsedFile:
                 yield row_number, cells
         except csv.Error as error:
             message = f"Row {row_number + 1} of the CSV file could not be read: {error}."
-            raise _refuse(message) from None
+            raise refuse(message) from None
 
     return read_table(header, body(), "csv")
-
-
-def check_zip(content: bytes) -> zipfile.ZipFile:
-    """Open a workbook's zip only after its directory shows it is safe to unpack."""
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(content))
-        members = archive.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError):
-        raise _refuse(
-            "The workbook is damaged and cannot be opened. Open it in Excel, save it again "
-            "as an Excel Workbook (.xlsx) and upload it.",
-            status_cls=UnreadableFile,
-        ) from None
-    unpacked = sum(m.file_size for m in members)
-    worst = max((m.file_size / max(m.compress_size, 1) for m in members), default=0)
-    if (
-        len(members) > MAX_ZIP_MEMBERS
-        or unpacked > MAX_UNPACKED_BYTES
-        or (worst > MAX_COMPRESSION_RATIO and unpacked > 10 * 1024 * 1024)
-    ):
-        raise _refuse(
-            "The workbook unpacks to far more data than a benchmark return holds, so it was "
-            "not opened. Upload a workbook with just the benchmark sheet, or a CSV file."
-        )
-    names = {m.filename for m in members}
-    types = archive.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
-    if "xl/vbaProject.bin" in names or b"macroEnabled" in types:
-        raise _refuse(
-            "This workbook contains macros. Save it as an Excel Workbook (.xlsx) without "
-            "macros, or as CSV, and upload that."
-        )
-    if "xl/workbook.xml" not in names:
-        raise _refuse(
-            "This zip file is not an Excel workbook. Upload an Excel Workbook (.xlsx) or a "
-            "CSV file."
-        )
-    return archive
-
-
-def _as_seen(cells) -> list:
-    """Cell values as the person sees them: a number shown as 85% is 85, not 0.85."""
-    values = []
-    for cell in cells:
-        value = cell.value
-        if (
-            isinstance(value, int | float)
-            and not isinstance(value, bool)
-            and "%" in (getattr(cell, "number_format", None) or "")
-        ):
-            value = Decimal(repr(value)) * 100
-        values.append(value)
-    return values
-
-
-def parse_xlsx(content: bytes) -> ParsedFile:
-    import warnings
-
-    import openpyxl
-
-    check_zip(content)
-    try:
-        with warnings.catch_warnings():
-            # openpyxl warns about unsupported extensions (data validation, styles) it skips.
-            warnings.simplefilter("ignore")
-            book = openpyxl.load_workbook(
-                io.BytesIO(content), read_only=True, data_only=True, keep_links=False
-            )
-    except Exception:  # openpyxl raises many kinds for damaged files
-        raise _refuse(
-            "The workbook could not be opened. Open it in Excel, save it again as an Excel "
-            "Workbook (.xlsx) and upload it.",
-            status_cls=UnreadableFile,
-        ) from None
-    sheet = book.worksheets[0]
-    rows = (_as_seen(row) for row in sheet.iter_rows())
-    header = None
-    header_row = 0
-    for header_row, cells in enumerate(rows, start=1):  # noqa: B007 - used after the loop
-        if any(c is not None and str(c).strip() for c in cells):
-            header = list(cells)
-            break
-    if header is None:
-        book.close()
-        raise _refuse("The first sheet of the workbook is empty. Put the data on the first sheet.")
-
-    def body() -> Iterator[tuple[int, list]]:
-        try:
-            yield from enumerate(rows, start=header_row + 1)
-        finally:
-            book.close()
-
-    return read_table(header, body(), "xlsx")
 
 
 def parse_json(content: bytes) -> ParsedFile:
@@ -459,7 +362,7 @@ def parse_json(content: bytes) -> ParsedFile:
     try:
         data = json.loads(text, parse_float=str, parse_int=str)
     except json.JSONDecodeError as error:
-        raise _refuse(
+        raise refuse(
             f"The JSON could not be read: {error.msg} at line {error.lineno}, column {error.colno}."
         ) from None
     try:
@@ -507,6 +410,8 @@ def json_shape_errors(messages: dict) -> list[FieldError]:
 def parse(content: bytes, *, filename: str, content_type: str) -> ParsedFile:
     kind = detect_kind(content, filename, content_type)
     if kind == "xlsx":
+        from marketplace.benchmarks.workbooks import parse_xlsx
+
         return parse_xlsx(content)
     if kind == "json":
         return parse_json(content)

@@ -17,9 +17,9 @@ from sqlalchemy import select
 
 from marketplace import clock
 from marketplace.audit import services as audit
-from marketplace.benchmarks import bulk, outliers, parsing, peers, validation
+from marketplace.benchmarks import bulk, outliers, parsing, peers, problems, validation
 from marketplace.benchmarks.models import Metric, Observation, ReportingPeriod, Submission
-from marketplace.catalogue.models import ServiceCentre, ServiceLine
+from marketplace.catalogue.models import ServiceCentre
 from marketplace.errors import DomainError, FieldError, NotFound, PermissionDenied, ValidationFailed
 from marketplace.extensions import db
 
@@ -292,14 +292,14 @@ def _ingest(
     row_count = bulk.fill_staging(staged_rows())
     if not errors and row_count == 0:
         errors.append(FieldError("The file has no data rows. Add one row per figure.", row=2))
-    info: dict[str, validation.MetricInfo] = {}
+    info: dict[str, problems.MetricInfo] = {}
     changes: list[Change] = []
     changed_pairs: set[tuple[int, int]] = set()
     set_error_count = 0
     set_errors: list[FieldError] = []
     for row in bulk.problem_rows(centre.id, reason, today):
-        info = info or _metric_info()
-        for column, message in validation.set_problem_messages(row, info, today):
+        info = info or problems.metric_info()
+        for column, message in problems.set_problem_messages(row, info, today):
             set_error_count += 1
             if len(set_errors) < validation.MAX_ERRORS:
                 set_errors.append(FieldError(message, field=column, row=row["row_no"]))
@@ -406,25 +406,6 @@ def _ingest(
     )
     db.session.flush()
     return SubmissionOutcome(submission=submission, created=True, changes=changes, flags=flags)
-
-
-def _metric_info() -> dict[str, validation.MetricInfo]:
-    """What the messages say about each current metric (read only when a file has problems)."""
-    rows = db.session.execute(
-        select(
-            Metric.code,
-            Metric.name,
-            Metric.unit,
-            Metric.valid_min,
-            Metric.valid_max,
-            ServiceLine.code,
-            Metric.decimals,
-            Metric.scale,
-        )
-        .join(ServiceLine, ServiceLine.id == Metric.service_line_id)
-        .where(Metric.is_current.is_(True))
-    ).all()
-    return {row[0]: validation.MetricInfo(*row) for row in rows}
 
 
 def _expire_observations(centre_id: int) -> None:

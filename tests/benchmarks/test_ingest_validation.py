@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from marketplace.benchmarks import validation
+from marketplace.benchmarks import outliers, validation
 from marketplace.benchmarks.models import ObservationRevision
 from marketplace.errors import ValidationFailed
 from marketplace.extensions import db
@@ -286,7 +286,7 @@ def test_an_outlier_is_accepted_but_flagged_for_the_centre(world):
     assert [(f.metric, f.period, f.value) for f in outcome.flags] == [
         ("ap_cost_per_invoice", "2026-Q3", "95")
     ]
-    assert outcome.flags[0].score > validation.FLAG_THRESHOLD
+    assert outcome.flags[0].score > outliers.FLAG_THRESHOLD
     flagged = value_of(world, world.cost, world.open)
     assert flagged.flag_status == "flagged" and flagged.flag_score > 3.5
     # Too few peers for the other metric: no score, no flag.
@@ -300,12 +300,12 @@ def test_an_outlier_is_accepted_but_flagged_for_the_centre(world):
 
 def test_robust_z_is_the_modified_z_score_of_the_logs():
     peers = [4.0, 4.2, 4.4, 4.6, 4.8]
-    assert validation.robust_z(4.4, peers) == pytest.approx(0.0)
-    assert validation.robust_z(100, peers) > 3.5
-    assert validation.robust_z(0.1, peers) < -3.5
-    assert validation.robust_z(4.4, peers[:4]) is None  # too few peers
-    assert validation.robust_z(4.4, [4.0] * 6) is None  # no spread
-    assert validation.robust_z(0, peers) is None  # no logarithm of zero
+    assert outliers.robust_z(4.4, peers) == pytest.approx(0.0)
+    assert outliers.robust_z(100, peers) > 3.5
+    assert outliers.robust_z(0.1, peers) < -3.5
+    assert outliers.robust_z(4.4, peers[:4]) is None  # too few peers
+    assert outliers.robust_z(4.4, [4.0] * 6) is None  # no spread
+    assert outliers.robust_z(0, peers) is None  # no logarithm of zero
 
 
 def test_an_unquoted_thousands_separator_that_splits_the_row_is_caught(world):

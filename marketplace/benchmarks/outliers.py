@@ -20,7 +20,7 @@ import statistics
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import Float, bindparam, cast, select, text, type_coerce, update
 
 from marketplace.benchmarks.models import Metric, Observation, ReportingPeriod
 from marketplace.extensions import db
@@ -118,8 +118,8 @@ def _score_in_python(centre_id: int, submission_id: int) -> list[tuple]:
     wanted = {(m, p) for m, p, _ in mine}
     peers: dict[tuple[int, int], list[float]] = {pair: [] for pair in wanted}
     # One read of the candidate peer values; pairs outside the submission are skipped.
-    # Expanding IN parameters are rendered per value, so SQLite's parameter limit is safe.
-    query = select(o.c.metric_id, o.c.period_id, o.c.value).where(
+    # Read as plain floats (no Decimal per row): a large upload meets a million peer values.
+    query = select(o.c.metric_id, o.c.period_id, type_coerce(cast(o.c.value, Float), Float)).where(
         o.c.centre_id != centre_id,
         o.c.value > 0,
         o.c.metric_id.in_(sorted({m for m, _ in wanted})),
@@ -128,7 +128,7 @@ def _score_in_python(centre_id: int, submission_id: int) -> list[tuple]:
     for metric_id, period_id, value in db.session.execute(query):
         bucket = peers.get((metric_id, period_id))
         if bucket is not None:
-            bucket.append(float(value))
+            bucket.append(value)
     scores = []
     for metric_id, period_id, value in mine:
         z = robust_z(float(value), peers[(metric_id, period_id)])

@@ -77,9 +77,19 @@ def make_app(path: Path, reports_dir: Path, **extra):
     )
 
 
+def schema_matches() -> bool:
+    """A dataset built before the models changed is rebuilt (pre-release schema)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return not compare_metadata(context, db.metadata)
+
+
 def prepare(centres: int, rebuild: bool) -> ReportingPeriod:
     """The dataset in this app's database; all but the newest quarter published."""
-    if rebuild or not dataset.dataset_present(centres, QUARTERS):
+    if rebuild or not dataset.dataset_present(centres, QUARTERS) or not schema_matches():
         print(f"  building {centres} centres × {QUARTERS} quarters …", flush=True)
         started = time.perf_counter()
         db.session.remove()

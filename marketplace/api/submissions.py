@@ -37,6 +37,7 @@ from marketplace.benchmarks.parsing import XLSX_TYPE
 from marketplace.catalogue import services as catalogue
 from marketplace.errors import DomainError
 from marketplace.extensions import db
+from marketplace.publications import services as publications
 
 bp = api_blueprint(
     "submissions",
@@ -156,6 +157,7 @@ def post_submission(args, slug):
         actor=actor,
         reason=args.get("reason", ""),
     )
+    publications.after_submission(outcome, actor=actor)
     db.session.commit()
     return outcome, 201 if outcome.created else 200
 

@@ -17,6 +17,7 @@ from marketplace.benchmarks import submissions, templates_export
 from marketplace.catalogue.services import MAX_PAGE
 from marketplace.errors import DomainError, FieldError, NotFound
 from marketplace.extensions import db
+from marketplace.publications import services as publications
 
 bp = Blueprint("centre_submissions", __name__, url_prefix="/centre/submissions")
 
@@ -105,6 +106,7 @@ def new():
                 detail = error.detail
                 status = error.status
             else:
+                publications.after_submission(outcome, actor=_me())
                 db.session.commit()
                 sub = outcome.submission
                 if outcome.created:

@@ -394,6 +394,36 @@ def republish_for_restatement(
     return publish_inline(period, actor=actor, actor_label=label)
 
 
+def after_submission(outcome, *, actor=None, actor_label: str | None = None) -> list:
+    """Republish each published period an accepted submission restated.
+
+    The web, API and CLI upload paths call this after submissions.submit(), in the same
+    transaction, so a restated published figure is never left behind its report.
+    """
+    if not outcome.created:
+        return []
+    codes = sorted({change.period for change in outcome.changes if change.restated})
+    if not codes:
+        return []
+    results: list = []
+    periods = db.session.execute(
+        select(ReportingPeriod).where(
+            ReportingPeriod.code.in_(codes), ReportingPeriod.status == "published"
+        )
+    ).scalars()
+    for period in periods:
+        results.extend(
+            republish_for_restatement(
+                outcome.submission.centre_id,
+                period.id,
+                actor=actor,
+                actor_label=actor_label,
+                reason=outcome.submission.reason,
+            )
+        )
+    return results
+
+
 def get_period(code: str) -> ReportingPeriod:
     return period_service.get_period(code)
 

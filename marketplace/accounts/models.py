@@ -117,7 +117,8 @@ class LoginThrottle(IdMixin, db.Model):
 
 
 def new_token_public_id() -> str:
-    return secrets.token_urlsafe(12)
+    # Hex, not URL-safe base64: an id starting with '-' reads as an option to `revoke-token`.
+    return secrets.token_hex(11)
 
 
 class ApiToken(IdMixin, TimestampMixin, db.Model):

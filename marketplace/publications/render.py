@@ -5,9 +5,12 @@ fed only primitives, so rendering needs no app, request or database.
 
 PDF: WeasyPrint runs in a child process forked from a small server that has WeasyPrint loaded
 already (multiprocessing 'forkserver'), so the child starts warm but shares nothing with the
-web server or the publishing command. The child caps its own address space
-(RLIMIT_AS) before it parses anything, and the parent kills it when the timeout passes: a
-runaway document fails that one report with a clear RenderFailed, never its caller.
+web server or the publishing command. The parent watches the child's resident memory and
+kills it when it passes the cap or when the timeout passes: a runaway document fails that one
+report with a clear RenderFailed, never its caller. The child also caps its own address space
+(RLIMIT_AS, looser than the cap) as a backstop where /proc cannot be read; the watchdog comes
+first because a MemoryError raised inside WeasyPrint's C callbacks can leave the child
+crawling through failed callbacks instead of stopping.
 
 Reproducible output: the document's creation and modification dates are the publication time
 (<meta name="dcterms.created|modified">), and SOURCE_DATE_EPOCH is set to it in the child so
@@ -37,6 +40,8 @@ from marketplace.config import PROJECT_ROOT
 PDF_VARIANT = "pdf/ua-1"
 DEFAULT_TIMEOUT_SECONDS = 120
 DEFAULT_MEMORY_MB = 1024
+WATCH_INTERVAL_SECONDS = 0.05
+_PAGE_BYTES = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +110,7 @@ def render_pdf(
     epoch = int(published_at.astimezone(UTC).timestamp())
     child = context.Process(
         target=_render_in_child,
-        args=(sender, html, epoch, memory_mb * 1024 * 1024),
+        args=(sender, html, epoch, _address_space_backstop(memory_mb)),
         name="report-render",
         daemon=True,
     )
@@ -113,11 +118,7 @@ def render_pdf(
     child.start()
     sender.close()
     try:
-        if not receiver.poll(timeout):
-            raise RenderFailed(
-                f"rendering took longer than {timeout:g} seconds and was stopped; "
-                "the document is too large or too complex"
-            )
+        _wait_for_result(receiver, child, timeout=timeout, memory_mb=memory_mb, started=started)
         try:
             header = receiver.recv()
             payload = receiver.recv_bytes() if header[0] == "ok" else b""
@@ -142,6 +143,39 @@ def render_pdf(
         warnings=warnings,
         peak_mb=peak_mb,
     )
+
+
+def _wait_for_result(receiver, child, *, timeout: float, memory_mb: int, started: float):
+    """Return once the child has something to say; RenderFailed if it overruns or bloats."""
+    deadline = started + timeout
+    while not receiver.poll(WATCH_INTERVAL_SECONDS):
+        resident = _resident_mb(child.pid)
+        if resident is not None and resident > memory_mb:
+            child.kill()
+            raise RenderFailed(
+                f"the document needed more than the {memory_mb} MB allowed and was stopped; "
+                "it is too large or too complex"
+            )
+        if time.perf_counter() >= deadline:
+            raise RenderFailed(
+                f"rendering took longer than {timeout:g} seconds and was stopped; "
+                "the document is too large or too complex"
+            )
+
+
+def _resident_mb(pid: int | None) -> float | None:
+    """The process's resident memory from /proc, or None where that cannot be read."""
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * _PAGE_BYTES / 2**20
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _address_space_backstop(memory_mb: int) -> int:
+    # Address space runs well ahead of resident memory (shared libraries, reserved arenas),
+    # so the hard limit sits above the watched cap and only stops what the watchdog cannot see.
+    return (memory_mb * 2 + 256) * 2**20
 
 
 def _render_in_child(sender, html: str, epoch: int, memory_bytes: int) -> None:
@@ -175,7 +209,11 @@ def _render_in_child(sender, html: str, epoch: int, memory_bytes: int) -> None:
     except MemoryError:
         _send_quietly(
             sender,
-            ("error", f"the document needed more than the {memory_bytes // 2**20} MB allowed"),
+            (
+                "error",
+                f"the document needed more than the {memory_bytes // 2**20} MB of address "
+                "space allowed",
+            ),
         )
     except BaseException as error:  # report every failure, including WeasyPrint's fatal ones
         _send_quietly(sender, ("error", f"rendering failed: {type(error).__name__}: {error}"))

@@ -10,6 +10,7 @@ from marketplace.catalogue import services
 from marketplace.catalogue.models import BUSINESS_MODEL_LABELS, STATUS_LABELS
 from marketplace.catalogue.schemas import CentreFilterSchema, field_errors
 from marketplace.errors import ValidationFailed
+from marketplace.publications.queries import current_reports_for
 from marketplace.selection.profile import centre_benchmarks
 from marketplace.templating import url_with
 
@@ -73,6 +74,7 @@ def centre(slug: str):
         sees_unpublished=services.sees_unpublished(current_user, centre),
         history=list(reversed(centre.accreditation_events)),
         centre_benchmarks=centre_benchmarks(centre, current_user),
+        reports=current_reports_for(centre.id),
     )
 
 

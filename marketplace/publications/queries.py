@@ -106,6 +106,24 @@ def latest_of(publication: Publication) -> Publication | None:
     ).first()
 
 
+def current_reports_for(centre_id: int, limit: int = 8) -> list[Publication]:
+    """A centre's current performance reports, newest period first."""
+    return list(
+        db.session.scalars(
+            select(Publication)
+            .join(Publication.period)
+            .options(contains_eager(Publication.period))
+            .where(
+                Publication.centre_id == centre_id,
+                Publication.kind == "centre_report",
+                Publication.status == "current",
+            )
+            .order_by(ReportingPeriod.year.desc(), ReportingPeriod.quarter.desc())
+            .limit(limit)
+        )
+    )
+
+
 def recent(limit: int = 50) -> list[Publication]:
     return list(
         db.session.scalars(

@@ -155,6 +155,24 @@ def test_report_pages_show_the_published_figures(client, published):
     assert "Centre C" in league and "£2.07" in league
 
 
+def test_the_centre_page_links_to_its_current_reports(client, world):
+    before = fetch(client, "/centres/ssc-a").get_data(as_text=True)
+    assert "No performance report has been published for this centre yet." in before
+
+    services.publish_inline(world.q3, actor_label="test")
+    restate(world.centres[0], "ap_cost_per_invoice", "2026-Q3", "4.40", reason="Double counted")
+    services.republish_for_restatement(world.centres[0].id, world.q3.id, actor_label="test")
+
+    html = fetch(client, "/centres/ssc-a").get_data(as_text=True)
+    assert 'href="/reports/ssc-a/2026-Q3"' in html
+    assert 'href="/reports/ssc-a/2026-Q3.pdf"' in html
+    assert "version 2" in html
+    assert "v1.pdf" not in html  # superseded versions are one click further, on the list
+    assert 'href="/reports?centre=ssc-a&amp;versions=all"' in html
+    other = fetch(client, "/centres/ssc-b").get_data(as_text=True)
+    assert "/reports/ssc-b/2026-Q3" in other and "/reports/ssc-a/" not in other
+
+
 def test_the_list_filters_by_centre_period_and_kind(client, published):
     everything = fetch(client, "/reports").get_data(as_text=True)
     assert "ssc-a-2026-Q3-performance-report-v1.pdf" in everything

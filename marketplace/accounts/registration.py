@@ -78,7 +78,10 @@ def get_domain(domain: str) -> EmailDomain:
     return row
 
 
-def add_domain(domain: str, *, description: str = "", actor) -> EmailDomain:
+def add_domain(
+    domain: str, *, description: str = "", actor=None, actor_label: str | None = None
+) -> EmailDomain:
+    """Allow a domain; the actor is an admin, or None with a label for the CLI and fixtures."""
     domain = normalise_domain(domain)
     if db.session.execute(db.select(EmailDomain.id).where(EmailDomain.domain == domain)).first():
         raise Conflict(
@@ -86,13 +89,16 @@ def add_domain(domain: str, *, description: str = "", actor) -> EmailDomain:
             errors=[FieldError(f"{domain} is already on the list.", "domain")],
         )
     row = EmailDomain(
-        domain=domain, description=(description or "").strip()[:300], created_by_id=actor.id
+        domain=domain,
+        description=(description or "").strip()[:300],
+        created_by_id=actor.id if actor is not None else None,
     )
     db.session.add(row)
     db.session.flush()
     audit.record(
         "email_domain.added",
         actor=actor,
+        actor_label=actor_label,
         object_type="email_domain",
         object_id=domain,
         detail={"description": row.description},

@@ -64,6 +64,8 @@ class User(UserMixin, IdMixin, TimestampMixin, db.Model):
     # carries the version it was issued with and is refused once it no longer matches.
     session_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     failed_logins: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # Failures older than a day are forgotten, so old typos cannot add up to a lock.
+    last_failed_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -177,8 +177,9 @@ def authenticate(
     """Check a password, counting failures; the caller commits whatever the outcome.
 
     After max_failures wrong passwords in a row the account is locked for throttle_seconds,
-    even against the right password. Addresses without a usable account are counted too
-    (LoginThrottle), so the lock cannot be used to find out which addresses have accounts.
+    even against the right password; a run of failures is forgotten after STALE_FAILURES.
+    Addresses without a usable account are counted too (LoginThrottle), so the lock cannot be
+    used to find out which addresses have accounts.
     """
     address = normalise_email(email)
     now = clock.now()
@@ -198,7 +199,12 @@ def authenticate(
         )
         raise TooManyAttempts(_throttle_message(user.locked_until))
     if not check_password_hash(user.password_hash, password or ""):
+        if user.last_failed_login_at is not None and (
+            user.last_failed_login_at < now - STALE_FAILURES
+        ):
+            user.failed_logins = 0
         user.failed_logins += 1
+        user.last_failed_login_at = now
         audit.record(
             "login.failed",
             actor=user,

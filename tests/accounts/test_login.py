@@ -128,6 +128,18 @@ def test_five_failures_throttle_the_account_until_the_lock_passes(client, centre
     assert len(events("login.throttled")) == 2
 
 
+def test_failures_more_than_a_day_apart_do_not_add_up_to_a_lock(client, centre_user):
+    for _ in range(4):
+        assert log_in(client, centre_user.email, WRONG).status_code == 401
+    a_day_later = TEST_TODAY + timedelta(days=1, minutes=1)
+    with clock.frozen_at(a_day_later):
+        assert log_in(client, centre_user.email, WRONG).status_code == 401
+        for _ in range(3):
+            assert log_in(client, centre_user.email, WRONG).status_code == 401
+        assert log_in(client, centre_user.email, WRONG).status_code == 429
+    assert events("login.failed")[-1].detail["failures"] == 5
+
+
 def test_a_success_resets_the_failure_count(client, centre_user):
     for _ in range(4):
         log_in(client, centre_user.email, WRONG)

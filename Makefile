@@ -59,9 +59,9 @@ lint: install
 bench: install assets
 	$(BIN)/python bench/run_all.py
 
-# Regenerate the initial migration from the models (pre-release only: no deployed schema yet).
+# A new migration revision for what the models changed: make migration MESSAGE="what changed".
 migration: install
-	./scripts/regen-initial-migration
+	./scripts/new-migration "$(MESSAGE)"
 
 clean:
 	rm -rf $(VENV) node_modules marketplace/static/build

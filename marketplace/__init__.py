@@ -32,6 +32,13 @@ def create_app(config: dict | None = None) -> Flask:
             )
     config_module.check_production(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
+    if app.config.get("TRUSTED_PROXIES"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Only as many hops as the operator vouches for: a client can forge any header
+        # that no trusted proxy overwrites, and the audit trail records that address.
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     from marketplace import logconfig
 

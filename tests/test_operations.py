@@ -187,3 +187,36 @@ def test_no_page_relies_on_inline_styles_the_policy_would_block(client):
         why = f"{path}: the CSP (style-src 'self') blocks inline styles; use a CSS class"
         assert "<style" not in html, why
         assert not re.search(r"\sstyle=", html), why
+
+
+def _probed(app):
+    """The app with two routes that echo what it believes about the client."""
+    from flask import request
+
+    app.add_url_rule("/_probe/address", "probe_address", lambda: request.remote_addr)
+    app.add_url_rule("/_probe/url", "probe_url", lambda: request.url_root)
+    return app
+
+
+def _client_address_seen_by(app, headers: dict) -> tuple[str, str]:
+    client = app.test_client()
+    return (
+        client.get("/_probe/address", headers=headers).get_data(as_text=True),
+        client.get("/_probe/url", headers=headers).get_data(as_text=True),
+    )
+
+
+FORWARDED = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"}
+
+
+def test_forwarded_headers_are_ignored_unless_the_operator_trusts_a_proxy(fresh_extensions):
+    app = _probed(create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"}))
+    assert _client_address_seen_by(app, FORWARDED) == ("127.0.0.1", "http://localhost/")
+
+
+def test_a_trusted_proxy_supplies_the_client_address_and_scheme(fresh_extensions):
+    app = _probed(create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "TRUSTED_PROXIES": 1}))
+    assert _client_address_seen_by(app, FORWARDED) == ("203.0.113.7", "https://localhost/")
+    # Only the last hop is believed: an address the client wrote itself is not.
+    forged = {"X-Forwarded-For": "10.9.9.9, 203.0.113.7"}
+    assert _client_address_seen_by(app, forged)[0] == "203.0.113.7"

@@ -17,7 +17,7 @@ def test_models_and_migrations_do_not_drift(app):
             connection, opts={"compare_type": True, "render_as_batch": True}
         )
         diff = compare_metadata(context, db.metadata)
-    assert diff == [], f"models and migrations differ; run `make migration`: {diff}"
+    assert diff == [], f"models and migrations differ; run `make migration MESSAGE=...`: {diff}"
 
 
 def test_ownership_shares_must_sum_to_100(db_session):

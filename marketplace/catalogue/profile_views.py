@@ -3,7 +3,9 @@
 The page posts to catalogue.editing.update_centre, the service behind PATCH
 /api/v1/centres/<slug>, through the same CentreUpdateSchema, so the rules and messages are
 the same. A change to a live entry is public at once and also goes to the authority's review
-queue (catalogue.reviews), which the page says.
+queue (catalogue.reviews), which the page says. Sites and certifications are rows of the form
+(catalogue.profile_form): each saved one with a Remove checkbox, then blank rows to add more;
+they replace the lists whole, as a PATCH does.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from flask_login import current_user
 
 from marketplace.accounts.auth import role_required
 from marketplace.benchmarks import peers
-from marketplace.catalogue import reviews, services
+from marketplace.catalogue import profile_form, reviews, services
 from marketplace.catalogue.models import (
     BUSINESS_MODEL_LABELS,
+    CERTIFICATION_LABELS,
+    CERTIFICATION_SCHEMES,
     DELIVERY_MODEL_LABELS,
     ServiceCentre,
 )
@@ -34,6 +38,11 @@ GROUPS = {
 }
 PLAIN = ("summary", "business_model", "delivery_model", "platform", "commentary")
 NULLABLE = {("capacity", "employees_served"), ("capacity", "transactions_per_year")}
+NEW_SITE_ROWS = 2
+NEW_CERTIFICATION_ROWS = 2  # fewer when only one or no scheme is left to add
+SCHEME_ITEMS = [{"value": "", "text": "Choose a certification"}] + [
+    {"value": code, "text": CERTIFICATION_LABELS[code]} for code in CERTIFICATION_SCHEMES
+]
 
 
 def _own_centre() -> ServiceCentre:
@@ -47,8 +56,11 @@ def _own_centre() -> ServiceCentre:
     return centre
 
 
-def _payload(form) -> dict:
-    """The form's flat fields (group-field) as the nested body CentreUpdateSchema reads."""
+def _payload(form, lists) -> dict:
+    """The form's fields as the nested body CentreUpdateSchema reads.
+
+    Flat fields are named group-field; the rows of each list the page showed become that list.
+    """
     body: dict = {name: form.get(name, "").strip() for name in PLAIN}
     for group, names in GROUPS.items():
         body[group] = {}
@@ -56,7 +68,37 @@ def _payload(form) -> dict:
             value = form.get(f"{group}-{name}", "").strip()
             body[group][name] = None if (group, name) in NULLABLE and value == "" else value
     body["service_lines"] = form.getlist("service_lines")
+    for rows in lists:
+        body[rows.spec.name] = rows.payload()
     return body
+
+
+def _rows(centre: ServiceCentre) -> tuple[profile_form.Rows, profile_form.Rows]:
+    """The centre's sites and certifications as rows, with blank rows to add new ones."""
+    sites = profile_form.from_entries(
+        profile_form.SITES,
+        [{"name": s.name, "town": s.town, "region": s.region} for s in centre.sites],
+        NEW_SITE_ROWS,
+    )
+    certs = [
+        {"scheme": c.scheme, "reference": c.reference, "expires_on": c.expires_on.isoformat()}
+        for c in centre.certifications
+    ]
+    spare = len(CERTIFICATION_SCHEMES) - len(certs)
+    certifications = profile_form.from_entries(
+        profile_form.CERTIFICATIONS, certs, max(0, min(NEW_CERTIFICATION_ROWS, spare))
+    )
+    return sites, certifications
+
+
+def _snapshot(centre: ServiceCentre) -> tuple:
+    """Everything the page edits, to tell whether a save changed anything."""
+    return (
+        _values(centre),
+        sorted(line.code for line in centre.service_lines),
+        [(s.name, s.town, s.region) for s in centre.sites],
+        sorted((c.scheme, c.reference, c.expires_on) for c in centre.certifications),
+    )
 
 
 def _values(centre: ServiceCentre) -> dict:
@@ -87,16 +129,21 @@ def _values(centre: ServiceCentre) -> dict:
     return dumped
 
 
-def _anchor(field: str | None) -> str:
+def _anchor(field: str | None, lists=()) -> str:
     if not field:
         return "form"
+    for rows in lists:
+        found = rows.anchor(field)
+        if found:
+            return found
     if field == "ownership":
         return "ownership-employee"
     return field.replace(".", "-")
 
 
-def _render(centre, values, selected_lines, errors=()):
+def _render(centre, values, selected_lines, sites, certifications, errors=()):
     errors = list(errors)
+    lists = (sites, certifications)
     return (
         render_template(
             "centre/profile_edit.html",
@@ -106,9 +153,14 @@ def _render(centre, values, selected_lines, errors=()):
             service_lines=services.service_lines(),
             business_models=BUSINESS_MODEL_LABELS,
             delivery_models=DELIVERY_MODEL_LABELS,
+            sites=sites,
+            certifications=certifications,
+            scheme_items=SCHEME_ITEMS,
             live=reviews.needs_review(centre, current_user),
-            errors={_anchor(e.field): e.message for e in reversed(errors)},
-            form_errors=[{"text": e.message, "href": f"#{_anchor(e.field)}"} for e in errors],
+            errors={_anchor(e.field, lists): e.message for e in reversed(errors)},
+            form_errors=[
+                {"text": e.message, "href": f"#{_anchor(e.field, lists)}"} for e in errors
+            ],
         ),
         400 if errors else 200,
     )
@@ -119,23 +171,43 @@ def _render(centre, values, selected_lines, errors=()):
 def edit():
     centre = _own_centre()
     if request.method == "GET":
-        return _render(centre, _values(centre), [line.code for line in centre.service_lines])
+        sites, certifications = _rows(centre)
+        values = {**_values(centre), **sites.form_values(), **certifications.form_values()}
+        lines = [line.code for line in centre.service_lines]
+        return _render(centre, values, lines, sites, certifications)
+    # A page without a list's rows leaves that list as it is.
+    posted = [
+        profile_form.read(spec, request.form)
+        for spec in (profile_form.SITES, profile_form.CERTIFICATIONS)
+    ]
     try:
         changes = load_or_fail(
-            CentreUpdateSchema(), _payload(request.form), "Some of the details are not valid."
+            CentreUpdateSchema(),
+            _payload(request.form, [rows for rows in posted if rows is not None]),
+            "Some of the details are not valid.",
         )
-        before = (_values(centre), sorted(line.code for line in centre.service_lines))
+        before = _snapshot(centre)
         with db.session.begin_nested():  # a refusal half-way leaves nothing behind
             services.update_centre(centre, changes, actor=current_user._get_current_object())
             peers.after_catalogue_edit(centre.id, changes)
     except ValidationFailed as error:
         centre = _own_centre()
+        sites, certifications = (
+            shown if shown is not None else saved
+            for shown, saved in zip(posted, _rows(centre), strict=True)
+        )
+        values = {**sites.form_values(), **certifications.form_values(), **request.form.to_dict()}
         return _render(
-            centre, request.form.to_dict(), request.form.getlist("service_lines"), error.errors
+            centre,
+            values,
+            request.form.getlist("service_lines"),
+            sites,
+            certifications,
+            error.errors,
         )
     live = reviews.needs_review(centre, current_user)
     db.session.commit()
-    if (_values(centre), sorted(line.code for line in centre.service_lines)) == before:
+    if _snapshot(centre) == before:
         flash("Nothing changed.", "info")
     elif live:
         flash(

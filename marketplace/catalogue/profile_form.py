@@ -1,0 +1,148 @@
+"""The sites and certifications of /centre/profile as rows of a plain HTML form.
+
+The page works without JavaScript, so each list is a fixed set of rows: one per saved entry,
+each with a Remove checkbox, then a few blank rows for new entries. A row's inputs are named
+`<list>-<row>-<field>` (`sites-2-town`), and two hidden inputs say how many rows the page
+showed (`sites-rows`) and how many of them were saved entries (`sites-saved`). A page without
+them leaves the list alone, as a PATCH without the list does.
+
+Reading the rows gives the list CentreUpdateSchema reads, exactly as the API takes it (each
+value trimmed, nothing else changed), so the schema decides what is valid and says why. A
+saved row stays in the list unless Remove is ticked, even if cleared (so clearing it is an
+error, not a silent removal); a new row left blank is ignored. The schema numbers list items
+as they were sent ('sites.1.name'), which is not the row's number on the page once rows are
+removed or left blank; `Rows.anchor` maps an error back to the input the person typed into.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# More rows than any page shows; a post claiming more is cut to this many.
+MAX_ROWS = 200
+
+
+@dataclass(frozen=True)
+class ListSpec:
+    name: str  # the CentreUpdateSchema field, and the prefix of the inputs
+    fields: tuple[str, ...]  # the item's fields, in the order the page shows them
+    distinct: str  # the field the schema wants different in every item
+
+
+SITES = ListSpec("sites", ("name", "town", "region"), distinct="name")
+CERTIFICATIONS = ListSpec("certifications", ("scheme", "reference", "expires_on"), "scheme")
+
+
+def input_id(spec: ListSpec, index: int, field: str) -> str:
+    return f"{spec.name}-{index}-{field}"
+
+
+@dataclass(frozen=True)
+class Row:
+    index: int  # position on the page, in the inputs' names
+    number: int  # 1-based among saved rows, or among new rows, for the legend
+    saved: bool
+    values: dict[str, str]
+    remove: bool = False
+
+    @property
+    def blank(self) -> bool:
+        return not any(value.strip() for value in self.values.values())
+
+
+@dataclass(frozen=True)
+class Rows:
+    spec: ListSpec
+    rows: list[Row]
+
+    @property
+    def saved_count(self) -> int:
+        return sum(1 for row in self.rows if row.saved)
+
+    @property
+    def sent(self) -> list[Row]:
+        """The rows that become list items: saved ones not removed, new ones not blank."""
+        return [row for row in self.rows if (not row.remove if row.saved else not row.blank)]
+
+    def payload(self) -> list[dict[str, str]]:
+        return [
+            {field: row.values[field].strip() for field in self.spec.fields} for row in self.sent
+        ]
+
+    def form_values(self) -> dict[str, str]:
+        """The rows as the page's flat input values (`sites-0-name`: 'Head office')."""
+        values = {}
+        for row in self.rows:
+            for field in self.spec.fields:
+                values[input_id(self.spec, row.index, field)] = row.values[field]
+            if row.remove:
+                values[input_id(self.spec, row.index, "remove")] = "yes"
+        return values
+
+    def anchor(self, field: str) -> str | None:
+        """The id of the input a schema error on this list belongs to; None if not this list.
+
+        'sites.1.name' -> the name input of the second row sent; 'sites.1' -> that row's first
+        input; 'sites' (the list as a whole: two items alike) -> the input of the first item
+        that repeats an earlier one, else the first row's.
+        """
+        name, _, rest = field.partition(".")
+        if name != self.spec.name:
+            return None
+        sent = self.sent
+        position, _, item_field = rest.partition(".")
+        if position.isdigit() and int(position) < len(sent):
+            row = sent[int(position)]
+            item_field = item_field if item_field in self.spec.fields else self.spec.fields[0]
+            return input_id(self.spec, row.index, item_field)
+        seen: set[str] = set()
+        for row in sent:
+            key = row.values[self.spec.distinct].strip().casefold()
+            if key in seen:
+                return input_id(self.spec, row.index, self.spec.distinct)
+            seen.add(key)
+        first = sent[0] if sent else (self.rows[0] if self.rows else None)
+        if first is None:
+            return self.spec.name
+        return input_id(self.spec, first.index, self.spec.distinct)
+
+
+def from_entries(spec: ListSpec, entries: list[dict[str, str]], blanks: int) -> Rows:
+    """The rows for the first view of the page: the saved entries, then blank rows."""
+    rows = [
+        Row(index=i, number=i + 1, saved=True, values={f: entries[i][f] for f in spec.fields})
+        for i in range(len(entries))
+    ]
+    rows += [
+        Row(
+            index=len(entries) + i,
+            number=i + 1,
+            saved=False,
+            values={field: "" for field in spec.fields},
+        )
+        for i in range(blanks)
+    ]
+    return Rows(spec, rows)
+
+
+def read(spec: ListSpec, form) -> Rows | None:
+    """The rows a posted page showed, or None if it showed none of this list."""
+    try:
+        count = min(int(form.get(f"{spec.name}-rows", "")), MAX_ROWS)
+        saved = int(form.get(f"{spec.name}-saved", ""))
+    except ValueError:
+        return None
+    if count < 0 or saved < 0:
+        return None
+    saved = min(saved, count)
+    rows = [
+        Row(
+            index=i,
+            number=i + 1 if i < saved else i - saved + 1,
+            saved=i < saved,
+            values={field: form.get(input_id(spec, i, field), "") for field in spec.fields},
+            remove=i < saved and bool(form.get(input_id(spec, i, "remove"))),
+        )
+        for i in range(count)
+    ]
+    return Rows(spec, rows)

@@ -55,28 +55,28 @@ def publish_command(period_code: str, jobs: int | None, wait: bool) -> None:
         _locally(plan, jobs or os.cpu_count() or 1)
 
 
-def publish_latest_closed(actor: str | None = None) -> None:
-    """Publish the most recent period that is no longer open (for seed-demo).
+def publish_recent_closed(count: int = 4, actor: str | None = None) -> None:
+    """Publish the `count` most recent periods that are no longer open, oldest first (for
+    seed-demo), so the newest reports already have a trend over the quarters before them.
 
-    Idempotent: once that period is published and unchanged, nothing is rendered again.
+    Idempotent: a period published and unchanged is not rendered again.
     """
-    period = db.session.scalars(
+    periods = db.session.scalars(
         select(ReportingPeriod)
         .where(ReportingPeriod.status != "open")
         .order_by(ReportingPeriod.year.desc(), ReportingPeriod.quarter.desc())
-        .limit(1)
-    ).first()
-    if period is None:
-        return
+        .limit(count)
+    ).all()
     actor = actor or operator_label()
-    with one_transaction():
-        services.start_publication(period, actor_label=actor)
-    plan = services.plan_period(period, actor_label=actor)
-    if not plan.items:
-        click.echo(f"{period.code} is published and up to date.")
-        return
-    click.echo(f"Publishing {period.code}: {len(plan.items)} report(s) and data file(s).")
-    _locally(plan, os.cpu_count() or 1)
+    for period in reversed(periods):
+        with one_transaction():
+            services.start_publication(period, actor_label=actor)
+        plan = services.plan_period(period, actor_label=actor)
+        if not plan.items:
+            click.echo(f"{period.code} is published and up to date.")
+            continue
+        click.echo(f"Publishing {period.code}: {len(plan.items)} report(s) and data file(s).")
+        _locally(plan, os.cpu_count() or 1)
 
 
 def _locally(plan: services.Plan, jobs: int) -> None:

@@ -27,8 +27,9 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from marketplace import create_app
 from marketplace.extensions import db
 
-# The demo's most recent closed quarter: the one a newcomer finds published.
+# The demo's most recent closed quarter: the newest a newcomer finds published.
 PUBLISHED_PERIOD = "2026-Q3"
+PUBLISHED_PERIOD_LABEL = "Q3 2026"
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -146,7 +147,7 @@ def build_site(secret_key: str) -> LiveSite:
     with app.app_context():
         upgrade()
         db.session.remove()
-    # seed-demo also publishes the newest closed quarter, so a newcomer finds reports at once.
+    # seed-demo also publishes the last year's closed quarters, so reports are there at once.
     site.cli("seed-demo")
     site.snapshot()
     return site

@@ -214,7 +214,11 @@ class SiteSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    name = fields.String(required=True, validate=Length(1, 200))
+    name = fields.String(
+        required=True,
+        validate=Length(1, 200, error="Enter the site's name, 200 characters or fewer."),
+        error_messages={"required": "Enter the site's name."},
+    )
     town = fields.String(load_default="", validate=Length(max=120))
     region = fields.String(load_default="", validate=Length(max=120))
 
@@ -374,16 +378,26 @@ class LatestValueSchema(Schema):
 # --- what goes in --------------------------------------------------------------------------
 
 
+def _known_scheme(value: str) -> None:
+    if not value:
+        raise ValidationError("Choose the certification scheme.")
+    if value not in CERTIFICATION_SCHEMES:
+        choices = ", ".join(
+            f"{code} ({CERTIFICATION_LABELS[code]})" for code in CERTIFICATION_SCHEMES
+        )
+        raise ValidationError(
+            f"'{value}' is not a certification we record. Choose one of: {choices}."
+        )
+
+
 class CertificationInSchema(Schema):
     class Meta:
         unknown = RAISE
 
     scheme = fields.String(
         required=True,
-        validate=OneOf(
-            CERTIFICATION_SCHEMES,
-            error="'{input}' is not a certification we record. Choose one of: {choices}.",
-        ),
+        validate=lambda value: _known_scheme(value),
+        error_messages={"required": "Choose the certification scheme."},
     )
     reference = fields.String(load_default="", validate=Length(max=120))
     expires_on = fields.Date(

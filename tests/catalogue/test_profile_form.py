@@ -424,7 +424,7 @@ def test_a_new_certification_without_a_scheme_is_shown_at_its_select(user, centr
     html = response.get_data(as_text=True)
     [(href, text)] = summary_links(html)
     assert href == "#certifications-1-scheme"
-    assert text.startswith("'' is not a certification we record.")
+    assert text == "Choose the certification scheme."
     assert inline_error(html, "certifications-1-scheme") == text
 
 

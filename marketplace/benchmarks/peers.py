@@ -14,7 +14,7 @@ give bit-identical statistics. Services here flush only; callers commit.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 
 from flask import current_app
@@ -230,20 +230,36 @@ def position(metric: Metric, stats: PeerStatistic | None, value) -> tuple[float 
     happen to share a member's value. (None, None) when there are no statistics, when the
     group has a single member (nobody to compare with), or when no peer has this value.
     """
-    if stats is None or value is None:
-        return None, None
-    n, values = stats.n, stats.peer_values  # read once: pages place many values per group
-    if n < 2:
-        return None, None
+    return placer(metric, stats)(value)
+
+
+def placer(metric: Metric, stats: PeerStatistic | None) -> Callable[[object], Position]:
+    """position() for many values of one group: the group's values and quartiles are read
+    from the row once (a national group places a thousand values per page)."""
+    if stats is None or stats.n < 2:
+        return _nowhere
     higher = metric.direction == "higher"
-    try:
-        percentile = statistics.performance_percentile(values, value, higher_is_better=higher)
-    except ValueError:
-        return None, None
-    band = statistics.quartile_band(
-        value, stats.p25, stats.median, stats.p75, higher_is_better=higher
-    )
-    return percentile, band
+    percentile = statistics.percentile_placer(stats.peer_values, higher_is_better=higher)
+    p25, median, p75 = stats.p25, stats.median, stats.p75
+
+    def place(value) -> Position:
+        if value is None:
+            return NOWHERE
+        try:
+            where = percentile(value)
+        except ValueError:
+            return NOWHERE
+        return where, statistics.quartile_band(value, p25, median, p75, higher_is_better=higher)
+
+    return place
+
+
+Position = tuple[float | None, int | None]
+NOWHERE: Position = (None, None)
+
+
+def _nowhere(_value) -> Position:
+    return NOWHERE
 
 
 def band_only(metric: Metric, stats: PeerStatistic | None, value) -> int | None:

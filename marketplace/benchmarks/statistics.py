@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -101,18 +101,28 @@ def performance_percentile(
     itself. A group of one has nobody to compare with, so the answer is None. The value must
     be one of the group's values (the peer's own); otherwise ValueError.
     """
+    return percentile_placer(sorted_values, higher_is_better=higher_is_better)(value)
+
+
+def percentile_placer(
+    sorted_values: Sequence[float], *, higher_is_better: bool
+) -> Callable[[Number], float | None]:
+    """performance_percentile for one group, as a function of the value: pages place up to a
+    thousand values in the same group, so the group's facts are bound once."""
     n = len(sorted_values)
-    v = as_float(value)
-    low = bisect_left(sorted_values, v)
-    high = bisect_right(sorted_values, v)
-    equal = high - low
-    if equal == 0:
-        raise ValueError(f"{value!r} is not a value of this peer group")
-    if n < 2:
-        return None
-    worse = low if higher_is_better else n - high
-    others_tied = equal - 1
-    return 100.0 * (worse + 0.5 * others_tied) / (n - 1)
+
+    def place(value: Number) -> float | None:
+        v = as_float(value)
+        low = bisect_left(sorted_values, v)
+        high = bisect_right(sorted_values, v, low)
+        if high == low:
+            raise ValueError(f"{value!r} is not a value of this peer group")
+        if n < 2:
+            return None
+        worse = low if higher_is_better else n - high
+        return 100.0 * (worse + 0.5 * (high - low - 1)) / (n - 1)
+
+    return place
 
 
 def quartile_band(

@@ -91,7 +91,9 @@ def distribution(
             else None
         )
         periods = wanted = [period] if period is not None else []
-    all_stats = peers.stats_for(by_id, [p.id for p in wanted], with_values=False)
+    # With one period (the API), its groups are read whole at once; with every period (the
+    # page), only their quartiles, and the chosen group's values afterwards.
+    all_stats = peers.stats_for(by_id, [p.id for p in wanted], with_values=not with_history)
     history = []
     for period in wanted:
         for metric in sorted(versions, key=lambda m: -m.version):
@@ -129,8 +131,9 @@ def distribution(
         in_period[0] if in_period else None
     )
     metric = selected.metric if selected else current
-    stats = peers.group_stats(metric.id, period.id) if selected else None
+    stats = None
     if selected is not None:
+        stats = peers.group_stats(metric.id, period.id) if with_history else selected.stats
         selected.stats = stats
     result.selected = selected
     result.centres = _standings(audience, metric, period, stats)
@@ -173,13 +176,14 @@ def _standings(
     )
     rows = []
     everyone_shown = audience.period_visible(period)
+    place = peers.placer(metric, stats) if ranked else None
     for centre_id, value, revision, slug, name, status in db.session.execute(query).all():
         in_group = centre_id in member_ids
         is_own = centre_id == own
         # Members' values are shown once the period is visible; the own centre's always.
         if not (is_own or (in_group and everyone_shown)):
             continue
-        percentile, band = peers.position(metric, stats, value) if ranked and in_group else NONE
+        percentile, band = place(value) if place is not None and in_group else NONE
         rows.append(
             CentreStanding(
                 centre_id=centre_id,

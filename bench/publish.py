@@ -78,7 +78,7 @@ def make_app(path: Path, reports_dir: Path, **extra):
 
 
 def schema_matches() -> bool:
-    """A dataset built before the models changed is rebuilt (pre-release schema)."""
+    """A dataset built before the models changed is rebuilt."""
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 

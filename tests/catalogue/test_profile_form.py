@@ -14,9 +14,9 @@ from html.parser import HTMLParser
 
 import pytest
 
-from marketplace.audit.models import AuditEvent
 from marketplace.catalogue.models import CentreEditReview
 from marketplace.extensions import db
+from tests.catalogue.test_services_update import audit_events
 from tests.factories import CentreSiteFactory, CertificationFactory, ServiceLineFactory
 
 
@@ -117,16 +117,6 @@ def sites(centre) -> list[tuple[str, str, str]]:
 def certifications(centre) -> list[tuple[str, str, date]]:
     db.session.expire(centre)
     return sorted((c.scheme, c.reference, c.expires_on) for c in centre.certifications)
-
-
-def update_events(centre) -> list[AuditEvent]:
-    return list(
-        db.session.execute(
-            db.select(AuditEvent)
-            .where(AuditEvent.action == "centre.update", AuditEvent.object_id == centre.slug)
-            .order_by(AuditEvent.id)
-        ).scalars()
-    )
 
 
 def reviews() -> list[CentreEditReview]:
@@ -231,7 +221,7 @@ def test_saving_the_page_as_it_is_changes_nothing(user, centre):
         ("Head office", "Newport", "Wales"),
         ("Annex", "Cardiff", "Wales"),
     ]
-    assert update_events(centre) == [] and reviews() == []
+    assert audit_events(centre) == [] and reviews() == []
 
 
 # --- sites ---------------------------------------------------------------------------------
@@ -263,7 +253,7 @@ def test_rename_a_site(user, centre):
         ("Head office", "Newport", "Wales"),
         ("Cardiff annex", "Cardiff", "South Wales"),
     ]
-    [event] = update_events(centre)
+    [event] = audit_events(centre)
     assert event.actor_id is not None
     assert event.detail["changed"] == {
         "sites": {
@@ -329,7 +319,7 @@ def test_a_missing_site_name_is_shown_at_that_row_and_nothing_changes(user, cent
         ("Annex", "Cardiff", "Wales"),
     ]
     assert centre.summary != "Changed"
-    assert update_events(centre) == [] and reviews() == []
+    assert audit_events(centre) == [] and reviews() == []
 
 
 def test_clearing_a_saved_site_is_an_error_not_a_removal(user, centre):
@@ -401,7 +391,7 @@ def test_a_bad_expiry_date_is_shown_at_that_input_and_nothing_changes(user, cent
     assert read_form(html)["certifications-2-expires_on"] == typed
     assert len(sites(centre)) == 2
     assert certifications(centre) == [("iso27001", "IS-100", date(2027, 6, 30))]
-    assert update_events(centre) == [] and reviews() == []
+    assert audit_events(centre) == [] and reviews() == []
 
 
 def test_a_certification_listed_twice_points_at_the_second(user, centre):
@@ -477,7 +467,7 @@ def test_another_centres_user_changes_only_their_own_entry(as_persona, personas,
         ("Annex", "Cardiff", "Wales"),
     ]
     assert certifications(centre) == [("iso27001", "IS-100", date(2027, 6, 30))]
-    assert update_events(centre) == []
+    assert audit_events(centre) == []
     assert {review.centre_id for review in reviews()} == {other.id}
 
 
@@ -506,7 +496,7 @@ def test_a_change_to_a_live_entry_is_queued_with_before_and_after(user, centre, 
     [review] = reviews()
     assert review.status == "pending" and review.highlighted == []
     assert set(review.changes) == {"sites", "certifications"}
-    [event] = update_events(centre)
+    [event] = audit_events(centre)
     assert review.audit_event_id == event.id
 
     admin = as_persona("admin")

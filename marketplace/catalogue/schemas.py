@@ -275,15 +275,28 @@ class BoardSeatsSchema(Schema):
     independent = _seats("board_independent")
 
 
+MAX_EMPLOYEES_SERVED = 10_000_000
+MAX_TRANSACTIONS = 2_000_000_000
+
+
 class CapacitySchema(Schema):
     class Meta:
         unknown = RAISE
 
+    # Upper bounds well above any real centre, and inside the database's 32-bit integers.
     employees_served = fields.Integer(
-        allow_none=True, validate=Range(min=0, error="Enter 0 or more.")
+        allow_none=True,
+        validate=Range(
+            min=0,
+            max=MAX_EMPLOYEES_SERVED,
+            error=f"Enter a number from 0 to {MAX_EMPLOYEES_SERVED:,}.",
+        ),
     )
     transactions_per_year = fields.Integer(
-        allow_none=True, validate=Range(min=0, error="Enter 0 or more.")
+        allow_none=True,
+        validate=Range(
+            min=0, max=MAX_TRANSACTIONS, error=f"Enter a number from 0 to {MAX_TRANSACTIONS:,}."
+        ),
     )
 
 

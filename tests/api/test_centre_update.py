@@ -145,6 +145,20 @@ def test_invalid_fields_are_422_with_each_field_named(as_persona, personas):
     assert update_events() == []
 
 
+def test_capacity_beyond_any_real_centre_is_refused_not_a_server_error(as_persona, personas):
+    # Found by the fuzzer: 2**31 overflowed PostgreSQL's integer column (500).
+    response = as_persona("centre_user").patch(
+        URL, json={"capacity": {"employees_served": 2**31, "transactions_per_year": 2**31}}
+    )
+    body = assert_problem(response, 422)
+    messages = {error["field"]: error["message"] for error in body["errors"]}
+    assert messages == {
+        "capacity.employees_served": "Enter a number from 0 to 10,000,000.",
+        "capacity.transactions_per_year": "Enter a number from 0 to 2,000,000,000.",
+    }
+    assert update_events() == []
+
+
 def test_an_invalid_item_of_a_list_is_named_by_its_position(as_persona, personas):
     response = as_persona("centre_user").patch(
         URL, json={"sites": [{"name": "Head office"}, {"town": "Cardiff"}]}

@@ -42,6 +42,24 @@ class _Form(Schema):
     list_fields: tuple[str, ...] = ()
 
 
+# The metric columns hold 12 digits before the point (Numeric(18, 6)); scale 8 (12, 4).
+MAX_FIGURE = 999_999_999_999
+MAX_SCALE = 10_000
+
+
+def _figure() -> fields.Decimal:
+    return fields.Decimal(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(
+            min=-MAX_FIGURE,
+            max=MAX_FIGURE,
+            error=f"Enter a number between -{MAX_FIGURE:,} and {MAX_FIGURE:,}.",
+        ),
+        error_messages={"invalid": "Enter a number."},
+    )
+
+
 class MetricVersionSchema(_Form):
     """A metric's definition: everything that, if it changes, makes a new version."""
 
@@ -67,12 +85,8 @@ class MetricVersionSchema(_Form):
         validate=validate.OneOf(DIRECTIONS, error="Choose whether higher or lower is better."),
         error_messages=_required("Choose whether higher or lower is better."),
     )
-    valid_min = fields.Decimal(
-        load_default=None, allow_none=True, error_messages={"invalid": "Enter a number."}
-    )
-    valid_max = fields.Decimal(
-        load_default=None, allow_none=True, error_messages={"invalid": "Enter a number."}
-    )
+    valid_min = _figure()
+    valid_max = _figure()
     decimals = fields.Integer(
         load_default=2,
         validate=validate.Range(0, 6, error="Enter a number of decimal places from 0 to 6."),
@@ -80,15 +94,18 @@ class MetricVersionSchema(_Form):
     )
     scale = fields.Decimal(
         load_default=1,
-        validate=validate.Range(min=0, min_inclusive=False, error="The scale must be above 0."),
+        validate=validate.Range(
+            min=0,
+            max=MAX_SCALE,
+            min_inclusive=False,
+            error=f"The scale must be above 0 and at most {MAX_SCALE:,}.",
+        ),
         error_messages={"invalid": "Enter a number (100 for percentages, otherwise 1)."},
     )
     is_share = fields.Boolean(
         load_default=False, truthy={"yes", "true", "1", "on"}, falsy={"no", "false", "0"}
     )
-    target = fields.Decimal(
-        load_default=None, allow_none=True, error_messages={"invalid": "Enter a number."}
-    )
+    target = _figure()
     reference = fields.String(load_default="", validate=validate.Length(max=2000))
 
 

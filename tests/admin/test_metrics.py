@@ -68,6 +68,26 @@ def test_blank_numbers_are_missing_not_zero(admin, personas):
     assert "Enter a number (100 for percentages" in response.get_data(as_text=True)
 
 
+def test_figures_too_large_to_store_are_refused_with_the_limit(admin, personas):
+    ServiceLineFactory(code="hr", name="HR")
+    response = admin.post(
+        "/admin/metrics/new",
+        data={
+            "code": "x_rate",
+            "service_line": "hr",
+            **DEFINITION,
+            "valid_max": "1e13",
+            "target": "-1000000000000",
+            "scale": "1000000",
+        },
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert page.count("Enter a number between -999,999,999,999 and 999,999,999,999.") >= 2
+    assert "The scale must be above 0 and at most 10,000." in page
+    assert _versions("x_rate") == []
+
+
 def test_a_new_version_leaves_the_old_series_on_its_version(admin, personas):
     metric = MetricFactory(code="cost_per_hire", name="Cost per hire")
     old = ObservationFactory(metric=metric, centre=personas["centre"])

@@ -53,6 +53,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
+    from marketplace import input_guard
+
+    input_guard.register(app)  # before the extensions: it must run before the CSRF check
     _init_extensions(app)
     _register_blueprints(app)
 

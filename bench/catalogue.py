@@ -27,7 +27,6 @@ import argparse
 import contextlib
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -39,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 # Request logs (one JSON line per request) would dominate the timings; keep warnings only.
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
+from bench.databases import ensure_data, prepare_database  # noqa: E402
 from marketplace import create_app  # noqa: E402
 from marketplace.catalogue.models import ServiceCentre  # noqa: E402
 from marketplace.extensions import db  # noqa: E402
@@ -58,48 +58,6 @@ QUERIES = (
     "?page=25",
     "?service_line=hr&business_model=joint_venture&status=accredited&sort=accredited_until&page=2",
 )
-
-
-def ensure_data(directory: Path) -> None:
-    if (directory / "centres.json").exists():
-        return
-    print(f"{directory} is missing: generating it (bench/generate.py).")
-    subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "generate.py"), "--out", str(directory)],
-        check=True,
-    )
-
-
-def prepare_database(url: str) -> None:
-    """An empty database at `url`, created if it does not exist."""
-    parsed = sa.engine.make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        path = Path(parsed.database)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(str(path) + suffix).unlink(missing_ok=True)
-        return
-    name = parsed.database or ""
-    if not name.startswith("bench"):
-        raise SystemExit(
-            f"Refusing to empty the database '{name}': benchmark databases are named bench…"
-        )
-    admin = sa.create_engine(
-        parsed.set(database="postgres", drivername="postgresql+psycopg"),
-        isolation_level="AUTOCOMMIT",
-    )
-    with admin.connect() as conn:
-        found = conn.execute(
-            sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
-        ).first()
-        if not found:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    engine = sa.create_engine(parsed.set(drivername="postgresql+psycopg"))
-    with engine.begin() as conn:
-        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
-        conn.execute(sa.text("CREATE SCHEMA public"))
-    engine.dispose()
 
 
 def make_app(url: str):

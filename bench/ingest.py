@@ -53,6 +53,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
+from bench.databases import ensure_data, prepare_database  # noqa: E402
 from marketplace import create_app  # noqa: E402
 from marketplace.extensions import db  # noqa: E402
 
@@ -66,36 +67,6 @@ COPY_COLUMNS = (
     "centre_id, metric_id, period_id, value, numerator, denominator, comment, "
     "submission_id, revision, flag_status, created_at, updated_at"
 )
-
-
-def ensure_data(directory: Path) -> None:
-    if not (directory / "centres.json").exists():
-        print(f"{directory} is missing: generating it (bench/generate.py).")
-        subprocess.run(
-            [sys.executable, str(ROOT / "bench" / "generate.py"), "--out", str(directory)],
-            check=True,
-        )
-
-
-def prepare_database(url: str) -> None:
-    parsed = sa.engine.make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        path = Path(parsed.database)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(str(path) + suffix).unlink(missing_ok=True)
-        return
-    name = parsed.database or ""
-    if not name.startswith("bench"):
-        raise SystemExit(f"Refusing to empty '{name}': benchmark databases are named bench…")
-    admin = sa.create_engine(
-        parsed.set(database="postgres", drivername="postgresql+psycopg"),
-        isolation_level="AUTOCOMMIT",
-    )
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
 
 
 def make_app(url: str):

@@ -112,7 +112,7 @@ def update_centre(changes, slug):
     """
     actor = signed_in_user()
     centre = catalogue.get_public_centre(slug, viewer=actor)
-    catalogue.update_centre(centre, changes, actor=actor)
-    peers.after_catalogue_edit(centre.id, changes)
+    changed = catalogue.update_centre(centre, changes, actor=actor)
+    peers.after_catalogue_edit(centre.id, changed)
     db.session.commit()
     return centre

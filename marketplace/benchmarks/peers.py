@@ -116,9 +116,9 @@ def recompute_for_centre_change(centre_id: int, day: date | None = None) -> int:
     return recompute((metric_id, period_id) for metric_id, period_id in db.session.execute(query))
 
 
-def after_catalogue_edit(centre_id: int, changes: dict) -> int:
-    """Redraw peer groups when an entry's service lines change (they decide membership)."""
-    if "service_lines" not in changes:
+def after_catalogue_edit(centre_id: int, changed: dict) -> int:
+    """Redraw peer groups when an entry's service lines changed (they decide membership)."""
+    if "service_lines" not in changed:
         return 0
     return recompute_for_centre_change(centre_id)
 
@@ -223,7 +223,11 @@ def is_peer(stats: PeerStatistic | None, centre_id: int) -> bool:
     return stats is not None and statistics.contains_sorted(stats.peer_centre_ids, centre_id)
 
 
-def position(metric: Metric, stats: PeerStatistic | None, value) -> tuple[float | None, int | None]:
+Position = tuple[float | None, int | None]
+NOWHERE: Position = (None, None)
+
+
+def position(metric: Metric, stats: PeerStatistic | None, value) -> Position:
     """(percentile 0–100, band 1–4) of a peer's value in its group.
 
     For a member of the group: check is_peer first, since a centre outside the group may
@@ -237,7 +241,7 @@ def placer(metric: Metric, stats: PeerStatistic | None) -> Callable[[object], Po
     """position() for many values of one group: the group's values and quartiles are read
     from the row once (a national group places a thousand values per page)."""
     if stats is None or stats.n < 2:
-        return _nowhere
+        return lambda _value: NOWHERE
     higher = metric.direction == "higher"
     percentile = statistics.percentile_placer(stats.peer_values, higher_is_better=higher)
     p25, median, p75 = stats.p25, stats.median, stats.p75
@@ -252,14 +256,6 @@ def placer(metric: Metric, stats: PeerStatistic | None) -> Callable[[object], Po
         return where, statistics.quartile_band(value, p25, median, p75, higher_is_better=higher)
 
     return place
-
-
-Position = tuple[float | None, int | None]
-NOWHERE: Position = (None, None)
-
-
-def _nowhere(_value) -> Position:
-    return NOWHERE
 
 
 def band_only(metric: Metric, stats: PeerStatistic | None, value) -> int | None:

@@ -40,8 +40,10 @@ EDITABLE_LISTS = ("service_lines", "sites", "certifications")
 OWNERSHIP_COLUMNS = ("ownership_employee", "ownership_government", "ownership_private")
 
 
-def update_centre(centre: ServiceCentre, changes: dict, *, actor) -> ServiceCentre:
+def update_centre(centre: ServiceCentre, changes: dict, *, actor) -> dict[str, dict]:
     """Apply changes loaded by CentreUpdateSchema; audit the fields that really changed.
+
+    Returns what really changed ({field: {"before": …, "after": …}}; empty if nothing did).
 
     Only the centre's own users and admins may change an entry, and only admins rename one.
     Lists (service lines, sites, certifications) are replaced as a whole.
@@ -87,7 +89,7 @@ def update_centre(centre: ServiceCentre, changes: dict, *, actor) -> ServiceCent
     if "certifications" in changes:
         _replace_certifications(centre, changes["certifications"], changed)
     if not changed:
-        return centre
+        return changed
     db.session.flush()
     event = audit.record(
         "centre.update",
@@ -100,7 +102,7 @@ def update_centre(centre: ServiceCentre, changes: dict, *, actor) -> ServiceCent
     # A live entry changes at once, and the authority reviews the change afterwards.
     if reviews.needs_review(centre, actor):
         reviews.record(centre, changed, actor=actor, audit_event=event)
-    return centre
+    return changed
 
 
 def _replace_service_lines(centre: ServiceCentre, codes: list[str], changed: dict) -> None:

@@ -91,16 +91,6 @@ def _rows(centre: ServiceCentre) -> tuple[profile_form.Rows, profile_form.Rows]:
     return sites, certifications
 
 
-def _snapshot(centre: ServiceCentre) -> tuple:
-    """Everything the page edits, to tell whether a save changed anything."""
-    return (
-        _values(centre),
-        sorted(line.code for line in centre.service_lines),
-        [(s.name, s.town, s.region) for s in centre.sites],
-        sorted((c.scheme, c.reference, c.expires_on) for c in centre.certifications),
-    )
-
-
 def _values(centre: ServiceCentre) -> dict:
     """The entry as form values, for the first view of the page."""
     dumped = {name: getattr(centre, name) or "" for name in PLAIN}
@@ -186,10 +176,11 @@ def edit():
             _payload(request.form, [rows for rows in posted if rows is not None]),
             "Some of the details are not valid.",
         )
-        before = _snapshot(centre)
         with db.session.begin_nested():  # a refusal half-way leaves nothing behind
-            services.update_centre(centre, changes, actor=current_user._get_current_object())
-            peers.after_catalogue_edit(centre.id, changes)
+            changed = services.update_centre(
+                centre, changes, actor=current_user._get_current_object()
+            )
+            peers.after_catalogue_edit(centre.id, changed)
     except ValidationFailed as error:
         centre = _own_centre()
         sites, certifications = (
@@ -207,7 +198,7 @@ def edit():
         )
     live = reviews.needs_review(centre, current_user)
     db.session.commit()
-    if _snapshot(centre) == before:
+    if not changed:
         flash("Nothing changed.", "info")
     elif live:
         flash(

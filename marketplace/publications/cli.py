@@ -41,8 +41,7 @@ def publish_command(period_code: str, jobs: int | None, wait: bool) -> None:
     actor = operator_label()
     with one_transaction():
         period = services.get_period(period_code)
-        services.start_publication(period, actor_label=actor)
-    plan = services.plan_period(period, actor_label=actor)
+    plan = _start_and_plan(period, actor)
     click.echo(
         f"{plan.period_code}: {len(plan.items)} to publish, {plan.unchanged} already up to date."
     )
@@ -69,14 +68,19 @@ def publish_recent_closed(count: int = 4, actor: str | None = None) -> None:
     ).all()
     actor = actor or operator_label()
     for period in reversed(periods):
-        with one_transaction():
-            services.start_publication(period, actor_label=actor)
-        plan = services.plan_period(period, actor_label=actor)
+        plan = _start_and_plan(period, actor)
         if not plan.items:
             click.echo(f"{period.code} is published and up to date.")
             continue
         click.echo(f"Publishing {period.code}: {len(plan.items)} report(s) and data file(s).")
         _locally(plan, os.cpu_count() or 1)
+
+
+def _start_and_plan(period: ReportingPeriod, actor: str) -> services.Plan:
+    """Mark the period as publishing (committed), then list what is missing or changed."""
+    with one_transaction():
+        services.start_publication(period, actor_label=actor)
+    return services.plan_period(period, actor_label=actor)
 
 
 def _locally(plan: services.Plan, jobs: int) -> None:

@@ -150,8 +150,7 @@ def _wait_for_result(receiver, child, *, timeout: float, memory_mb: int, started
     deadline = started + timeout
     while not receiver.poll(WATCH_INTERVAL_SECONDS):
         resident = _resident_mb(child.pid)
-        if resident is not None and resident > memory_mb:
-            child.kill()
+        if resident is not None and resident > memory_mb:  # the caller's finally kills it
             raise RenderFailed(
                 f"the document needed more than the {memory_mb} MB allowed and was stopped; "
                 "it is too large or too complex"

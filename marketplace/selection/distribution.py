@@ -154,9 +154,6 @@ def _newest_with_figures(audience: Audience, metric_ids) -> int | None:
     return db.session.execute(query).scalar_one_or_none()
 
 
-NONE = (None, None)
-
-
 def _standings(
     audience: Audience, metric: Metric, period: ReportingPeriod, stats: PeerStatistic | None
 ) -> list[CentreStanding]:
@@ -176,14 +173,14 @@ def _standings(
     )
     rows = []
     everyone_shown = audience.period_visible(period)
-    place = peers.placer(metric, stats) if ranked else None
+    place = peers.placer(metric, stats if ranked else None)
     for centre_id, value, revision, slug, name, status in db.session.execute(query).all():
         in_group = centre_id in member_ids
         is_own = centre_id == own
         # Members' values are shown once the period is visible; the own centre's always.
         if not (is_own or (in_group and everyone_shown)):
             continue
-        percentile, band = place(value) if place is not None and in_group else NONE
+        percentile, band = place(value) if in_group else peers.NOWHERE
         rows.append(
             CentreStanding(
                 centre_id=centre_id,

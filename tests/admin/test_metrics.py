@@ -52,35 +52,21 @@ def test_a_metric_code_is_used_once(admin, personas):
     assert "This code is already used" in response.get_data(as_text=True)
 
 
-def test_blank_numbers_are_missing_not_zero(admin, personas):
+def _add_x_rate(admin, **fields):
+    """Post a new HR metric 'x_rate' with DEFINITION changed by `fields`."""
     ServiceLineFactory(code="hr", name="HR")
-    response = admin.post(
-        "/admin/metrics/new",
-        data={
-            "code": "x_rate",
-            "service_line": "hr",
-            **DEFINITION,
-            "valid_min": "",
-            "scale": "abc",
-        },
-    )
+    data = {"code": "x_rate", "service_line": "hr", **DEFINITION, **fields}
+    return admin.post("/admin/metrics/new", data=data)
+
+
+def test_blank_numbers_are_missing_not_zero(admin, personas):
+    response = _add_x_rate(admin, valid_min="", scale="abc")
     assert response.status_code == 422
     assert "Enter a number (100 for percentages" in response.get_data(as_text=True)
 
 
 def test_figures_too_large_to_store_are_refused_with_the_limit(admin, personas):
-    ServiceLineFactory(code="hr", name="HR")
-    response = admin.post(
-        "/admin/metrics/new",
-        data={
-            "code": "x_rate",
-            "service_line": "hr",
-            **DEFINITION,
-            "valid_max": "1e13",
-            "target": "-1000000000000",
-            "scale": "1000000",
-        },
-    )
+    response = _add_x_rate(admin, valid_max="1e13", target="-1000000000000", scale="1000000")
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert page.count("Enter a number between -999,999,999,999 and 999,999,999,999.") >= 2

@@ -21,7 +21,7 @@ from tests.benchmarks.ingest_world import (
 )
 from tests.factories import ObservationFactory, ServiceCentreFactory
 
-SERVICES_CSV = Path(__file__).resolve().parents[3] / "shared" / "data" / "services.csv"
+SERVICES_CSV = Path(__file__).resolve().parents[1] / "data" / "services.csv"
 
 
 def refused(world, content: bytes, **kwargs) -> list:

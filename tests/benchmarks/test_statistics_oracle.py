@@ -1,6 +1,6 @@
 """Oracle test on real public data: the GOV.UK Performance Platform's cost per transaction.
 
-../shared/data/transaction-volumes.csv: 734 government services, 21 rolling 12-month
+tests/data/transaction-volumes.csv: 734 government services, 21 rolling 12-month
 periods. Each period's column of costs (blanks skipped) is treated as one peer group, with
 cost per transaction lower-is-better as in the metric library. The statistics are checked
 against NumPy, first as pure functions and then as stored by the recompute service on the
@@ -29,7 +29,7 @@ from tests.factories import (
     SubmissionFactory,
 )
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "transaction-volumes.csv"
+DATA = Path(__file__).resolve().parents[1] / "data" / "transaction-volumes.csv"
 COST_SUFFIX = ": cost per transaction (£)"
 
 

@@ -52,9 +52,11 @@ test-postgres: install
 		echo "== TEST_DATABASE_URL is not set: PostgreSQL run skipped"; \
 	fi
 
+# ruff, then the import-linter contracts in pyproject.toml: areas import only downwards.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check . || (echo "run: $(BIN)/ruff format ." && false)
+	$(BIN)/lint-imports --no-cache
 
 bench: install assets
 	$(BIN)/python bench/run_all.py

@@ -57,7 +57,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     input_guard.register(app)  # before the extensions: it must run before the CSRF check
     _init_extensions(app)
-    _register_blueprints(app)
+    _register_areas(app)
 
     from marketplace.errors import register_error_handlers
     from marketplace.templating import register_template_helpers
@@ -65,9 +65,6 @@ def create_app(config: dict | None = None) -> Flask:
     register_error_handlers(app)
     register_template_helpers(app)
 
-    from marketplace.cli import register_commands
-
-    register_commands(app)
     _register_request_logging(app)
     security.install(app)
     return app
@@ -98,41 +95,27 @@ def _init_extensions(app: Flask) -> None:
     install_auth(app)
 
 
-def _register_blueprints(app: Flask) -> None:
-    from marketplace.accounts.views import bp as accounts_bp
-    from marketplace.accounts.views import centre_tokens
-    from marketplace.api import register as register_api
-    from marketplace.benchmarks.centre_views import bp as centre_submissions_bp
-    from marketplace.benchmarks.metric_views import bp as metric_pages_bp
-    from marketplace.benchmarks.views import bp as benchmarks_bp
-    from marketplace.catalogue.views import bp as catalogue_bp
-    from marketplace.main import bp as main_bp
-    from marketplace.publications.admin import bp as publication_admin_bp
-    from marketplace.publications.decision_views import bp as decision_records_bp
-    from marketplace.publications.views import bp as publications_bp
-    from marketplace.selection.evaluation_views import bp as evaluations_bp
-    from marketplace.selection.views import bp as selection_bp
+def _register_areas(app: Flask) -> None:
+    """Each area registers its blueprints, commands, receivers and page sections, from the
+    bottom of the house up (docs/ARCHITECTURE.md): a receiver is connected before any door
+    that could send its event is open."""
+    from marketplace import (
+        accounts,
+        admin,
+        api,
+        benchmarks,
+        catalogue,
+        fixtures,
+        mail,
+        main,
+        publications,
+        selection,
+    )
 
-    app.register_blueprint(main_bp)
-    app.register_blueprint(accounts_bp)
-    app.register_blueprint(centre_tokens)
-    app.register_blueprint(catalogue_bp)
-    app.register_blueprint(benchmarks_bp)
-    app.register_blueprint(metric_pages_bp)
-    app.register_blueprint(centre_submissions_bp)
-    app.register_blueprint(selection_bp)
-    app.register_blueprint(evaluations_bp)
-    from marketplace import admin
-    from marketplace.accounts.onboarding_views import bp as onboarding_bp
-    from marketplace.catalogue.profile_views import bp as centre_profile_bp
-
-    admin.register(app)  # /admin, /admin/audit, /admin/mail
-    app.register_blueprint(onboarding_bp)
-    app.register_blueprint(centre_profile_bp)
-    app.register_blueprint(publications_bp)
-    app.register_blueprint(publication_admin_bp)
-    app.register_blueprint(decision_records_bp)
-    register_api(app)
+    app.register_blueprint(main.bp)
+    for area in (mail, accounts, catalogue, benchmarks, selection, publications, admin, fixtures):
+        area.register(app)
+    api.register(app)
 
 
 def _register_request_logging(app: Flask) -> None:

@@ -41,6 +41,8 @@ def from_environment(instance_path: str) -> dict:
         "REPORT_RENDER_TIMEOUT": _int("REPORT_RENDER_TIMEOUT", 120),
         "REPORTS_QUEUE": os.environ.get("REPORTS_QUEUE") or "reports",
         "REPORT_AUTHOR": os.environ.get("REPORT_AUTHOR") or None,
+        # How long a download address is served from memory (publications/lookups.py).
+        "REPORT_LOOKUP_CACHE_SECONDS": _int("REPORT_LOOKUP_CACHE_SECONDS", 30),
         "MIN_PEER_GROUP": _int("MIN_PEER_GROUP", 5),
         "MAX_UPLOAD_BYTES": max_upload,
         # Room for the multipart envelope around the largest allowed file.

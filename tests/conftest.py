@@ -56,6 +56,8 @@ def app():
             "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
             "WTF_CSRF_ENABLED": False,
             "REPORTS_DIR": os.path.join(tmp_dir, "reports"),
+            # Every download reads the database, unless a test installs a cache of its own.
+            "REPORT_LOOKUP_CACHE_SECONDS": 0,
             "SERVER_NAME": None,
         }
     )

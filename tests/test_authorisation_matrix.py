@@ -77,7 +77,7 @@ RULES: dict[str, dict[str, Case]] = {
     "catalogue.centre": {
         "GET": C(s(404, 404, 404, 404, 404, 200), lambda w: {"slug": w["applicant"]})
     },
-    "catalogue.metrics": {"GET": C(PUBLIC)},
+    "metric_pages.library": {"GET": C(PUBLIC)},
     "metric_pages.metric": {"GET": C(PUBLIC, lambda w: {"code": w["metric"]})},
     "selection.compare": {
         "GET": C(

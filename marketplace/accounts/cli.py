@@ -12,6 +12,7 @@ from marketplace.accounts.models import ROLES, ApiToken
 from marketplace.clihelpers import one_transaction, operator_label
 from marketplace.errors import NotFound
 from marketplace.extensions import db
+from marketplace.web import forms
 
 
 @click.command("create-user")
@@ -36,7 +37,7 @@ def create_user_command(email, org_slug, role, name, password_stdin):
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     with one_transaction():
-        form = schemas.load(
+        form = forms.load(
             schemas.NewUserSchema(),
             {"email": email, "role": role, "name": name, "password": password},
             detail="The account could not be created.",
@@ -64,7 +65,7 @@ def create_token_command(email, name):
     be shown again: store it now. The token alone goes to standard output, for scripts.
     """
     with one_transaction():
-        form = schemas.load(schemas.NewTokenSchema(), {"name": name}, detail="Name the token.")
+        form = forms.load(schemas.NewTokenSchema(), {"name": name}, detail="Name the token.")
         user = services.get_user_by_email(email)
         if user is None:
             raise NotFound(f"There is no account for {email}.")

@@ -21,6 +21,7 @@ from marketplace.accounts import email_links, password_reset, registration
 from marketplace.errors import FieldError, ValidationFailed
 from marketplace.extensions import db
 from marketplace.mail import sender
+from marketplace.web import forms
 
 bp = Blueprint("onboarding", __name__)
 
@@ -30,8 +31,8 @@ def _page(template: str, errors: list[FieldError] | None = None, status: int | N
     response = make_response(
         render_template(
             template,
-            errors={e.field or "form": e.message for e in reversed(errors)},
-            form_errors=[{"text": e.message, "href": f"#{e.field or 'form'}"} for e in errors],
+            errors=forms.by_field(errors, default="form"),
+            form_errors=forms.error_summary(errors, default="#form"),
             form=request.form,
             **ctx,
         ),

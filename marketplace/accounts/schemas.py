@@ -7,12 +7,11 @@ organisation) stay in accounts.services.
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 from marketplace.accounts.models import ROLES
 from marketplace.accounts.services import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from marketplace.accounts.tokens import TOKEN_NAME_MAX
-from marketplace.errors import FieldError, ValidationFailed
 
 
 class Trimmed(fields.String):
@@ -85,26 +84,3 @@ class NewTokenSchema(Schema):
         ),
         error_messages=_required("Enter a name for the token, such as 'Quarterly upload'."),
     )
-
-
-def load(schema: Schema, data, *, detail: str) -> dict:
-    """Parse input or raise ValidationFailed with one FieldError per problem, in field order."""
-    try:
-        return schema.load(data)
-    except ValidationError as error:
-        messages = error.normalized_messages()
-        order = list(schema.fields)
-        errors = [
-            FieldError(message, field)
-            for field in sorted(messages, key=lambda f: order.index(f) if f in order else 99)
-            for message in _flatten(messages[field])
-        ]
-        raise ValidationFailed(detail, errors=errors) from None
-
-
-def _flatten(value) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        return [m for inner in value.values() for m in _flatten(inner)]
-    return [m for inner in value for m in _flatten(inner)]

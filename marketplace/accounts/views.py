@@ -21,6 +21,7 @@ from marketplace.accounts import schemas, services, tokens
 from marketplace.accounts.auth import role_required
 from marketplace.errors import FieldError, TooManyAttempts, ValidationFailed
 from marketplace.extensions import db
+from marketplace.web import forms
 
 bp = Blueprint("accounts", __name__)
 
@@ -47,8 +48,8 @@ def _login_page(email: str, errors: list[FieldError], status: int):
         render_template(
             "accounts/login.html",
             email=email,
-            errors={e.field: e.message for e in reversed(errors)},
-            form_errors=[{"text": e.message, "href": f"#{e.field}"} for e in errors],
+            errors=forms.by_field(errors),
+            form_errors=forms.error_summary(errors, default="#email"),
         ),
         status,
     )
@@ -60,7 +61,7 @@ def login():
         return _login_page("", [], 200)
     email = request.form.get("email", "")
     try:
-        form = schemas.load(schemas.LoginSchema(), request.form.to_dict(), detail="Sign in")
+        form = forms.load(schemas.LoginSchema(), request.form.to_dict(), detail="Sign in")
         user = services.authenticate(
             form["email"],
             form["password"],
@@ -131,7 +132,7 @@ def new():
     if request.method == "POST":
         name = request.form.get("name", "")
         try:
-            form = schemas.load(
+            form = forms.load(
                 schemas.NewTokenSchema(), request.form.to_dict(), detail="Name the token."
             )
             token, secret = tokens.create_token(
@@ -151,8 +152,8 @@ def new():
         render_template(
             "accounts/token_new.html",
             name=name,
-            errors={e.field: e.message for e in errors},
-            form_errors=[{"text": e.message, "href": f"#{e.field}"} for e in errors],
+            errors=forms.by_field(errors),
+            form_errors=forms.error_summary(errors, default="#name"),
         ),
         400 if errors else 200,
     )

@@ -1,7 +1,9 @@
 """The accreditation authority's administration area under /admin (admins only).
 
 One blueprint; each module adds the pages of one aggregate (accreditation, metrics, periods,
-organisations, users, tokens, domains, reviews). Business rules live in admin/services/,
+organisations, users, tokens, domains, reviews); the audit trail (audit_trail.py), the
+outbox (outbox.py) and closing and publishing periods (publishing.py) are blueprints of
+their own under /admin. Business rules live in the areas' services and admin/services/,
 so the API and the CLI share them.
 """
 
@@ -37,9 +39,9 @@ def register(app: Flask) -> None:
         tokens,
         users,
     )
-    from marketplace.audit.views import bp as audit_bp
-    from marketplace.mail.views import bp as mail_bp
+    from marketplace.admin.audit_trail import bp as audit_bp
+    from marketplace.admin.outbox import bp as mail_bp
+    from marketplace.admin.publishing import bp as publishing_bp
 
-    app.register_blueprint(bp)
-    app.register_blueprint(audit_bp)
-    app.register_blueprint(mail_bp)
+    for blueprint in (bp, audit_bp, mail_bp, publishing_bp):
+        app.register_blueprint(blueprint)

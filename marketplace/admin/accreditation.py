@@ -9,6 +9,7 @@ from marketplace.admin import bp
 from marketplace.admin import forms as f
 from marketplace.admin.services import accreditation as service
 from marketplace.admin.services.summary import dashboard_counts
+from marketplace.catalogue import accreditation
 from marketplace.catalogue.accreditation import TRANSITIONS
 from marketplace.errors import FieldError, ValidationFailed
 
@@ -78,7 +79,7 @@ def accreditation_action(slug: str, action: str):
         values, errors = _read_form(action)
         if errors:
             raise ValidationFailed("Check the details of the change.", errors=errors)
-        return service.change(service.get_centre(slug), action, actor=me, **values)
+        return accreditation.change(service.get_centre(slug), action, actor=me, **values)
 
     def done(event):
         until = f" until {event.valid_until:%-d %B %Y}" if event.valid_until else ""

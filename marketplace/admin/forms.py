@@ -11,19 +11,18 @@ from flask import render_template, request
 
 from marketplace.errors import DomainError, FieldError, ValidationFailed
 from marketplace.extensions import db
+from marketplace.web import forms
 
 T = TypeVar("T")
 
 
 def errors_by_field(errors: Iterable[FieldError]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for error in errors:
-        out.setdefault(error.field or "form", error.message)
-    return out
+    return forms.by_field(errors, default="form")
 
 
 def summary(errors: Iterable[FieldError]) -> list[dict]:
-    return [{"text": e.message, "href": f"#{e.field or 'form'}"} for e in errors]
+    # Admin forms put a problem of the whole form beside the element with id "form".
+    return forms.error_summary(errors, default="#form")
 
 
 def text(name: str, default: str = "") -> str:

@@ -10,6 +10,7 @@ from marketplace.admin import forms as f
 from marketplace.admin.services import metrics as service
 from marketplace.benchmarks.models import UNIT_LABELS
 from marketplace.catalogue.services import service_lines
+from marketplace.web import forms
 
 
 def _me():
@@ -31,7 +32,7 @@ def new_metric():
         return f.form_page("admin/metric_form.html", metric=None, **_choices())
 
     def perform():
-        values = schemas.load(schemas.NewMetricSchema(), request.form)
+        values = forms.load(schemas.NewMetricSchema(), request.form)
         return service.add_metric(values, actor=_me())
 
     def confirm(metric):
@@ -76,7 +77,7 @@ def metric_version(code: str):
         return f.form_page("admin/metric_form.html", **context)
 
     def perform():
-        values = schemas.load(schemas.MetricVersionSchema(), request.form)
+        values = forms.load(schemas.MetricVersionSchema(), request.form)
         return service.publish_version(code, values, actor=_me(), reason=f.text("reason"))
 
     def confirm(new):

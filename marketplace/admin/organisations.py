@@ -11,6 +11,7 @@ from marketplace.admin import forms as f
 from marketplace.admin.services import organisations as service
 from marketplace.catalogue.models import BUSINESS_MODEL_LABELS, DELIVERY_MODEL_LABELS
 from marketplace.catalogue.services import service_lines
+from marketplace.web import forms
 
 NEW_KINDS = {"department": "a department", "alb": "an arm's-length body"}
 
@@ -49,7 +50,7 @@ def new_organisation(kind: str):
         return f.form_page("admin/organisation_form.html", **context())
 
     def perform():
-        values = schemas.load(schemas.OrganisationSchema(), request.form)
+        values = forms.load(schemas.OrganisationSchema(), request.form)
         create = service.create_department if kind == "department" else service.create_alb
         return create(values, actor=_me())
 
@@ -86,7 +87,7 @@ def new_centre():
         return f.form_page("admin/centre_form.html", **context())
 
     def perform():
-        values = schemas.load(schemas.NewCentreSchema(), request.form)
+        values = forms.load(schemas.NewCentreSchema(), request.form)
         return service.create_centre(values, actor=_me())
 
     def confirm(centre):

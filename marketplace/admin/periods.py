@@ -1,8 +1,8 @@
 """Admin pages: opening a reporting period and reopening a closed one.
 
-The periods list, closing and publishing are the publications area's pages under
-/admin/periods (marketplace/publications/admin.py), which call the publication service;
-these two pages complete the cycle beside them and return to that list.
+The periods list, closing and publishing are on /admin/periods (admin/publishing.py), which
+call the publication service; these two pages complete the cycle beside them and return to
+that list.
 """
 
 from __future__ import annotations

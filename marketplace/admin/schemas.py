@@ -9,8 +9,6 @@ from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
 from marketplace.accounts.models import ROLES
 from marketplace.benchmarks.models import DIRECTIONS, UNITS
 from marketplace.catalogue.models import BUSINESS_MODELS, DELIVERY_MODELS
-from marketplace.catalogue.schemas import field_errors
-from marketplace.errors import ValidationFailed
 
 # 'new' is the page that adds a metric (/admin/metrics/new), so it cannot be a code.
 CODE = re.compile(r"^(?!new$)[a-z][a-z0-9_]{1,59}$")
@@ -215,12 +213,3 @@ class RoleChangeSchema(_Form):
         validate=validate.Length(max=2000),
         error_messages=_required("Give the reason for the change."),
     )
-
-
-def load(schema: Schema, data, detail: str = "Some of the values are not valid.") -> dict:
-    from marshmallow import ValidationError
-
-    try:
-        return schema.load(data)
-    except ValidationError as error:
-        raise ValidationFailed(detail, errors=field_errors(error.messages)) from error

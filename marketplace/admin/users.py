@@ -13,6 +13,7 @@ from marketplace.admin import forms as f
 from marketplace.admin.services import organisations
 from marketplace.admin.services import users as service
 from marketplace.mail import sender
+from marketplace.web import forms
 
 USERS_SHOWN = 200
 ROLE_LABELS = {"buyer": "Buyer", "centre": "Centre user", "admin": "Administrator"}
@@ -68,7 +69,7 @@ def invite_user():
         return f.form_page("admin/user_invite.html", **context())
 
     def perform():
-        values = schemas.load(schemas.InvitationSchema(), request.form)
+        values = forms.load(schemas.InvitationSchema(), request.form)
         org = organisations.get(values["organisation"])
         return registration.invite(
             values["email"],
@@ -116,7 +117,7 @@ def change_role(public_id: str):
         return f.form_page("admin/user_role.html", **context())
 
     def perform():
-        values = schemas.load(schemas.RoleChangeSchema(), request.form)
+        values = forms.load(schemas.RoleChangeSchema(), request.form)
         return service.change_role(
             service.get(public_id),
             role=values["role"],

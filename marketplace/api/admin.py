@@ -25,11 +25,12 @@ from marketplace.api.common import (
 )
 from marketplace.audit import services as audit
 from marketplace.audit.schemas import AuditEventSchema, AuditPageArgsSchema
+from marketplace.catalogue import accreditation
 from marketplace.catalogue.accreditation import ACTIONS
 from marketplace.catalogue.schemas import AccreditationEventSchema
-from marketplace.catalogue.services import Page
 from marketplace.errors import PermissionDenied
 from marketplace.extensions import db
+from marketplace.web.pagination import Page
 
 bp = api_blueprint(
     "admin_api",
@@ -176,6 +177,6 @@ def change_accreditation(change, slug):
     """
     centre = accreditation_service.get_centre(slug)
     action = change.pop("action")
-    event = accreditation_service.change(centre, action, actor=signed_in_user(), **change)
+    event = accreditation.change(centre, action, actor=signed_in_user(), **change)
     db.session.commit()
     return event

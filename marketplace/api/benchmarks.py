@@ -7,15 +7,15 @@ import json
 from flask import current_app
 
 from marketplace.api.common import OPTIONAL_AUTH, api_blueprint, viewer
+from marketplace.benchmarks.distribution import distribution
+from marketplace.benchmarks.visibility import audience_for
 from marketplace.selection import compare as comparing
-from marketplace.selection.distribution import distribution
 from marketplace.selection.schemas import (
     BenchmarkArgsSchema,
     BenchmarkSchema,
     CompareArgsSchema,
     ComparisonSchema,
 )
-from marketplace.selection.visibility import audience_for
 
 bp = api_blueprint(
     "peer_benchmarks",

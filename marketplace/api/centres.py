@@ -22,7 +22,6 @@ from marketplace.api.common import (
     signed_in_user,
     viewer,
 )
-from marketplace.benchmarks import peers
 from marketplace.catalogue import services as catalogue
 from marketplace.catalogue.schemas import (
     CentreFilterSchema,
@@ -112,7 +111,6 @@ def update_centre(changes, slug):
     """
     actor = signed_in_user()
     centre = catalogue.get_public_centre(slug, viewer=actor)
-    changed = catalogue.update_centre(centre, changes, actor=actor)
-    peers.after_catalogue_edit(centre.id, changed)
+    catalogue.update_centre(centre, changes, actor=actor)
     db.session.commit()
     return centre

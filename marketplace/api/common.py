@@ -16,8 +16,9 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import func
 
 from marketplace.accounts.auth import Unauthenticated, authenticated_by_token
-from marketplace.catalogue.services import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE, Page
+from marketplace.catalogue.services import DEFAULT_PER_PAGE, MAX_PER_PAGE
 from marketplace.extensions import csrf, db
+from marketplace.web.pagination import MAX_PAGE, Page
 
 API_PREFIX = "/api/v1"
 PROBLEM_JSON = "application/problem+json"

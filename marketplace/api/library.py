@@ -126,9 +126,7 @@ def list_periods(page, per_page, status=None):
 
     Newest first. `open` periods accept data; `closed` ones accept only restatements.
     """
-    statement = db.select(ReportingPeriod).order_by(
-        ReportingPeriod.year.desc(), ReportingPeriod.quarter.desc()
-    )
+    statement = db.select(ReportingPeriod).order_by(*ReportingPeriod.newest_first())
     if status:
         statement = statement.where(ReportingPeriod.status == status)
     return envelope(paginate(statement, page, per_page))

@@ -37,7 +37,6 @@ from marketplace.benchmarks.parsing import XLSX_TYPE
 from marketplace.catalogue import services as catalogue
 from marketplace.errors import DomainError
 from marketplace.extensions import db
-from marketplace.publications import services as publications
 
 bp = api_blueprint(
     "submissions",
@@ -157,7 +156,6 @@ def post_submission(args, slug):
         actor=actor,
         reason=args.get("reason", ""),
     )
-    publications.after_submission(outcome, actor=actor)
     db.session.commit()
     return outcome, 201 if outcome.created else 200
 

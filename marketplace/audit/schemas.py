@@ -5,10 +5,10 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, fields, post_load, pre_load, validate
 
 from marketplace.audit.services import AuditQuery
+from marketplace.web.pagination import MAX_PAGE
 
 MAX_PER_PAGE = 100
 # OFFSET must fit a 64-bit integer: a larger page number failed in the database (a 500).
-MAX_PAGE = 1_000_000
 
 
 class AuditFilterSchema(Schema):

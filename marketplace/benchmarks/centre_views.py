@@ -14,10 +14,9 @@ from flask_login import current_user
 from marketplace.accounts.auth import role_required
 from marketplace.benchmarks import submission_history as history
 from marketplace.benchmarks import submissions, templates_export
-from marketplace.catalogue.services import MAX_PAGE
 from marketplace.errors import DomainError, FieldError, NotFound
 from marketplace.extensions import db
-from marketplace.publications import services as publications
+from marketplace.web import pagination
 
 bp = Blueprint("centre_submissions", __name__, url_prefix="/centre/submissions")
 
@@ -59,11 +58,7 @@ def _summary_errors(errors: list[FieldError]) -> list[dict]:
 @role_required("centre")
 def index():
     centre = _my_centre()
-    # Clamped: a huge page number would overflow OFFSET, and isdigit() admits '²'.
-    try:
-        page = min(max(int(request.args.get("page", "1")), 1), MAX_PAGE)
-    except ValueError:
-        page = 1
+    page = pagination.page_number(request.args.get("page"))
     listing = history.list_submissions(centre, page=page)
     return render_template(
         "centre/submissions.html",
@@ -106,7 +101,6 @@ def new():
                 detail = error.detail
                 status = error.status
             else:
-                publications.after_submission(outcome, actor=_me())
                 db.session.commit()
                 sub = outcome.submission
                 if outcome.created:

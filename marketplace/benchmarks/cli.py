@@ -13,7 +13,6 @@ from marketplace.benchmarks.parsing import XLSX_TYPE
 from marketplace.clihelpers import operator_label
 from marketplace.errors import DomainError
 from marketplace.extensions import db
-from marketplace.publications import services as publications
 
 CONTENT_TYPES = {
     ".csv": "text/csv",
@@ -53,7 +52,6 @@ def import_benchmarks_command(centre_slug: str, file: Path, reason: str):
             actor_label=operator_label(),
             reason=reason,
         )
-        publications.after_submission(outcome, actor_label=operator_label())
         db.session.commit()
     except DomainError as error:
         # Nothing of the file was kept; commit only the audit event of the refusal.

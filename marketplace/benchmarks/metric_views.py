@@ -1,7 +1,5 @@
-"""The public page of one metric: its peer distribution per period and each centre's standing.
-
-The catalogue's /metrics page lists the library; this blueprint adds only /metrics/<code>.
-"""
+"""The metric pages: the library (/metrics) and one metric's peer distribution per period
+with each centre's standing (/metrics/<code>)."""
 
 from __future__ import annotations
 
@@ -11,9 +9,10 @@ from flask import Blueprint, render_template, request
 from flask_login import current_user
 
 from marketplace.benchmarks import charts
+from marketplace.benchmarks.distribution import distribution
+from marketplace.benchmarks.library import metric_library
+from marketplace.benchmarks.visibility import audience_for
 from marketplace.selection import display
-from marketplace.selection.distribution import distribution
-from marketplace.selection.visibility import audience_for
 
 bp = Blueprint("metric_pages", __name__)
 
@@ -23,6 +22,11 @@ CHART_PERIODS = 8
 # group (a thousand centres) is better read from the box and the table.
 MAX_POINTS = 200
 CENTRES_PER_PAGE = 100
+
+
+@bp.get("/metrics")
+def library():
+    return render_template("catalogue/metrics.html", groups=metric_library())
 
 
 @bp.get("/metrics/<code>")

@@ -130,6 +130,11 @@ class ReportingPeriod(IdMixin, db.Model):
         CheckConstraint("status <> 'published' OR published_at IS NOT NULL", name="published_at"),
     )
 
+    @classmethod
+    def newest_first(cls) -> tuple:
+        """ORDER BY clauses for periods, the newest first (the order people read them in)."""
+        return (cls.year.desc(), cls.quarter.desc())
+
     @property
     def label(self) -> str:
         return f"Q{self.quarter} {self.year}"

@@ -177,8 +177,8 @@ def _period_days(period_ids: set[int] | None) -> dict[int, date]:
 
 
 def min_peer_group() -> int:
-    """The confidentiality threshold (MIN_PEER_GROUP, default 5)."""
-    return int(current_app.config.get("MIN_PEER_GROUP", 5))
+    """The confidentiality threshold: the one place MIN_PEER_GROUP (config.py) is read."""
+    return int(current_app.config["MIN_PEER_GROUP"])
 
 
 def disclosable(stats: PeerStatistic | None, minimum: int | None = None) -> bool:

@@ -8,9 +8,9 @@ from sqlalchemy.orm import contains_eager, defer, selectinload
 from marketplace.audit import services as audit
 from marketplace.benchmarks.models import Metric, Observation, ReportingPeriod, Submission
 from marketplace.catalogue.models import ServiceCentre
-from marketplace.catalogue.services import Page
 from marketplace.errors import NotFound
 from marketplace.extensions import db
+from marketplace.web.pagination import Page
 
 PER_PAGE = 20
 

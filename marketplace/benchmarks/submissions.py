@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from marketplace import clock
+from marketplace import clock, events
 from marketplace.audit import services as audit
 from marketplace.benchmarks import bulk, outliers, parsing, peers, problems, validation
 from marketplace.benchmarks.models import Metric, Observation, ReportingPeriod, Submission
@@ -185,7 +185,6 @@ def submit(
             savepoint.rollback()
             raise
         savepoint.commit()
-        return outcome
     except DomainError as error:
         audit.record(
             "submission.refused",
@@ -205,6 +204,11 @@ def submit(
             },
         )
         raise
+    if outcome.created:
+        # Follow-ups of other areas (republishing a restated published figure) happen in
+        # the same transaction, whichever door the file came through.
+        events.submission_accepted.send(outcome, actor=actor, actor_label=actor_label)
+    return outcome
 
 
 def _accepted(centre_id: int, digest: str) -> Submission | None:

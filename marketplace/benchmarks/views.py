@@ -6,9 +6,9 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, render_template
 
-from marketplace.benchmarks import statistics
+from marketplace.benchmarks import peers, statistics
 
 bp = Blueprint("benchmarks", __name__)
 
@@ -81,5 +81,5 @@ def methodology():
         volumes=EXAMPLE_VOLUMES,
         volume_mean=statistics.volume_weighted_mean(EXAMPLE_VOLUMES),
         plain_mean=sum(v for v, _ in EXAMPLE_VOLUMES) / len(EXAMPLE_VOLUMES),
-        min_peer_group=current_app.config.get("MIN_PEER_GROUP", 5),
+        min_peer_group=peers.min_peer_group(),
     )

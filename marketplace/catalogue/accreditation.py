@@ -11,7 +11,7 @@ from datetime import date
 
 from sqlalchemy import and_, func
 
-from marketplace import clock
+from marketplace import clock, events
 from marketplace.audit import services as audit
 from marketplace.catalogue.models import AccreditationEvent, ServiceCentre
 from marketplace.errors import FieldError, IllegalTransition, NotFound, ValidationFailed
@@ -184,6 +184,9 @@ def change(
             "effective_on": day,
         },
     )
+    # Who counts as a peer depends on who was accredited on a period's last day, so the
+    # benchmarks area redraws the groups this change alters (see benchmarks/receivers.py).
+    events.accreditation_changed.send(event)
     return event
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from marketplace.admin.services import accreditation as admin_accreditation
 from marketplace.catalogue import accreditation
 from marketplace.catalogue.models import ServiceCentre
 from marketplace.clihelpers import one_transaction, operator_label
@@ -40,8 +39,7 @@ def accreditation_command(centre_slug, action, valid_from, valid_until, reason):
         ).scalar_one_or_none()
         if centre is None:
             raise NotFound(f"There is no service centre '{centre_slug}'.")
-        # The admin service: the lifecycle change and the peer groups it alters, together.
-        event = admin_accreditation.change(
+        event = accreditation.change(
             centre,
             action,
             actor_label=operator_label(),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from marketplace import events
 from marketplace.audit import services as audit
 from marketplace.catalogue import reviews
 from marketplace.catalogue.access import can_edit, is_admin
@@ -102,6 +103,8 @@ def update_centre(centre: ServiceCentre, changes: dict, *, actor) -> dict[str, d
     # A live entry changes at once, and the authority reviews the change afterwards.
     if reviews.needs_review(centre, actor):
         reviews.record(centre, changed, actor=actor, audit_event=event)
+    # Service lines decide peer-group membership: the benchmarks area redraws them.
+    events.centre_edited.send(centre, changed=changed)
     return changed
 
 

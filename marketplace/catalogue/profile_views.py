@@ -14,7 +14,6 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from marketplace.accounts.auth import role_required
-from marketplace.benchmarks import peers
 from marketplace.catalogue import profile_form, reviews, services
 from marketplace.catalogue.models import (
     BUSINESS_MODEL_LABELS,
@@ -24,8 +23,9 @@ from marketplace.catalogue.models import (
     ServiceCentre,
 )
 from marketplace.catalogue.schemas import CentreUpdateSchema, load_or_fail
-from marketplace.errors import NotFound, ValidationFailed
+from marketplace.errors import FieldError, NotFound, ValidationFailed
 from marketplace.extensions import db
+from marketplace.web import forms
 
 bp = Blueprint("centre_profile", __name__, url_prefix="/centre/profile")
 
@@ -148,9 +148,9 @@ def _render(centre, values, selected_lines, sites, certifications, errors=()):
             scheme_items=SCHEME_ITEMS,
             live=reviews.needs_review(centre, current_user),
             errors={_anchor(e.field, lists): e.message for e in reversed(errors)},
-            form_errors=[
-                {"text": e.message, "href": f"#{_anchor(e.field, lists)}"} for e in errors
-            ],
+            form_errors=forms.error_summary(
+                [FieldError(e.message, _anchor(e.field, lists)) for e in errors]
+            ),
         ),
         400 if errors else 200,
     )
@@ -180,7 +180,6 @@ def edit():
             changed = services.update_centre(
                 centre, changes, actor=current_user._get_current_object()
             )
-            peers.after_catalogue_edit(centre.id, changed)
     except ValidationFailed as error:
         centre = _own_centre()
         sites, certifications = (

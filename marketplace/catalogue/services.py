@@ -6,10 +6,8 @@ re-exported here so callers (views, API, CLI) need only this module.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
 
 from sqlalchemy import and_, case, func, or_
 from sqlalchemy.orm import selectinload
@@ -37,6 +35,7 @@ from marketplace.catalogue.models import (
 )
 from marketplace.errors import FieldError, NotFound, ValidationFailed
 from marketplace.extensions import db
+from marketplace.web.pagination import MAX_PAGE, Page  # noqa: F401 - re-exported
 
 CERTIFICATION_WARNING_DAYS = 60
 
@@ -55,9 +54,6 @@ SORTS = {
 DEFAULT_SORT = "name"
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100
-# Far past any real list, and small enough that OFFSET fits a 64-bit integer: a larger page
-# number used to reach the database and fail there (a 500) instead of being refused.
-MAX_PAGE = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -74,27 +70,6 @@ class CentreQuery:
 
     def is_filtered(self) -> bool:
         return any((self.service_line, self.business_model, self.status, self.q))
-
-
-@dataclass
-class Page:
-    items: list
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-    @property
-    def first_index(self) -> int:
-        """1-based position of the first item shown (0 when there is nothing to show)."""
-        return (self.page - 1) * self.per_page + 1 if self.items else 0
-
-    @property
-    def last_index(self) -> int:
-        return (self.page - 1) * self.per_page + len(self.items) if self.items else 0
 
 
 # --- searching -----------------------------------------------------------------------------
@@ -336,90 +311,3 @@ def expiring_certifications(
 
 # --- benchmarks and the metric library as the catalogue shows them -------------------------
 # benchmarks sits above catalogue in the layering, so its models are imported where used.
-
-
-@dataclass(frozen=True)
-class LatestValue:
-    metric_code: str
-    metric_name: str
-    metric_version: int
-    service_line: str
-    service_line_name: str
-    unit: str
-    unit_label: str
-    decimals: int
-    value: Decimal
-    period_code: str
-    period_label: str
-    published: bool
-
-
-def latest_values(centre: ServiceCentre, viewer=None) -> list[LatestValue]:
-    """The centre's latest value of each metric, with its period; one query."""
-    from marketplace.benchmarks.models import Metric, Observation, ReportingPeriod
-
-    ranked = (
-        db.select(
-            Observation.id.label("observation_id"),
-            func.row_number()
-            .over(
-                partition_by=Metric.code,
-                order_by=(ReportingPeriod.year.desc(), ReportingPeriod.quarter.desc()),
-            )
-            .label("rank"),
-        )
-        .join(Metric, Metric.id == Observation.metric_id)
-        .join(ReportingPeriod, ReportingPeriod.id == Observation.period_id)
-        .where(Observation.centre_id == centre.id)
-    )
-    if not sees_unpublished(viewer, centre):
-        ranked = ranked.where(ReportingPeriod.status == "published")
-    ranked = ranked.subquery()
-    rows = db.session.execute(
-        db.select(Observation.value, Metric, ReportingPeriod, ServiceLine)
-        .join(ranked, ranked.c.observation_id == Observation.id)
-        .join(Metric, Metric.id == Observation.metric_id)
-        .join(ReportingPeriod, ReportingPeriod.id == Observation.period_id)
-        .join(ServiceLine, ServiceLine.id == Metric.service_line_id)
-        .where(ranked.c.rank == 1)
-        .order_by(ServiceLine.position, ServiceLine.code, Metric.position, Metric.code)
-    ).all()
-    return [
-        LatestValue(
-            metric_code=metric.code,
-            metric_name=metric.name,
-            metric_version=metric.version,
-            service_line=line.code,
-            service_line_name=line.name,
-            unit=metric.unit,
-            unit_label=metric.unit_label,
-            decimals=metric.decimals,
-            value=value,
-            period_code=period.code,
-            period_label=period.label,
-            published=period.status == "published",
-        )
-        for value, metric, period, line in rows
-    ]
-
-
-def metric_library() -> list[tuple[ServiceLine, list]]:
-    """The current definition of every metric, grouped by service line in display order."""
-    from marketplace.benchmarks.models import Metric
-
-    metrics = (
-        db.session.execute(
-            db.select(Metric)
-            .join(ServiceLine, ServiceLine.id == Metric.service_line_id)
-            .where(Metric.is_current)
-            .order_by(ServiceLine.position, ServiceLine.code, Metric.position, Metric.code)
-        )
-        .scalars()
-        .all()
-    )
-    groups: list[tuple[ServiceLine, list]] = []
-    for metric in metrics:
-        if not groups or groups[-1][0].id != metric.service_line_id:
-            groups.append((metric.service_line, []))
-        groups[-1][1].append(metric)
-    return groups

@@ -1,4 +1,4 @@
-"""Public catalogue pages: the centre list, one centre, and the metric library."""
+"""Public catalogue pages: the centre list and one centre."""
 
 from __future__ import annotations
 
@@ -6,13 +6,12 @@ from flask import Blueprint, render_template, request
 from flask_login import current_user
 from marshmallow import ValidationError
 
+from marketplace.catalogue import sections as centre_sections
 from marketplace.catalogue import services
 from marketplace.catalogue.models import BUSINESS_MODEL_LABELS, STATUS_LABELS
 from marketplace.catalogue.schemas import CentreFilterSchema, field_errors
-from marketplace.errors import ValidationFailed
-from marketplace.publications.queries import current_reports_for
-from marketplace.selection.profile import centre_benchmarks
-from marketplace.templating import url_with
+from marketplace.errors import FieldError, ValidationFailed
+from marketplace.web import forms, pagination
 
 bp = Blueprint("catalogue", __name__)
 
@@ -45,23 +44,26 @@ def centres():
         page=page,
         args=args,
         errors=errors,
-        form_errors=[
-            {"text": message, "href": FIELD_ANCHORS.get(field, "#filters")}
-            for field, message in errors.items()
-        ],
+        form_errors=forms.error_summary(
+            [FieldError(message, field) for field, message in errors.items()],
+            anchors=FIELD_ANCHORS,
+            default="#filters",
+        ),
         filtered=any(args.get(name) for name in ("q", "service_line", "business_model", "status")),
         sort=args.get("sort") if args.get("sort") in services.SORTS else services.DEFAULT_SORT,
         sorts=services.SORTS,
         service_lines=services.service_lines(),
         business_models=BUSINESS_MODEL_LABELS,
         statuses={code: STATUS_LABELS[code] for code in services.filter_statuses(current_user)},
-        pagination=_pagination(page) if page is not None and page.pages > 1 else None,
+        pagination=pagination.links(page) if page is not None else None,
     ), (400 if errors else 200)
 
 
 @bp.get("/centres/<slug>")
 def centre(slug: str):
     centre = services.get_public_centre(slug, viewer=current_user)
+    # Figures and reports are sections that the areas above add (catalogue/sections.py).
+    sections, section_context = centre_sections.for_page(centre, current_user)
     certifications = [(cert, services.certification_state(cert)) for cert in centre.certifications]
     return render_template(
         "catalogue/centre.html",
@@ -70,17 +72,10 @@ def centre(slug: str):
         certifications=certifications,
         certification_warnings=[cert for cert, state in certifications if state.warns],
         warning_days=services.CERTIFICATION_WARNING_DAYS,
-        latest=services.latest_values(centre, viewer=current_user),
-        sees_unpublished=services.sees_unpublished(current_user, centre),
         history=list(reversed(centre.accreditation_events)),
-        centre_benchmarks=centre_benchmarks(centre, current_user),
-        reports=current_reports_for(centre.id),
+        sections=sections,
+        **section_context,
     )
-
-
-@bp.get("/metrics")
-def metrics():
-    return render_template("catalogue/metrics.html", groups=services.metric_library())
 
 
 def _by_field(errors) -> dict[str, str]:
@@ -92,25 +87,3 @@ def _by_field(errors) -> dict[str, str]:
     return dict(
         sorted(out.items(), key=lambda item: order.index(item[0]) if item[0] in order else 99)
     )
-
-
-def _pagination(page: services.Page) -> dict:
-    """Parameters for govukPagination: first, last, and the pages around the current one."""
-
-    def href(number: int) -> str:
-        return url_with(page=None if number == 1 else number)
-
-    wanted = {1, page.pages, page.page - 1, page.page, page.page + 1}
-    items: list[dict] = []
-    previous = 0
-    for number in sorted(n for n in wanted if 1 <= n <= page.pages):
-        if number - previous > 1:
-            items.append({"ellipsis": True})
-        items.append({"number": number, "href": href(number), "current": number == page.page})
-        previous = number
-    return {
-        "previous": {"href": href(page.page - 1)} if page.page > 1 else None,
-        "next": {"href": href(page.page + 1)} if page.page < page.pages else None,
-        "items": items,
-        "landmarkLabel": "Pages of results",
-    }

@@ -1,0 +1,21 @@
+"""Publications: report building, PDF rendering, storage, public downloads, open data and
+decision-record PDFs. Republishes when a restated published figure is accepted
+(publications/receivers.py)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    from marketplace.publications import centre_page, lookups, receivers
+    from marketplace.publications.cli import publish_command
+    from marketplace.publications.decision_views import bp as decision_records_bp
+    from marketplace.publications.views import bp
+
+    app.register_blueprint(bp)
+    app.register_blueprint(decision_records_bp)
+    app.cli.add_command(publish_command)
+    receivers.connect()
+    lookups.install(app)
+    centre_page.register(app)

@@ -63,7 +63,7 @@ def publish_recent_closed(count: int = 4, actor: str | None = None) -> None:
     periods = db.session.scalars(
         select(ReportingPeriod)
         .where(ReportingPeriod.status != "open")
-        .order_by(ReportingPeriod.year.desc(), ReportingPeriod.quarter.desc())
+        .order_by(*ReportingPeriod.newest_first())
         .limit(count)
     ).all()
     actor = actor or operator_label()

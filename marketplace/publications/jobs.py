@@ -13,7 +13,6 @@ work item, so both give the same bytes.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
@@ -22,6 +21,9 @@ from marketplace.publications.render import RenderFailed
 from marketplace.publications.services import Plan, Produced, WorkItem
 
 QUEUE_NAME = "reports"
+# The job a worker runs: marketplace/worker.py builds the app around publish_item. (Named by
+# its path, so that the publications area never imports the app factory above it.)
+WORKER_JOB = "marketplace.worker.publish_item"
 JOB_TIMEOUT_SECONDS = 900
 
 
@@ -62,7 +64,7 @@ def enqueue(plan: Plan, redis_url: str, name: str = QUEUE_NAME) -> list:
     target = queue(redis_url, name)
     return [
         target.enqueue(
-            publish_item,
+            WORKER_JOB,
             item.as_dict(),
             job_timeout=JOB_TIMEOUT_SECONDS,
             description=item.label,
@@ -73,41 +75,26 @@ def enqueue(plan: Plan, redis_url: str, name: str = QUEUE_NAME) -> list:
     ]
 
 
-@contextlib.contextmanager
-def _app_context() -> Iterator[None]:
-    """The worker's app: the running one (an in-process worker) or one built from the env."""
-    from flask import has_app_context
-
-    if has_app_context():
-        yield
-        return
-    from marketplace import create_app
-
-    with create_app().app_context():
-        yield
-
-
 def publish_item(values: dict) -> dict:
-    """RQ job: produce one work item and record it, committed on its own."""
+    """Produce one work item and record it, committed on its own (in an app context)."""
     from flask import current_app
 
     from marketplace.extensions import db
 
     item = WorkItem.from_dict(values)
-    with _app_context():
-        produced = services.produce(item, current_app.config)
-        try:
-            publication = services.record(item, produced)
-            db.session.commit()
-        except Exception:
-            db.session.rollback()
-            raise
-        return {
-            "label": item.label,
-            "sha256": produced.sha256,
-            "recorded": publication is not None,
-            "public_id": publication.public_id if publication is not None else None,
-        }
+    produced = services.produce(item, current_app.config)
+    try:
+        publication = services.record(item, produced)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return {
+        "label": item.label,
+        "sha256": produced.sha256,
+        "recorded": publication is not None,
+        "public_id": publication.public_id if publication is not None else None,
+    }
 
 
 def wait_for(jobs: list, on_finished: Callable[[object], None], poll_seconds: float = 0.5):

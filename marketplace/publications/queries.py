@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager
 
 from marketplace.benchmarks.models import ReportingPeriod
@@ -12,6 +12,7 @@ from marketplace.catalogue.models import ServiceCentre
 from marketplace.errors import NotFound
 from marketplace.extensions import db
 from marketplace.publications.models import KINDS, Publication
+from marketplace.web import pagination
 
 
 @dataclass(frozen=True)
@@ -30,8 +31,7 @@ def listing(filters: Filters):
         .outerjoin(Publication.centre)
         .options(contains_eager(Publication.period), contains_eager(Publication.centre))
         .order_by(
-            ReportingPeriod.year.desc(),
-            ReportingPeriod.quarter.desc(),
+            *ReportingPeriod.newest_first(),
             Publication.kind,
             ServiceCentre.name,
             Publication.version.desc(),
@@ -46,6 +46,10 @@ def listing(filters: Filters):
     if not filters.include_superseded:
         statement = statement.where(Publication.status == "current")
     return statement
+
+
+def listing_page(filters: Filters, number: int, per_page: int) -> pagination.Page:
+    return pagination.of_query(db.session, listing(filters), number, per_page)
 
 
 def find(
@@ -118,7 +122,7 @@ def current_reports_for(centre_id: int, limit: int = 8) -> list[Publication]:
                 Publication.kind == "centre_report",
                 Publication.status == "current",
             )
-            .order_by(ReportingPeriod.year.desc(), ReportingPeriod.quarter.desc())
+            .order_by(*ReportingPeriod.newest_first())
             .limit(limit)
         )
     )
@@ -144,6 +148,21 @@ def filter_choices() -> dict:
     periods = db.session.scalars(
         select(ReportingPeriod.code)
         .where(ReportingPeriod.id.in_(select(Publication.period_id).distinct()))
-        .order_by(ReportingPeriod.year.desc(), ReportingPeriod.quarter.desc())
+        .order_by(*ReportingPeriod.newest_first())
     ).all()
     return {"centres": centres, "periods": periods}
+
+
+def current_counts(period_ids: list[int]) -> dict[int, dict[str, int]]:
+    """{period id: {kind: number of current artefacts}} for many periods in one query."""
+    counts: dict[int, dict[str, int]] = {period_id: {} for period_id in period_ids}
+    if not period_ids:
+        return counts
+    rows = db.session.execute(
+        select(Publication.period_id, Publication.kind, func.count())
+        .where(Publication.period_id.in_(period_ids), Publication.status == "current")
+        .group_by(Publication.period_id, Publication.kind)
+    )
+    for period_id, kind, number in rows:
+        counts[period_id][kind] = number
+    return counts

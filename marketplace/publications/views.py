@@ -8,19 +8,17 @@ briefly because a restatement can move it to a new version.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask import Blueprint, abort, current_app, render_template, request, send_file, url_for
 
 from marketplace.benchmarks.periods import PERIOD_CODE
-from marketplace.catalogue.services import MAX_PAGE, Page
 from marketplace.extensions import db
-from marketplace.publications import feed, queries
+from marketplace.publications import feed, lookups, queries
 from marketplace.publications.models import KIND_LABELS, Publication
 from marketplace.publications.storage import storage_for
-from marketplace.templating import url_with
+from marketplace.web import pagination
 
 bp = Blueprint("publications", __name__, url_prefix="/reports")
 
@@ -113,27 +111,19 @@ class FileInfo:
     latest_url: str | None  # set while this version is superseded
 
 
-_lookups: dict[tuple, tuple[float, FileInfo]] = {}
-_now = time.monotonic
-LOOKUP_CACHE_SIZE = 4096
-
-
 def _file_info(kind: str, period: str, *, centre_slug=None, version=None) -> FileInfo:
-    """The file behind a download URL, from the database or a short-lived in-process cache.
+    """The file behind a download URL, from the database or the short-lived lookup cache.
 
-    Serving a PDF is then mostly send_file, nearly as cheap as a static file. Entries live
-    REPORT_LOOKUP_CACHE_SECONDS (default 30; 0 switches the cache off): a 'latest' address
-    may serve the previous version for that long after a republication, well inside the
-    five minutes for which its Cache-Control lets any client keep it anyway. Fixed versions
-    never change; only their 'superseded' Link header can lag.
+    Entries live REPORT_LOOKUP_CACHE_SECONDS (default 30; 0 switches the cache off): a
+    'latest' address may serve the previous version for that long after a republication,
+    well inside the five minutes for which its Cache-Control lets any client keep it anyway.
+    Fixed versions never change; only their 'superseded' Link header can lag.
     """
-    ttl = current_app.config.get("REPORT_LOOKUP_CACHE_SECONDS", 0 if current_app.testing else 30)
+    cache = lookups.current()
     key = (kind, period, centre_slug, version)
-    now = _now()
-    if ttl:
-        hit = _lookups.get(key)
-        if hit is not None and hit[0] > now:
-            return hit[1]
+    hit = cache.get(key)
+    if hit is not None:
+        return hit
     publication = queries.find(kind, _period(period), centre_slug=centre_slug, version=version)
     latest = None if publication.is_current else queries.latest_of(publication)
     info = FileInfo(
@@ -144,10 +134,7 @@ def _file_info(kind: str, period: str, *, centre_slug=None, version=None) -> Fil
         published_at=publication.published_at,
         latest_url=file_url(latest) if latest is not None else None,
     )
-    if ttl:
-        if len(_lookups) >= LOOKUP_CACHE_SIZE:
-            _lookups.clear()
-        _lookups[key] = (now + ttl, info)
+    cache.put(key, info)
     return info
 
 
@@ -256,38 +243,15 @@ def index():
         kind=args.get("kind") or None,
         include_superseded=args.get("versions") == "all",
     )
-    # Clamped: a huge page number would overflow OFFSET in the database.
-    page_number = min(max(args.get("page", default=1, type=int), 1), MAX_PAGE)
-    statement = queries.listing(filters)
-    total = db.session.scalar(
-        db.select(db.func.count()).select_from(statement.order_by(None).subquery())
-    )
-    items = db.session.scalars(statement.limit(PER_PAGE).offset((page_number - 1) * PER_PAGE)).all()
-    page = Page(items=list(items), total=total, page=page_number, per_page=PER_PAGE)
+    page = queries.listing_page(filters, pagination.page_number(args.get("page")), PER_PAGE)
     return render_template(
         "reports/index.html",
         page=page,
         filters=filters,
         choices=queries.filter_choices(),
         kinds=KIND_LABELS,
-        pagination=_pagination(page) if page.pages > 1 else None,
+        pagination=pagination.links(page, "Pages of publications"),
     )
-
-
-def _pagination(page: Page) -> dict:
-    def href(number: int) -> str:
-        return url_with(page=None if number == 1 else number)
-
-    items = [
-        {"number": n, "href": href(n), "current": n == page.page}
-        for n in range(max(1, page.page - 2), min(page.pages, page.page + 2) + 1)
-    ]
-    return {
-        "previous": {"href": href(page.page - 1)} if page.page > 1 else None,
-        "next": {"href": href(page.page + 1)} if page.page < page.pages else None,
-        "items": items,
-        "landmarkLabel": "Pages of publications",
-    }
 
 
 @bp.get("/feed.atom")

@@ -1,0 +1,13 @@
+"""Selection: side-by-side comparison, weighted evaluations, locked shortlists and decisions."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    from marketplace.selection.evaluation_views import bp as evaluations_bp
+    from marketplace.selection.views import bp
+
+    app.register_blueprint(bp)
+    app.register_blueprint(evaluations_bp)

@@ -12,14 +12,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from marketplace.benchmarks import peers, statistics
+from marketplace.benchmarks import peers, readings, statistics
 from marketplace.benchmarks.models import Metric, PeerStatistic, ReportingPeriod
+from marketplace.benchmarks.visibility import Audience
 from marketplace.catalogue.models import ServiceCentre, ServiceLine
 from marketplace.catalogue.services import PUBLIC_STATUSES
 from marketplace.errors import FieldError, ValidationFailed
 from marketplace.extensions import db
-from marketplace.selection import readings
-from marketplace.selection.visibility import Audience
 
 MIN_CENTRES = 2
 MAX_CENTRES = 6

@@ -11,13 +11,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 from marketplace import clock
+from marketplace.benchmarks import readings
 from marketplace.benchmarks.statistics import BAND_LABELS
+from marketplace.benchmarks.visibility import Audience, threshold
 from marketplace.catalogue.services import PUBLIC_STATUSES
 from marketplace.extensions import db
 from marketplace.selection import compare as comparing
-from marketplace.selection import readings
 from marketplace.selection.models import Evaluation, EvaluationScore
-from marketplace.selection.visibility import Audience, threshold
 
 SNAPSHOT_FORMAT = 1
 # The statistics method of DOMAIN.md as implemented: linear-interpolation quartiles,

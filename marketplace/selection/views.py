@@ -6,17 +6,19 @@ from flask import Blueprint, render_template, request
 from flask_login import current_user
 from markupsafe import Markup, escape
 
+from marketplace.benchmarks import readings
 from marketplace.benchmarks.models import Metric
+from marketplace.benchmarks.visibility import audience_for
 from marketplace.catalogue.models import ServiceCentre, ServiceLine
 from marketplace.catalogue.services import PUBLIC_STATUSES
 from marketplace.errors import ValidationFailed
 from marketplace.extensions import db
 from marketplace.selection import compare as comparing
-from marketplace.selection import display, readings
+from marketplace.selection import display
 from marketplace.selection.compare_view import table_rows
 from marketplace.selection.csvexport import csv_response
 from marketplace.selection.exports import comparison_rows
-from marketplace.selection.visibility import audience_for
+from marketplace.web import forms
 
 bp = Blueprint("selection", __name__)
 
@@ -72,9 +74,7 @@ def compare():
                 metric_codes=asked["metric_codes"],
             )
         except ValidationFailed as error:
-            form_errors = [
-                {"text": e.message, "href": f"#{e.field or 'centres'}"} for e in error.errors
-            ] or [{"text": error.detail, "href": "#centres"}]
+            form_errors = forms.error_summary(error.errors, default="#centres", detail=error.detail)
             status = 400
     lines, metrics = _line_and_metric_choices()
     if comparison is not None and len(comparison.centres) >= comparing.MAX_CENTRES:

@@ -10,6 +10,7 @@ from marshmallow import ValidationError
 from sqlalchemy import event
 
 from marketplace import clock
+from marketplace.benchmarks import latest
 from marketplace.catalogue import services
 from marketplace.catalogue.schemas import CentreFilterSchema
 from marketplace.catalogue.services import CentreQuery
@@ -339,7 +340,7 @@ def benchmarked(personas):
 def _latest(centre, viewer):
     return {
         v.metric_code: (v.value, v.period_code, v.published)
-        for v in services.latest_values(centre, viewer=viewer)
+        for v in latest.latest_values(centre, viewer=viewer)
     }
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import timedelta
 from xml.etree import ElementTree
 
 import pytest
 from sqlalchemy import select
 
+from marketplace import clock
 from marketplace.extensions import db
 from marketplace.publications import services
 from marketplace.publications.models import Publication
@@ -207,10 +209,10 @@ def test_the_lookup_cache_serves_files_without_the_database_for_a_short_while(
 ):
     from sqlalchemy import event
 
-    from marketplace.publications import views
+    from marketplace.publications import lookups
 
-    monkeypatch.setitem(app.config, "REPORT_LOOKUP_CACHE_SECONDS", 30)
-    monkeypatch.setattr(views, "_lookups", {})
+    monkeypatch.setitem(app.extensions, lookups.EXTENSION, lookups.LookupCache(30))
+    start = clock.now()
     first = fetch(client, "/reports/ssc-a/2026-Q3.pdf")
     statements = []
 
@@ -228,9 +230,7 @@ def test_the_lookup_cache_serves_files_without_the_database_for_a_short_while(
 
     # A republication shows at the 'latest' address once the entry expires.
     centre = published.centres[0]
-    restate(centre, "ap_cost_per_invoice", "2026-Q3", "4.40", reason="Corrected")
-    services.republish_for_restatement(centre.id, published.q3.id, actor_label="test")
+    restate(centre, "ap_cost_per_invoice", "2026-Q3", "4.40", reason="Corrected")  # republishes
     assert fetch(client, "/reports/ssc-a/2026-Q3.pdf").headers["ETag"] == first.headers["ETag"]
-    later = views._now() + 31
-    monkeypatch.setattr(views, "_now", lambda: later)
-    assert fetch(client, "/reports/ssc-a/2026-Q3.pdf").headers["ETag"] != first.headers["ETag"]
+    with clock.frozen_at(start + timedelta(seconds=31)):
+        assert fetch(client, "/reports/ssc-a/2026-Q3.pdf").headers["ETag"] != first.headers["ETag"]

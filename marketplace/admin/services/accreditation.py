@@ -1,5 +1,7 @@
-"""Accreditation as the authority runs it: the lifecycle change and its peer groups together,
-and what needs attention soon. Shared by the admin pages and the admin API."""
+"""Accreditation as the authority sees it: a centre with its whole history, the actions open
+to it, and what needs attention soon. Shared by the admin pages and the admin API. (The
+lifecycle change itself is catalogue.accreditation.change; its follow-ups, such as redrawn
+peer groups, are receivers of events.accreditation_changed.)"""
 
 from __future__ import annotations
 
@@ -9,7 +11,6 @@ from datetime import date, timedelta
 from sqlalchemy.orm import selectinload
 
 from marketplace import clock
-from marketplace.benchmarks import peers
 from marketplace.catalogue import accreditation
 from marketplace.catalogue.models import AccreditationEvent, Certification, ServiceCentre
 from marketplace.catalogue.services import certification_state
@@ -45,34 +46,6 @@ def get_centre(slug: str) -> ServiceCentre:
     if centre is None:
         raise NotFound(f"There is no service centre '{slug}'.")
     return centre
-
-
-def change(
-    centre: ServiceCentre,
-    action: str,
-    *,
-    actor=None,
-    actor_label: str | None = None,
-    reason: str = "",
-    valid_from: date | None = None,
-    valid_until: date | None = None,
-) -> AccreditationEvent:
-    """One lifecycle step, and the peer groups it alters rebuilt in the same transaction.
-
-    Who counts as a peer depends on who was accredited on a period's last day, so a
-    suspension today changes the statistics of every period still running.
-    """
-    event = accreditation.change(
-        centre,
-        action,
-        actor=actor,
-        actor_label=actor_label,
-        reason=reason,
-        valid_from=valid_from,
-        valid_until=valid_until,
-    )
-    peers.recompute_for_centre_change(event.centre_id, event.effective_on)
-    return event
 
 
 def all_centres() -> list[ServiceCentre]:

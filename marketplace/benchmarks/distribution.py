@@ -6,14 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from marketplace.benchmarks import peers
+from marketplace.benchmarks import peers, readings
 from marketplace.benchmarks.models import Metric, Observation, PeerStatistic, ReportingPeriod
+from marketplace.benchmarks.visibility import Audience
 from marketplace.catalogue.models import ServiceCentre
 from marketplace.catalogue.services import PUBLIC_STATUSES
 from marketplace.errors import NotFound
 from marketplace.extensions import db
-from marketplace.selection import readings
-from marketplace.selection.visibility import Audience
 
 
 @dataclass
@@ -146,7 +145,7 @@ def _newest_with_figures(audience: Audience, metric_ids) -> int | None:
         db.select(PeerStatistic.period_id)
         .join(ReportingPeriod, ReportingPeriod.id == PeerStatistic.period_id)
         .where(PeerStatistic.metric_id.in_(list(metric_ids)))
-        .order_by(ReportingPeriod.year.desc(), ReportingPeriod.quarter.desc())
+        .order_by(*ReportingPeriod.newest_first())
         .limit(1)
     )
     if not audience.sees_unpublished:

@@ -12,13 +12,12 @@ from decimal import Decimal
 
 from markupsafe import Markup
 
-from marketplace.benchmarks import peers
+from marketplace.benchmarks import peers, readings
 from marketplace.benchmarks.charts import sparkline
 from marketplace.benchmarks.models import Metric, Observation, ReportingPeriod
+from marketplace.benchmarks.visibility import audience_for
 from marketplace.catalogue.models import ServiceCentre, ServiceLine
 from marketplace.extensions import db
-from marketplace.selection import readings
-from marketplace.selection.visibility import audience_for
 
 
 @dataclass
@@ -55,9 +54,7 @@ def centre_benchmarks(centre: ServiceCentre, viewer) -> CentreBenchmarks:
         # A centre always sees its own figures; the statistics stay with the rules.
         periods = list(
             db.session.execute(
-                db.select(ReportingPeriod).order_by(
-                    ReportingPeriod.year.desc(), ReportingPeriod.quarter.desc()
-                )
+                db.select(ReportingPeriod).order_by(*ReportingPeriod.newest_first())
             ).scalars()
         )
     result = CentreBenchmarks(period=None, threshold=audience.threshold)
@@ -70,7 +67,7 @@ def centre_benchmarks(centre: ServiceCentre, viewer) -> CentreBenchmarks:
             Observation.centre_id == centre.id,
             Observation.period_id.in_([p.id for p in periods]),
         )
-        .order_by(ReportingPeriod.year.desc(), ReportingPeriod.quarter.desc())
+        .order_by(*ReportingPeriod.newest_first())
         .limit(1)
     ).scalar_one_or_none()
     if latest_id is None:

@@ -19,7 +19,7 @@ from marketplace.accounts.auth import role_required
 from marketplace.benchmarks import periods as period_service
 from marketplace.benchmarks.models import ReportingPeriod
 from marketplace.extensions import db
-from marketplace.publications import jobs, services
+from marketplace.publications import jobs, queries, services
 
 bp = Blueprint("publication_admin", __name__, url_prefix="/admin/periods")
 CONFIRM_FIELD = "confirm"
@@ -29,14 +29,12 @@ CONFIRM_FIELD = "confirm"
 @role_required("admin")
 def periods():
     rows = db.session.scalars(
-        select(ReportingPeriod).order_by(
-            ReportingPeriod.year.desc(), ReportingPeriod.quarter.desc()
-        )
+        select(ReportingPeriod).order_by(*ReportingPeriod.newest_first())
     ).all()
     return render_template(
         "reports/admin_periods.html",
         periods=rows,
-        counts={period.id: services.count_current(period.id) for period in rows},
+        counts=queries.current_counts([period.id for period in rows]),
     )
 
 

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app
-
+from marketplace.benchmarks import peers
 from marketplace.benchmarks.models import PeerStatistic, ReportingPeriod
 from marketplace.catalogue.models import ServiceCentre
 from marketplace.extensions import db
@@ -67,7 +66,7 @@ class Audience:
 
 
 def threshold() -> int:
-    return int(current_app.config.get("MIN_PEER_GROUP", 5))
+    return peers.min_peer_group()
 
 
 def audience_for(viewer) -> Audience:

@@ -13,9 +13,12 @@ from marketplace.audit import services
 from marketplace.audit.schemas import AuditPageArgsSchema
 from marketplace.catalogue.schemas import field_errors
 from marketplace.errors import ValidationFailed
+from marketplace.web import forms
 
 bp = Blueprint("audit", __name__, url_prefix="/admin")
 PER_PAGE = 50
+# The date filters' controls are named for the query arguments, not the schema's fields.
+ANCHORS = {"date_from": "#from", "date_to": "#to"}
 
 
 def _load():
@@ -46,15 +49,11 @@ def index():
             page=page,
             pages=pages,
             args=request.args,
-            errors={e.field: e.message for e in reversed(errors)},
-            form_errors=[{"text": e.message, "href": f"#{_anchor(e.field)}"} for e in errors],
+            errors=forms.by_field(errors),
+            form_errors=forms.error_summary(errors, anchors=ANCHORS, default="#filters"),
         ),
         400 if errors else 200,
     )
-
-
-def _anchor(field: str | None) -> str:
-    return {"date_from": "from", "date_to": "to"}.get(field or "", field or "filters")
 
 
 @bp.get("/audit.csv")

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from marketplace.selection.profile import centre_benchmarks
+from marketplace.benchmarks.centre_profile import centre_benchmarks
 
 
 def text_of(html: str) -> str:

@@ -13,9 +13,9 @@ from typing import Protocol
 from marketplace.benchmarks import peers
 from marketplace.benchmarks.models import Metric, Observation, PeerStatistic, ReportingPeriod
 from marketplace.benchmarks.periods import code_for, parse_code
+from marketplace.benchmarks.visibility import Audience
 from marketplace.errors import NotFound
 from marketplace.extensions import db
-from marketplace.selection.visibility import Audience
 
 TREND_QUARTERS = 8
 # Relative change below which a trend reads as steady rather than up or down.
@@ -31,9 +31,7 @@ class Reading(Protocol):
 
 def visible_periods(audience: Audience) -> list[ReportingPeriod]:
     """Every period this audience may see, newest first."""
-    query = db.select(ReportingPeriod).order_by(
-        ReportingPeriod.year.desc(), ReportingPeriod.quarter.desc()
-    )
+    query = db.select(ReportingPeriod).order_by(*ReportingPeriod.newest_first())
     if not audience.sees_unpublished:
         query = query.where(ReportingPeriod.status == "published")
     return list(db.session.execute(query).scalars())

@@ -1,0 +1,21 @@
+"""What the benchmarks area does when a lower area announces a change (marketplace/events.py)."""
+
+from __future__ import annotations
+
+from marketplace import events
+from marketplace.benchmarks import peers
+
+
+def _redraw_after_accreditation(event, **_) -> None:
+    # Who counts as a peer depends on who was accredited on a period's last day, so a
+    # suspension today changes the statistics of every period still running.
+    peers.recompute_for_centre_change(event.centre_id, event.effective_on)
+
+
+def _redraw_after_edit(centre, *, changed: dict, **_) -> None:
+    peers.after_catalogue_edit(centre.id, changed)
+
+
+def connect() -> None:
+    events.accreditation_changed.connect(_redraw_after_accreditation)
+    events.centre_edited.connect(_redraw_after_edit)

@@ -1,0 +1,33 @@
+"""Entry points of RQ jobs: each builds the app its job runs in.
+
+An `rq worker` process has no Flask app, so a job first needs one: the running app when the
+job runs in-process (tests, `rq` SimpleWorker), otherwise one built from the environment.
+Jobs live here, above every area, because only the top of the house may import the app
+factory; the areas enqueue them by their dotted path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+
+@contextlib.contextmanager
+def _app_context() -> Iterator[None]:
+    from flask import has_app_context
+
+    if has_app_context():
+        yield
+        return
+    from marketplace import create_app
+
+    with create_app().app_context():
+        yield
+
+
+def publish_item(values: dict) -> dict:
+    """RQ job: produce one report, league table or open-data file and record it."""
+    from marketplace.publications import jobs
+
+    with _app_context():
+        return jobs.publish_item(values)

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 
 from marketplace.benchmarks.models import DIRECTIONS, PERIOD_STATUSES, UNITS
 from marketplace.errors import FieldError, ValidationFailed
 from marketplace.selection.models import OUTCOME_KINDS
+from marketplace.web import forms
 
 # --- forms -----------------------------------------------------------------------------------
 
@@ -55,18 +56,10 @@ MESSAGES = {
 
 def load_form(schema: Schema, data: dict, detail: str) -> dict:
     """Load with a schema, or raise ValidationFailed with one FieldError per field."""
+    # A blank field is an unanswered one: the schema's defaults and required checks apply.
     cleaned = {k: (v.strip() if isinstance(v, str) else v) for k, v in data.items()}
     cleaned = {k: v for k, v in cleaned.items() if v not in ("", None)}
-    try:
-        return schema.load(cleaned)
-    except ValidationError as error:
-        problems = []
-        for field, messages in error.normalized_messages().items():
-            message = messages[0] if isinstance(messages, list) else str(messages)
-            if message.startswith("Missing data") or message.startswith("Field may not"):
-                message = MESSAGES.get(field, message)
-            problems.append(FieldError(message, field))
-        raise ValidationFailed(detail, errors=problems) from None
+    return forms.load(schema, cleaned, detail, messages=MESSAGES)
 
 
 def _decimal(raw: str) -> Decimal | None:

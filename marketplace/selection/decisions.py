@@ -17,7 +17,6 @@ from marketplace.audit import services as audit
 from marketplace.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
 from marketplace.extensions import db
 from marketplace.selection.access import can_edit, editable, locked_row
-from marketplace.selection.evaluation_view import evaluate
 from marketplace.selection.models import (
     MAX_CANDIDATES,
     MIN_CANDIDATES,
@@ -25,6 +24,7 @@ from marketplace.selection.models import (
     Evaluation,
     EvaluationOutcome,
 )
+from marketplace.selection.snapshots import evaluate
 
 
 def fingerprint(view: dict) -> str:

@@ -16,7 +16,6 @@ from marketplace.extensions import db
 from marketplace.selection import compare as comparing
 from marketplace.selection import exports, services
 from marketplace.selection.csvexport import csv_response
-from marketplace.selection.evaluation_view import evaluate
 from marketplace.selection.models import OUTCOME_LABELS
 from marketplace.selection.schemas import (
     EvaluationDetailsSchema,
@@ -24,6 +23,7 @@ from marketplace.selection.schemas import (
     load_form,
     weights_from_form,
 )
+from marketplace.selection.snapshots import evaluate
 
 bp = Blueprint("evaluations", __name__, url_prefix="/buyer/evaluations")
 

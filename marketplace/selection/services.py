@@ -3,7 +3,7 @@
 Services take the acting user and plain data, flush only, and leave an audit event with every
 change. A locked evaluation and its outcome are never changed: every write checks the status
 under a row lock, and the database ties an award to the locked shortlist (see models.py).
-What a buyer sees is worked out by `evaluate` (evaluation_view.py); locking (decisions.py)
+What a buyer sees is worked out by `evaluate` (snapshots.py); locking (decisions.py)
 stores exactly that, and a locked evaluation is only ever shown from the stored snapshot.
 Access rules are in access.py; both modules' functions are available from here too.
 """

@@ -23,7 +23,6 @@ from marketplace.selection.schemas import (
     load_form,
     weights_from_form,
 )
-from marketplace.selection.snapshots import evaluate
 
 bp = Blueprint("evaluations", __name__, url_prefix="/buyer/evaluations")
 
@@ -113,7 +112,7 @@ def new():
 @login_required
 def show(public_id: str):
     evaluation = services.get_for_viewer(public_id, current_user)
-    view = evaluation.snapshot if evaluation.is_locked else evaluate(evaluation)
+    view = services.results_for(evaluation)
     return render_template(
         "selection/evaluation.html",
         evaluation=evaluation,
@@ -191,7 +190,7 @@ def weights(public_id: str):
         render_template(
             "selection/evaluation_weights.html",
             evaluation=evaluation,
-            view=evaluate(evaluation),
+            view=services.evaluate(evaluation),
             posted=request.form if status != 200 else None,
             form_errors=form_errors,
             errors=errors,
@@ -223,7 +222,7 @@ def lock(public_id: str):
 
 def _lock_page(evaluation, form_errors=(), status: int = 200):
     """The confirmation: what will be frozen, and the fingerprint of exactly that."""
-    view = evaluate(evaluation)
+    view = services.evaluate(evaluation)
     return (
         render_template(
             "selection/evaluation_lock.html",
@@ -289,6 +288,6 @@ def outcome(public_id: str):
 @login_required
 def export(public_id: str):
     evaluation = services.get_for_viewer(public_id, current_user)
-    view = evaluation.snapshot if evaluation.is_locked else evaluate(evaluation)
+    view = services.results_for(evaluation)
     rows = exports.evaluation_rows(view, evaluation)
     return csv_response(rows, f"evaluation-{evaluation.public_id}.csv")

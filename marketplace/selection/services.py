@@ -4,8 +4,9 @@ Services take the acting user and plain data, flush only, and leave an audit eve
 change. A locked evaluation and its outcome are never changed: every write checks the status
 under a row lock, and the database ties an award to the locked shortlist (see models.py).
 What a buyer sees is worked out by `evaluate` (snapshots.py); locking (decisions.py)
-stores exactly that, and a locked evaluation is only ever shown from the stored snapshot.
-Access rules are in access.py; both modules' functions are available from here too.
+stores exactly that, and a locked evaluation is only ever shown from the stored snapshot
+(`results_for` decides which). Access rules are in access.py; the functions of both
+modules are available from here too.
 """
 
 from __future__ import annotations
@@ -42,6 +43,10 @@ from marketplace.selection.models import (
     EvaluationCandidate,
     EvaluationCriterion,
     EvaluationScore,
+)
+from marketplace.selection.snapshots import (  # noqa: F401 - part of this module's interface
+    evaluate,
+    results_for,
 )
 
 # Buyer-scored criteria every evaluation starts with (code, name, is social value).

@@ -1,9 +1,10 @@
-"""What a buyer sees of an evaluation, as plain JSON-ready data.
+"""What a buyer sees of an evaluation: the snapshot, worked out, and which one to show.
 
 `evaluate` works it out from the current figures for a draft; locking stores its result as
 the snapshot, and locked evaluations are shown, exported and audited only from that snapshot,
 so a later reader sees exactly what the buyer saw even after the data has changed.
 Figures are computed as the evaluating organisation's buyers may see them, whoever looks.
+The snapshot's shape is in snapshot_schema.py.
 """
 
 from __future__ import annotations
@@ -16,7 +17,20 @@ from marketplace.catalogue.services import PUBLIC_STATUSES
 from marketplace.extensions import db
 from marketplace.selection import compare as comparing
 from marketplace.selection import readings
-from marketplace.selection.models import Evaluation, EvaluationScore
+from marketplace.selection.models import Evaluation, EvaluationCriterion, EvaluationScore
+from marketplace.selection.snapshot_schema import (
+    Candidate,
+    CellView,
+    Criterion,
+    EvaluationRef,
+    MetricRef,
+    PeriodRef,
+    Result,
+    ServiceLineRef,
+    Snapshot,
+    Statistics,
+    dump_snapshot,
+)
 from marketplace.selection.visibility import Audience, threshold
 
 SNAPSHOT_FORMAT = 1
@@ -28,15 +42,72 @@ METHOD_VERSION = "peer-percentile-1"
 SOCIAL_VALUE_MIN_SHARE = 0.10
 
 
-def _number(value) -> float | None:
-    return None if value is None else float(value)
+# --- which one to show -------------------------------------------------------------------------
+
+
+def results_for(evaluation: Evaluation) -> dict:
+    """What to show of an evaluation: once locked, only ever the stored snapshot (what the
+    buyer saw when locking); a draft is worked out afresh from the current figures."""
+    return evaluation.snapshot if evaluation.is_locked else evaluate(evaluation)
+
+
+# --- working it out ----------------------------------------------------------------------------
 
 
 def evaluate(evaluation: Evaluation) -> dict:
+    """The evaluation as its buyers see it now, as the dict the schema dumps."""
+    return dump_snapshot(build(evaluation))
+
+
+def build(evaluation: Evaluation) -> Snapshot:
     audience = Audience("buyer", evaluation.organisation_id, None, threshold())
     period = evaluation.period
     periods = readings.visible_periods(audience)
-    centres = [
+    centres = _centres(evaluation)
+    criteria = list(evaluation.criteria)
+    rows = _metric_rows(audience, period, periods, centres, criteria)
+    buyer_scores = _buyer_scores(evaluation)
+    total_weight = float(sum((c.weight for c in criteria), Decimal(0)))
+    out_criteria, cells = [], {}
+    percentiles: list[dict] = [{} for _ in centres]
+    for criterion in criteria:
+        row = rows[criterion.metric_id] if criterion.kind == "metric" else None
+        out_criteria.append(_criterion(criterion, total_weight, row))
+        if row is not None:
+            cells[criterion.code] = _metric_cells(row, centres)
+        else:
+            cells[criterion.code] = _buyer_cells(criterion, centres, buyer_scores)
+        for i, centre in enumerate(centres):
+            cell = cells[criterion.code][centre.slug]
+            percentiles[i][criterion.code] = cell.percentile if row is not None else cell.score
+    comparing.score_centres(centres, percentiles, {c.code: float(c.weight) for c in criteria})
+    social_share = sum(c.share for c in out_criteria if c.is_social_value)
+    return Snapshot(
+        format=SNAPSHOT_FORMAT,
+        method_version=METHOD_VERSION,
+        computed_at=clock.now().isoformat(),
+        evaluation=EvaluationRef(
+            evaluation.public_id,
+            evaluation.title,
+            evaluation.needs,
+            evaluation.organisation.name,
+        ),
+        period=PeriodRef(period.code, period.label, period.status, period.status == "published"),
+        threshold=audience.threshold,
+        service_lines=[ServiceLineRef(s.code, s.name) for s in evaluation.service_lines],
+        candidates=[Candidate(c.slug, c.name, c.status, c.warning) for c in centres],
+        criteria=out_criteria,
+        cells=cells,
+        results=[Result(c.slug, c.name, c.score, c.coverage, c.rank) for c in centres],
+        total_weight=total_weight,
+        social_value_share=social_share,
+        warnings=_warnings(social_share, period, centres),
+        caveat=comparing.CAVEAT,
+    )
+
+
+def _centres(evaluation: Evaluation) -> list[comparing.CentreColumn]:
+    return [
         comparing.CentreColumn(
             c.centre.id,
             c.centre.slug,
@@ -46,119 +117,78 @@ def evaluate(evaluation: Evaluation) -> dict:
         )
         for c in evaluation.candidates
     ]
-    criteria = list(evaluation.criteria)
+
+
+def _metric_rows(audience, period, periods, centres, criteria) -> dict[int, comparing.Row]:
+    """The comparison matrix of the metric criteria, by metric id."""
     metrics = [c.metric for c in criteria if c.kind == "metric"]
-    rows = {
+    return {
         row.metric.id: row
         for row in comparing.matrix(audience, period, periods, centres, metrics, with_trend=False)
     }
-    buyer_scores = {
+
+
+def _buyer_scores(evaluation: Evaluation) -> dict[tuple[int, int], Decimal]:
+    return {
         (s.criterion_id, s.centre_id): s.score
         for s in db.session.execute(
             db.select(EvaluationScore).where(EvaluationScore.evaluation_id == evaluation.id)
         ).scalars()
     }
-    total_weight = float(sum((c.weight for c in criteria), Decimal(0)))
-    out_criteria, cells = [], {}
-    percentiles: list[dict] = [{} for _ in centres]
-    for criterion in criteria:
-        weight = float(criterion.weight)
-        entry = {
-            "code": criterion.code,
-            "name": criterion.name,
-            "kind": criterion.kind,
-            "weight": weight,
-            "share": weight / total_weight if total_weight else 0.0,
-            "is_social_value": criterion.is_social_value,
-            "metric": None,
-            "statistics": None,
-            "withheld": False,
-        }
-        cells[criterion.code] = {}
-        if criterion.kind == "metric":
-            metric, row = criterion.metric, rows[criterion.metric_id]
-            entry["metric"] = {
-                "code": metric.code,
-                "version": metric.version,
-                "unit": metric.unit,
-                "unit_label": metric.unit_label,
-                "direction": metric.direction,
-                "decimals": metric.decimals,
-                "definition": metric.definition,
-            }
-            if row.stats_visible:
-                s = row.stats
-                entry["statistics"] = {
-                    "n": s.n,
-                    "min": s.minimum,
-                    "p25": s.p25,
-                    "median": s.median,
-                    "p75": s.p75,
-                    "max": s.maximum,
-                }
-            entry["withheld"] = row.stats is not None and not row.stats_visible
-            for i, (centre, cell) in enumerate(zip(centres, row.cells, strict=True)):
-                cells[criterion.code][centre.slug] = {
-                    "value": None if cell.value is None else str(cell.value),
-                    "percentile": cell.percentile,
-                    "band": cell.band,
-                    "band_label": BAND_LABELS.get(cell.band) if cell.band else None,
-                    "score": None,
-                }
-                percentiles[i][criterion.code] = cell.percentile
-        else:
-            for i, centre in enumerate(centres):
-                score = _number(buyer_scores.get((criterion.id, centre.id)))
-                cells[criterion.code][centre.slug] = {
-                    "value": None,
-                    "percentile": None,
-                    "band": None,
-                    "band_label": None,
-                    "score": score,
-                }
-                percentiles[i][criterion.code] = score
-        out_criteria.append(entry)
-    comparing.score_centres(centres, percentiles, {c.code: float(c.weight) for c in criteria})
-    social_share = sum(c["share"] for c in out_criteria if c["is_social_value"])
+
+
+def _criterion(
+    criterion: EvaluationCriterion, total_weight: float, row: comparing.Row | None
+) -> Criterion:
+    weight = float(criterion.weight)
+    entry = Criterion(
+        code=criterion.code,
+        name=criterion.name,
+        kind=criterion.kind,
+        weight=weight,
+        share=weight / total_weight if total_weight else 0.0,
+        is_social_value=criterion.is_social_value,
+    )
+    if row is None:
+        return entry
+    metric = criterion.metric
+    entry.metric = MetricRef(
+        metric.code,
+        metric.version,
+        metric.unit,
+        metric.unit_label,
+        metric.direction,
+        metric.decimals,
+        metric.definition,
+    )
+    if row.stats_visible:
+        s = row.stats
+        entry.statistics = Statistics(s.n, s.minimum, s.p25, s.median, s.p75, s.maximum)
+    entry.withheld = row.stats is not None and not row.stats_visible
+    return entry
+
+
+def _metric_cells(row: comparing.Row, centres) -> dict[str, CellView]:
     return {
-        "format": SNAPSHOT_FORMAT,
-        "method_version": METHOD_VERSION,
-        "computed_at": clock.now().isoformat(),
-        "evaluation": {
-            "id": evaluation.public_id,
-            "title": evaluation.title,
-            "needs": evaluation.needs,
-            "organisation": evaluation.organisation.name,
-        },
-        "period": {
-            "code": period.code,
-            "label": period.label,
-            "status": period.status,
-            "published": period.status == "published",
-        },
-        "threshold": audience.threshold,
-        "service_lines": [{"code": s.code, "name": s.name} for s in evaluation.service_lines],
-        "candidates": [
-            {"slug": c.slug, "name": c.name, "status": c.status, "warning": c.warning}
-            for c in centres
-        ],
-        "criteria": out_criteria,
-        "cells": cells,
-        "results": [
-            {
-                "slug": c.slug,
-                "name": c.name,
-                "score": c.score,
-                "coverage": c.coverage,
-                "rank": c.rank,
-            }
-            for c in centres
-        ],
-        "total_weight": total_weight,
-        "social_value_share": social_share,
-        "warnings": _warnings(social_share, period, centres),
-        "caveat": comparing.CAVEAT,
+        centre.slug: CellView(
+            value=None if cell.value is None else str(cell.value),
+            percentile=cell.percentile,
+            band=cell.band,
+            band_label=BAND_LABELS.get(cell.band) if cell.band else None,
+        )
+        for centre, cell in zip(centres, row.cells, strict=True)
     }
+
+
+def _buyer_cells(criterion: EvaluationCriterion, centres, buyer_scores) -> dict[str, CellView]:
+    return {
+        centre.slug: CellView(score=_number(buyer_scores.get((criterion.id, centre.id))))
+        for centre in centres
+    }
+
+
+def _number(value) -> float | None:
+    return None if value is None else float(value)
 
 
 def _warnings(social_share: float, period, centres) -> list[str]:

@@ -187,86 +187,100 @@ def _scorecard(centre_id, rows, period, periods, metrics, stats_now, stats_befor
     for row in current:
         metric = metrics[row.metric_id]
         stats = stats_now.get((metric.id, period.id))
-        disclosed = peers.disclosable(stats, min_group)
-        percentile, band = peers.position(metric, stats, row.value) if disclosed else (None, None)
         previous = _previous(history[metric.code], periods, period.id, metric, metrics)
-        trend = fmt.trend(
-            row.value, previous[1] if previous else None, metric.decimals, metric.direction
+        scorecard.append(_scorecard_entry(centre_id, row, metric, stats, previous, min_group))
+        points = _trend_points(
+            history[metric.code],
+            metric,
+            period,
+            periods,
+            metrics,
+            stats_now,
+            stats_before,
+            min_group,
         )
-        met = fmt.target_met(row.value, metric.target, metric.decimals, metric.direction)
-        scorecard.append(
-            {
-                "code": metric.code,
-                "version": metric.version,
-                "name": metric.name,
-                "service_line": metric.service_line.name,
-                "section": fmt.section_for(metric.code, metric.unit),
-                "unit": metric.unit,
-                "decimals": metric.decimals,
-                "direction": metric.direction,
-                "value": fmt.plain(row.value, metric.decimals),
-                "value_text": fmt.figure(row.value, metric.decimals, metric.unit),
-                "numerator": fmt.plain(row.numerator, 2) if row.numerator is not None else "",
-                "denominator": fmt.plain(row.denominator, 0) if row.denominator is not None else "",
-                "numerator_label": metric.numerator_label,
-                "denominator_label": metric.denominator_label,
-                "target_text": fmt.figure(metric.target, metric.decimals, metric.unit)
-                if metric.target is not None
-                else "",
-                "target_met": met,
-                "peer_n": stats.n if disclosed else None,
-                "peers_disclosed": disclosed,
-                "in_peer_group": peers.is_peer(stats, centre_id),
-                "median": fmt.plain(stats.median, metric.decimals) if disclosed else "",
-                "median_text": fmt.figure(stats.median, metric.decimals, metric.unit)
-                if disclosed
-                else "",
-                "percentile": fmt.percentile_text(percentile) if percentile is not None else "",
-                "band": band,
-                "band_label": fmt.band_label(band),
-                "trend": trend,
-                "trend_arrow": fmt.TREND_WORDS[trend][0] if trend else "",
-                "trend_text": fmt.TREND_WORDS[trend][1] if trend else "No earlier figure",
-                "previous_text": fmt.figure(previous[1], metric.decimals, metric.unit)
-                if previous
-                else "",
-                "previous_period": previous[0] if previous else "",
-                "restated": row.revision > 1,
-                "flag": row.flag_status,
-            }
-        )
-        points = []
-        for p in periods:
-            past = history[metric.code].get(p.id)
-            past_metric = metrics[past.metric_id] if past is not None else metric
-            group = (stats_now if p.id == period.id else stats_before).get((past_metric.id, p.id))
-            points.append(
-                {
-                    "label": p.label,
-                    "value": float(past.value) if past is not None else None,
-                    "median": group.median if peers.disclosable(group, min_group) else None,
-                    "version": past_metric.version,
-                }
-            )
-        trends.append(
-            {
-                "code": metric.code,
-                "name": metric.name,
-                "rows": [
-                    {
-                        "label": p["label"],
-                        "value_text": fmt.figure(p["value"], metric.decimals, metric.unit),
-                        "median_text": fmt.figure(p["median"], metric.decimals, metric.unit),
-                        "version": p["version"],
-                    }
-                    for p in points
-                ],
-                "chart": trend_chart(
-                    points, decimals=metric.decimals, unit=metric.unit, name=metric.name
-                ),
-            }
-        )
+        trends.append(_trend(metric, points))
     return scorecard, trends
+
+
+def _scorecard_entry(centre_id, row, metric, stats, previous, min_group) -> dict:
+    """One metric's line of the scorecard: the figure, its peers, target and trend."""
+    disclosed = peers.disclosable(stats, min_group)
+    percentile, band = peers.position(metric, stats, row.value) if disclosed else (None, None)
+    trend = fmt.trend(
+        row.value, previous[1] if previous else None, metric.decimals, metric.direction
+    )
+    met = fmt.target_met(row.value, metric.target, metric.decimals, metric.direction)
+    return {
+        "code": metric.code,
+        "version": metric.version,
+        "name": metric.name,
+        "service_line": metric.service_line.name,
+        "section": fmt.section_for(metric.code, metric.unit),
+        "unit": metric.unit,
+        "decimals": metric.decimals,
+        "direction": metric.direction,
+        "value": fmt.plain(row.value, metric.decimals),
+        "value_text": fmt.figure(row.value, metric.decimals, metric.unit),
+        "numerator": fmt.plain(row.numerator, 2) if row.numerator is not None else "",
+        "denominator": fmt.plain(row.denominator, 0) if row.denominator is not None else "",
+        "numerator_label": metric.numerator_label,
+        "denominator_label": metric.denominator_label,
+        "target_text": fmt.figure(metric.target, metric.decimals, metric.unit)
+        if metric.target is not None
+        else "",
+        "target_met": met,
+        "peer_n": stats.n if disclosed else None,
+        "peers_disclosed": disclosed,
+        "in_peer_group": peers.is_peer(stats, centre_id),
+        "median": fmt.plain(stats.median, metric.decimals) if disclosed else "",
+        "median_text": fmt.figure(stats.median, metric.decimals, metric.unit) if disclosed else "",
+        "percentile": fmt.percentile_text(percentile) if percentile is not None else "",
+        "band": band,
+        "band_label": fmt.band_label(band),
+        "trend": trend,
+        "trend_arrow": fmt.TREND_WORDS[trend][0] if trend else "",
+        "trend_text": fmt.TREND_WORDS[trend][1] if trend else "No earlier figure",
+        "previous_text": fmt.figure(previous[1], metric.decimals, metric.unit) if previous else "",
+        "previous_period": previous[0] if previous else "",
+        "restated": row.revision > 1,
+        "flag": row.flag_status,
+    }
+
+
+def _trend_points(series, metric, period, periods, metrics, stats_now, stats_before, min_group):
+    """The metric's value and disclosed peer median in each quarter of the trend window."""
+    points = []
+    for p in periods:
+        past = series.get(p.id)
+        past_metric = metrics[past.metric_id] if past is not None else metric
+        group = (stats_now if p.id == period.id else stats_before).get((past_metric.id, p.id))
+        points.append(
+            {
+                "label": p.label,
+                "value": float(past.value) if past is not None else None,
+                "median": group.median if peers.disclosable(group, min_group) else None,
+                "version": past_metric.version,
+            }
+        )
+    return points
+
+
+def _trend(metric, points) -> dict:
+    return {
+        "code": metric.code,
+        "name": metric.name,
+        "rows": [
+            {
+                "label": p["label"],
+                "value_text": fmt.figure(p["value"], metric.decimals, metric.unit),
+                "median_text": fmt.figure(p["median"], metric.decimals, metric.unit),
+                "version": p["version"],
+            }
+            for p in points
+        ],
+        "chart": trend_chart(points, decimals=metric.decimals, unit=metric.unit, name=metric.name),
+    }
 
 
 def _previous(series, periods, period_id, metric, metrics):

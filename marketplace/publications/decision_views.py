@@ -11,7 +11,7 @@ from flask import Blueprint, current_app, send_file
 from flask_login import current_user, login_required
 
 from marketplace.extensions import db
-from marketplace.publications.decisions import decision_record
+from marketplace.publications.decision_records import decision_record
 from marketplace.publications.storage import storage_for
 from marketplace.selection import services as selection
 

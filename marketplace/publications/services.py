@@ -3,19 +3,18 @@
     plan_period ──► [WorkItem …] ──► produce (render + store; any process or host)
                                             └──► record (a Publication row; supersede the old)
 
-Planning builds the period's primitives (builder.py) and compares each artefact's input hash
-with its current publication: only what is missing or changed becomes a work item, so
-publishing is idempotent and a stopped run resumes where it stopped. A work item carries
-everything its render needs — primitives, version number, publication time, note of what
-changed — as plain data, so a local worker process or an RQ worker elsewhere produces the
-same bytes. Services flush only; the CLI and views commit.
+Planning (planning.py, re-exported here) builds the period's primitives and compares each
+artefact's input hash with its current publication: only what is missing or changed becomes
+a work item, so publishing is idempotent and a stopped run resumes where it stopped. A work
+item carries everything its render needs as plain data, so a local worker process or an RQ
+worker elsewhere produces the same bytes. Services flush only; the CLI and views commit.
 """
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -23,18 +22,24 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload
 
 from marketplace import clock
-from marketplace.accounts.models import Organisation
 from marketplace.audit import services as audit
 from marketplace.benchmarks import periods as period_service
 from marketplace.benchmarks.models import ReportingPeriod
 from marketplace.errors import IllegalTransition
 from marketplace.extensions import db
-from marketplace.publications import builder, changes, opendata, render
 from marketplace.publications import formatting as fmt
-from marketplace.publications.models import SECTOR, Publication, centre_subject
+from marketplace.publications import opendata, render
+from marketplace.publications.models import Publication
+from marketplace.publications.planning import (  # noqa: F401 - part of this module's interface
+    DEFAULT_AUTHOR,
+    Plan,
+    WorkItem,
+    author_name,
+    min_group,
+    plan_period,
+)
 from marketplace.publications.storage import storage_for
 
-DEFAULT_AUTHOR = "Shared Services Accreditation Authority"
 PDF_TEMPLATES = {
     "centre_report": "reports/centre_report.html",
     "league_table": "reports/league_table.html",
@@ -48,40 +53,6 @@ CONTENT_TYPES = {
 
 
 @dataclass
-class WorkItem:
-    kind: str
-    period_id: int
-    period_code: str
-    subject: str
-    centre_id: int | None
-    centre_slug: str | None
-    title: str
-    data: dict
-    input_hash: str
-    version: int
-    published_at: str  # ISO 8601, UTC
-    author: str
-    actor_label: str
-    previous: list[dict] = field(default_factory=list)
-    change_note: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict) -> WorkItem:
-        return cls(**values)
-
-    @property
-    def moment(self) -> datetime:
-        return datetime.fromisoformat(self.published_at)
-
-    @property
-    def label(self) -> str:
-        return f"{self.kind} {self.centre_slug or SECTOR} {self.period_code} v{self.version}"
-
-
-@dataclass
 class Produced:
     storage_key: str
     sha256: str
@@ -89,88 +60,6 @@ class Produced:
     content_type: str
     page_count: int | None
     seconds: float
-
-
-@dataclass
-class Plan:
-    period_code: str
-    items: list[WorkItem]
-    unchanged: int
-
-
-def author_name() -> str:
-    configured = current_app.config.get("REPORT_AUTHOR")
-    if configured:
-        return configured
-    name = db.session.scalar(
-        select(Organisation.name).where(Organisation.kind == "authority").order_by(Organisation.id)
-    )
-    return name or DEFAULT_AUTHOR
-
-
-def min_group() -> int:
-    return int(current_app.config.get("MIN_PEER_GROUP", 5))
-
-
-# --- planning ------------------------------------------------------------------------------
-
-
-def plan_period(period: ReportingPeriod, *, actor_label: str, now: datetime | None = None) -> Plan:
-    """The artefacts of a period that are missing or whose figures changed."""
-    now = (now or clock.now()).astimezone(UTC).replace(microsecond=0)
-    build = builder.build_period(period, min_group=min_group())
-    wanted: list[tuple[str, str, int | None, str | None, dict]] = [
-        ("centre_report", centre_subject(cid), cid, data["centre"]["slug"], data)
-        for cid, data in build.centre_reports.items()
-    ]
-    if build.centre_reports:
-        wanted += [
-            ("league_table", SECTOR, None, None, build.league_table),
-            ("open_data_csv", SECTOR, None, None, build.open_data),
-            ("open_data_json", SECTOR, None, None, build.open_data),
-        ]
-    existing = _versions(period.id)
-    author = author_name()
-    items, unchanged = [], 0
-    for kind, subject, centre_id, slug, data in wanted:
-        versions = existing.get((kind, subject), [])
-        current = next((p for p in versions if p.is_current), None)
-        digest = builder.input_hash(data)
-        if current is not None and current.input_hash == digest:
-            unchanged += 1
-            continue
-        items.append(
-            WorkItem(
-                kind=kind,
-                period_id=period.id,
-                period_code=period.code,
-                subject=subject,
-                centre_id=centre_id,
-                centre_slug=slug,
-                title=data["title"],
-                data=data,
-                input_hash=digest,
-                version=max((p.version for p in versions), default=0) + 1,
-                published_at=now.isoformat(),
-                author=author,
-                actor_label=actor_label,
-                previous=[
-                    {"version": p.version, "published_text": fmt.datetime_text(p.published_at)}
-                    for p in sorted(versions, key=lambda p: p.version, reverse=True)
-                ],
-                change_note=changes.describe(kind, current.data, data) if current else [],
-            )
-        )
-    return Plan(period.code, items, unchanged)
-
-
-def _versions(period_id: int) -> dict[tuple[str, str], list[Publication]]:
-    found: dict[tuple[str, str], list[Publication]] = {}
-    for publication in db.session.scalars(
-        select(Publication).where(Publication.period_id == period_id)
-    ):
-        found.setdefault((publication.kind, publication.subject), []).append(publication)
-    return found
 
 
 # --- producing -----------------------------------------------------------------------------
@@ -397,8 +286,9 @@ def republish_for_restatement(
 def after_submission(outcome, *, actor=None, actor_label: str | None = None) -> list:
     """Republish each published period an accepted submission restated.
 
-    The web, API and CLI upload paths call this after submissions.submit(), in the same
-    transaction, so a restated published figure is never left behind its report.
+    Called by publications/receivers.py when benchmarks announce an accepted submission
+    (events.submission_accepted), in the same transaction, whichever door the file came
+    through, so a restated published figure is never left behind its report.
     """
     if not outcome.created:
         return []

@@ -1,10 +1,10 @@
 """Locking an evaluation's shortlist and recording its outcome: both final.
 
-Locking stores what `evaluate` shows the buyer as the snapshot; the confirmation page carries
-a fingerprint of what it showed, and locking is refused if the figures have changed since,
-so the snapshot is exactly what the buyer looked at. The outcome is written once; the
-database ties an award to the locked shortlist (models.py) and, on PostgreSQL, refuses any
-later change (migration 0003).
+Locking stores what `evaluate` (snapshots.py) shows the buyer as the snapshot; the
+confirmation page carries a fingerprint of what it showed, and locking is refused if the
+figures have changed since, so the snapshot is exactly what the buyer looked at. The outcome
+is written once; the database ties an award to the locked shortlist (models.py) and, on
+PostgreSQL, refuses any later change (migration 0003).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from marketplace import clock
 from marketplace.audit import services as audit
 from marketplace.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
 from marketplace.extensions import db
+from marketplace.selection import snapshots
 from marketplace.selection.access import can_edit, editable, locked_row
-from marketplace.selection.evaluation_view import evaluate
 from marketplace.selection.models import (
     MAX_CANDIDATES,
     MIN_CANDIDATES,
@@ -25,6 +25,7 @@ from marketplace.selection.models import (
     Evaluation,
     EvaluationOutcome,
 )
+from marketplace.selection.snapshot_schema import LockedBy
 
 
 def fingerprint(view: dict) -> str:
@@ -56,14 +57,15 @@ def lock(actor, evaluation: Evaluation, seen: str | None = None) -> Evaluation:
     if problems:
         raise ValidationFailed("The shortlist could not be locked.", errors=problems)
     now = clock.now()
-    snapshot = evaluate(evaluation)
-    if seen is not None and seen != fingerprint(snapshot):
+    built = snapshots.build(evaluation)
+    if seen is not None and seen != fingerprint(snapshots.dump_snapshot(built)):
         raise Conflict(
             "The figures changed after you opened this page (a centre restated a value, or "
             "the peer statistics were recomputed). Review the evaluation again, then lock it."
         )
-    snapshot["locked_at"] = now.isoformat()
-    snapshot["locked_by"] = {"name": actor.name, "email": actor.email}
+    built.locked_at = now.isoformat()
+    built.locked_by = LockedBy(actor.name, actor.email)
+    snapshot = snapshots.dump_snapshot(built)
     evaluation.snapshot = snapshot
     evaluation.method_version = snapshot["method_version"]
     evaluation.locked_at = now

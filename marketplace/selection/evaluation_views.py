@@ -16,7 +16,6 @@ from marketplace.extensions import db
 from marketplace.selection import compare as comparing
 from marketplace.selection import exports, services
 from marketplace.selection.csvexport import csv_response
-from marketplace.selection.evaluation_view import evaluate
 from marketplace.selection.models import OUTCOME_LABELS
 from marketplace.selection.schemas import (
     EvaluationDetailsSchema,
@@ -39,7 +38,7 @@ def _errors(error: ValidationFailed) -> tuple[list[dict], dict[str, str]]:
 def _details_choices(service_lines=()):
     periods = db.session.execute(
         db.select(ReportingPeriod).order_by(
-            ReportingPeriod.year.desc(), ReportingPeriod.quarter.desc()
+            *ReportingPeriod.newest_first()
         )
     ).scalars()
     lines = db.session.execute(db.select(ServiceLine).order_by(ServiceLine.position)).scalars()
@@ -113,7 +112,7 @@ def new():
 @login_required
 def show(public_id: str):
     evaluation = services.get_for_viewer(public_id, current_user)
-    view = evaluation.snapshot if evaluation.is_locked else evaluate(evaluation)
+    view = services.results_for(evaluation)
     return render_template(
         "selection/evaluation.html",
         evaluation=evaluation,
@@ -191,7 +190,7 @@ def weights(public_id: str):
         render_template(
             "selection/evaluation_weights.html",
             evaluation=evaluation,
-            view=evaluate(evaluation),
+            view=services.evaluate(evaluation),
             posted=request.form if status != 200 else None,
             form_errors=form_errors,
             errors=errors,
@@ -223,7 +222,7 @@ def lock(public_id: str):
 
 def _lock_page(evaluation, form_errors=(), status: int = 200):
     """The confirmation: what will be frozen, and the fingerprint of exactly that."""
-    view = evaluate(evaluation)
+    view = services.evaluate(evaluation)
     return (
         render_template(
             "selection/evaluation_lock.html",
@@ -289,6 +288,6 @@ def outcome(public_id: str):
 @login_required
 def export(public_id: str):
     evaluation = services.get_for_viewer(public_id, current_user)
-    view = evaluation.snapshot if evaluation.is_locked else evaluate(evaluation)
+    view = services.results_for(evaluation)
     rows = exports.evaluation_rows(view, evaluation)
     return csv_response(rows, f"evaluation-{evaluation.public_id}.csv")

@@ -14,7 +14,7 @@ from marketplace.audit.models import AuditEvent
 from marketplace.benchmarks import peers
 from marketplace.errors import Conflict, PermissionDenied, ValidationFailed
 from marketplace.extensions import db
-from marketplace.selection import services
+from marketplace.selection import services, snapshot_schema
 from marketplace.selection.models import Evaluation, EvaluationOutcome
 from tests.factories import OrganisationFactory, UserFactory
 
@@ -219,6 +219,29 @@ def test_locking_keeps_exactly_what_the_buyer_saw(evaluation, as_persona, person
     # a new draft sees the restated figure
     fresh = start(personas["alb_buyer"])
     assert "£9.99" in text_of(client.get(f"/buyer/evaluations/{fresh.public_id}").get_data(True))
+
+
+def test_a_stored_snapshot_loads_through_its_schema_unchanged(
+    evaluation, as_persona, personas, db_session
+):
+    client = as_persona("alb_buyer")
+    url = f"/buyer/evaluations/{evaluation.public_id}"
+    services.set_weights(
+        personas["alb_buyer"], evaluation, {}, {"social_value": {"centre-a": D(70)}}
+    )
+    db_session.commit()
+    assert client.post(url + "/lock").status_code == 302
+    db_session.expire_all()
+    stored = db_session.get(Evaluation, evaluation.id).snapshot
+    loaded = snapshot_schema.load_snapshot(stored)
+    assert loaded.locked_by.email == personas["alb_buyer"].email
+    assert loaded.cells["social_value"]["centre-a"].score == 70.0
+    assert loaded.criteria[0].metric.code == "ap_cost_per_invoice"
+    assert snapshot_schema.dump_snapshot(loaded) == stored
+    assert list(snapshot_schema.dump_snapshot(loaded)) == list(stored)
+    # a draft's view has no lock keys
+    fresh = start(personas["alb_buyer"])
+    assert "locked_at" not in services.results_for(fresh)
 
 
 def without_nonce(page: str) -> str:

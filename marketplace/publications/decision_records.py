@@ -42,43 +42,9 @@ def record_primitives(evaluation: Evaluation) -> dict:
         raise Conflict("Only a locked evaluation has a decision record; lock the shortlist first.")
     view = evaluation.snapshot
     candidates = view["candidates"]
-    criteria = []
-    for criterion in view["criteria"]:
-        metric = criterion.get("metric")
-        stats = criterion.get("statistics")
-        cells = []
-        for candidate in candidates:
-            cell = view["cells"][criterion["code"]][candidate["slug"]]
-            if metric:
-                detail = ""
-                if cell.get("value") is not None:
-                    detail = f"Band {cell['band']}" if cell.get("band") else "Not banded"
-                    if cell.get("percentile") is not None:
-                        detail += f", percentile {fmt.percentile_text(cell['percentile'])}"
-                cells.append({"text": _figure(cell.get("value"), metric), "detail": detail})
-            else:
-                score = cell.get("score")
-                cells.append(
-                    {"text": "Not scored" if score is None else f"{score:.0f}", "detail": ""}
-                )
-        criteria.append(
-            {
-                "name": criterion["name"],
-                "kind": "Scored by the buyer, 0 to 100"
-                if not metric
-                else f"{metric['unit_label']}, {metric['direction']} is better",
-                "weight_text": f"{criterion['weight']:g}",
-                "share_text": f"{criterion['share'] * 100:.1f}%",
-                "social_value": bool(criterion.get("is_social_value")),
-                "median_text": _figure(stats["median"], metric) if metric and stats else "",
-                "median_n": stats["n"] if stats else None,
-                "withheld": bool(criterion.get("withheld")),
-                "cells": cells,
-            }
-        )
     results = sorted(view["results"], key=lambda r: (r["rank"] is None, r["rank"] or 0))
     outcome = evaluation.outcome
-    data = {
+    return {
         "kind": "decision_record",
         "title": f"Decision record: {view['evaluation']['title']}",
         "evaluation": {
@@ -96,7 +62,7 @@ def record_primitives(evaluation: Evaluation) -> dict:
         "candidates": [
             {"name": c["name"], "slug": c["slug"], "status": c["status"]} for c in candidates
         ],
-        "criteria": criteria,
+        "criteria": [_criterion(criterion, view) for criterion in view["criteria"]],
         "results": [
             {
                 "rank": r["rank"],
@@ -112,17 +78,53 @@ def record_primitives(evaluation: Evaluation) -> dict:
         "method_version": view["method_version"],
         "locked_at": fmt.datetime_text(datetime.fromisoformat(view["locked_at"])),
         "locked_by": view["locked_by"]["email"],
-        "outcome": None,
+        "outcome": None if outcome is None else _outcome(outcome),
     }
-    if outcome is not None:
-        data["outcome"] = {
-            "label": OUTCOME_LABELS[outcome.kind],
-            "centre": outcome.centre.name if outcome.centre is not None else "",
-            "rationale": outcome.rationale,
-            "decided_at": fmt.datetime_text(outcome.decided_at),
-            "decided_by": outcome.decided_by.email,
-        }
-    return data
+
+
+def _criterion(criterion: dict, view: dict) -> dict:
+    """One criterion of the snapshot: how it is weighed, its peers, and each centre's mark."""
+    metric = criterion.get("metric")
+    stats = criterion.get("statistics")
+    return {
+        "name": criterion["name"],
+        "kind": "Scored by the buyer, 0 to 100"
+        if not metric
+        else f"{metric['unit_label']}, {metric['direction']} is better",
+        "weight_text": f"{criterion['weight']:g}",
+        "share_text": f"{criterion['share'] * 100:.1f}%",
+        "social_value": bool(criterion.get("is_social_value")),
+        "median_text": _figure(stats["median"], metric) if metric and stats else "",
+        "median_n": stats["n"] if stats else None,
+        "withheld": bool(criterion.get("withheld")),
+        "cells": [
+            _cell(view["cells"][criterion["code"]][candidate["slug"]], metric)
+            for candidate in view["candidates"]
+        ],
+    }
+
+
+def _cell(cell: dict, metric: dict | None) -> dict:
+    """A centre's figure with its band and percentile, or the buyer's score."""
+    if not metric:
+        score = cell.get("score")
+        return {"text": "Not scored" if score is None else f"{score:.0f}", "detail": ""}
+    detail = ""
+    if cell.get("value") is not None:
+        detail = f"Band {cell['band']}" if cell.get("band") else "Not banded"
+        if cell.get("percentile") is not None:
+            detail += f", percentile {fmt.percentile_text(cell['percentile'])}"
+    return {"text": _figure(cell.get("value"), metric), "detail": detail}
+
+
+def _outcome(outcome) -> dict:
+    return {
+        "label": OUTCOME_LABELS[outcome.kind],
+        "centre": outcome.centre.name if outcome.centre is not None else "",
+        "rationale": outcome.rationale,
+        "decided_at": fmt.datetime_text(outcome.decided_at),
+        "decided_by": outcome.decided_by.email,
+    }
 
 
 def dated(evaluation: Evaluation) -> datetime:

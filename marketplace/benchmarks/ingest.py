@@ -18,7 +18,15 @@ from sqlalchemy import select
 
 from marketplace import clock
 from marketplace.audit import services as audit
-from marketplace.benchmarks import bulk, outliers, parsing, peers, problems, validation
+from marketplace.benchmarks import (
+    bulk,
+    outliers,
+    parsing,
+    peers,
+    problems,
+    set_checks,
+    validation,
+)
 from marketplace.benchmarks.models import Metric, Observation, ReportingPeriod, Submission
 from marketplace.benchmarks.outcomes import Change, Flag, SubmissionOutcome
 from marketplace.catalogue.models import ServiceCentre
@@ -155,7 +163,7 @@ def _cleaned_rows(rows, max_rows: int, metric_ids, periods, tally: ProblemTally)
 def _check_set_wise(request: IngestRequest, today: date, tally: ProblemTally) -> None:
     """Word each problem only the database can see (ranges, duplicates, closed periods…)."""
     info: dict[str, problems.MetricInfo] = {}
-    for row in bulk.problem_rows(request.centre.id, request.reason, today):
+    for row in set_checks.problem_rows(request.centre.id, request.reason, today):
         # Read only when a file has problems.
         info = info or problems.metric_info()
         for column, message in problems.set_problem_messages(row, info, today):
@@ -178,7 +186,7 @@ def _changes(request: IngestRequest, today: date) -> tuple[list[Change], set[tup
     """What the file changes, and the (metric id, period id) pairs whose figure differs."""
     changes: list[Change] = []
     changed_pairs: set[tuple[int, int]] = set()
-    for code, period, held, old, new, restated, metric_id, period_id in bulk.changed_rows(
+    for code, period, held, old, new, restated, metric_id, period_id in set_checks.changed_rows(
         request.centre.id, request.reason, today
     ):
         old_text = validation.fmt(old) if held else None

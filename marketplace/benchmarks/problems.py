@@ -1,6 +1,6 @@
 """Wording for the problems the set-wise checks find: what is wrong and how to fix it.
 
-bulk.problem_rows flags each staged row with the kinds of problem the database can see;
+set_checks.problem_rows flags each staged row with the kinds of problem the database can see;
 this module turns those flags into the plain-English messages a person reads.
 """
 
@@ -62,7 +62,7 @@ class MetricInfo:
 
 
 def set_problem_messages(row: dict, metrics: dict[str, MetricInfo], today: date) -> list[str]:
-    """Word the set-wise problems bulk.py found for one staged row (dict of SQL columns)."""
+    """Word the set-wise problems set_checks.py found for one staged row (dict of SQL columns)."""
     out: list[tuple[str, str]] = []
     code = row["metric_code"]
     period = row["period_code"]

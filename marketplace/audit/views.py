@@ -11,7 +11,7 @@ from marketplace import clock
 from marketplace.accounts.auth import role_required
 from marketplace.audit import services
 from marketplace.audit.schemas import AuditPageArgsSchema
-from marketplace.catalogue.schemas import field_errors
+from marketplace.catalogue.schema_fields import field_errors
 from marketplace.errors import ValidationFailed
 
 bp = Blueprint("audit", __name__, url_prefix="/admin")

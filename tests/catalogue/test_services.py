@@ -11,7 +11,7 @@ from sqlalchemy import event
 
 from marketplace import clock
 from marketplace.catalogue import services
-from marketplace.catalogue.schemas import CentreFilterSchema
+from marketplace.catalogue.filter_schemas import CentreFilterSchema
 from marketplace.catalogue.services import CentreQuery
 from marketplace.errors import NotFound, ValidationFailed
 from marketplace.extensions import db

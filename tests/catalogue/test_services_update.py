@@ -10,7 +10,9 @@ from marshmallow import ValidationError
 
 from marketplace.audit.models import AuditEvent
 from marketplace.catalogue import services
-from marketplace.catalogue.schemas import CentreSchema, CentreUpdateSchema, load_or_fail
+from marketplace.catalogue.centre_schemas import CentreSchema
+from marketplace.catalogue.schema_fields import load_or_fail
+from marketplace.catalogue.update_schemas import CentreUpdateSchema
 from marketplace.errors import PermissionDenied, ValidationFailed
 from marketplace.extensions import db
 from tests.factories import CentreSiteFactory, CertificationFactory, ServiceLineFactory

@@ -1,0 +1,84 @@
+"""Field helpers every catalogue schema shares, and marshmallow's errors as the app's.
+
+- field_errors / load_or_fail: marshmallow's nested messages as FieldErrors, ValidationFailed.
+- CodeLabel, Grouped, Share: how stored codes, column groups and percentages are written.
+"""
+
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields
+from marshmallow.validate import Range
+
+from marketplace.errors import FieldError, ValidationFailed
+
+
+def field_errors(messages, prefix: str | None = None) -> list[FieldError]:
+    """marshmallow's nested {field: [message]} as a flat list of FieldErrors ('sites.0.name')."""
+    out: list[FieldError] = []
+    if isinstance(messages, dict):
+        for key, inner in messages.items():
+            name = prefix if key == "_schema" else (f"{prefix}.{key}" if prefix else str(key))
+            out.extend(field_errors(inner, name))
+    elif isinstance(messages, list):
+        for item in messages:
+            out.extend(field_errors(item, prefix))
+    else:
+        out.append(FieldError(str(messages), field=prefix))
+    return out
+
+
+def load_or_fail(schema: Schema, data, detail: str = "Some of the values are not valid."):
+    """Load with a schema, turning marshmallow's errors into the app's ValidationFailed."""
+    try:
+        return schema.load(data)
+    except ValidationError as error:
+        raise ValidationFailed(detail, errors=field_errors(error.messages)) from error
+
+
+def blank_or(validator):
+    """Allow an empty string (the field was cleared) or a value the validator accepts."""
+
+    def validate(value):
+        if value == "":
+            return True
+        return validator(value)
+
+    return validate
+
+
+class CodeLabelSchema(Schema):
+    code = fields.String(metadata={"description": "Stable code, for filters and scripts."})
+    label = fields.String(metadata={"description": "The words to show a person."})
+
+
+class CodeLabel(fields.Nested):
+    """A stored code dumped as {code, label}."""
+
+    def __init__(self, labels: dict[str, str], **kwargs):
+        super().__init__(CodeLabelSchema, **kwargs)
+        self.labels = labels
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return {"code": value, "label": self.labels.get(value, value)}
+
+
+class Grouped(fields.Nested):
+    """Dumps some of the object's own columns as one JSON object (ownership, contact…)."""
+
+    def get_value(self, obj, attr, accessor=None, default=None):
+        return obj
+
+
+class Share(fields.Decimal):
+    """A percentage held exactly as Decimal, written to JSON as a number."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            places=2, validate=Range(0, 100, error="Enter a share from 0 to 100."), **kwargs
+        )
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        number = super()._serialize(value, attr, obj, **kwargs)
+        return None if number is None else float(number)

@@ -67,24 +67,24 @@ class ProblemTally:
     """
 
     errors: list[FieldError]
-    parse_count: int
-    row_count: int = 0
+    parse_errors: list[FieldError]  # the file's own (header, shape), all counted
+    row_problem_count: int = 0
     set_errors: list[FieldError] = field(default_factory=list)
-    set_count: int = 0
+    set_problem_count: int = 0
 
     def add_row_problems(self, found: list[FieldError]) -> None:
-        self.row_count += len(found)
+        self.row_problem_count += len(found)
         if len(self.errors) < validation.MAX_ERRORS:
             self.errors.extend(found)
 
     def add_set_problem(self, message: str, column: str, row_no: int) -> None:
-        self.set_count += 1
+        self.set_problem_count += 1
         if len(self.set_errors) < validation.MAX_ERRORS:
             self.set_errors.append(FieldError(message, field=column, row=row_no))
 
     @property
     def total(self) -> int:
-        return self.row_count + self.set_count + self.parse_count
+        return self.row_problem_count + self.set_problem_count + len(self.parse_errors)
 
 
 def run(request: IngestRequest) -> SubmissionOutcome:
@@ -96,11 +96,12 @@ def run(request: IngestRequest) -> SubmissionOutcome:
     if parsed.reason and not request.reason:
         request = dataclasses.replace(request, reason=parsed.reason.strip())
     today = clock.today()
-    tally = ProblemTally(errors=list(parsed.errors), parse_count=len(parsed.errors))
+    tally = ProblemTally(errors=list(parsed.errors), parse_errors=parsed.errors)
     row_count = _stage(parsed.rows, request.max_rows, tally)
     if not tally.errors and row_count == 0:
         tally.errors.append(FieldError("The file has no data rows. Add one row per figure.", row=2))
     _check_set_wise(request, today, tally)
+    # Appended after the row checks' errors; _refusal sorts them all into file order.
     tally.errors.extend(tally.set_errors)
     if tally.errors:
         raise _refusal(tally)

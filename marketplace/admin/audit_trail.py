@@ -11,9 +11,9 @@ from marketplace import clock
 from marketplace.accounts.auth import role_required
 from marketplace.audit import services
 from marketplace.audit.schemas import AuditPageArgsSchema
-from marketplace.catalogue.schemas import field_errors
 from marketplace.errors import ValidationFailed
 from marketplace.web import forms
+from marketplace.web.forms import field_errors
 
 bp = Blueprint("audit", __name__, url_prefix="/admin")
 PER_PAGE = 50

@@ -27,7 +27,7 @@ from marketplace.audit import services as audit
 from marketplace.audit.schemas import AuditEventSchema, AuditPageArgsSchema
 from marketplace.catalogue import accreditation
 from marketplace.catalogue.accreditation import ACTIONS
-from marketplace.catalogue.schemas import AccreditationEventSchema
+from marketplace.catalogue.centre_schemas import AccreditationEventSchema
 from marketplace.errors import PermissionDenied
 from marketplace.extensions import db
 from marketplace.web.pagination import Page

@@ -23,12 +23,9 @@ from marketplace.api.common import (
     viewer,
 )
 from marketplace.catalogue import services as catalogue
-from marketplace.catalogue.schemas import (
-    CentreFilterSchema,
-    CentreSchema,
-    CentreSummarySchema,
-    CentreUpdateSchema,
-)
+from marketplace.catalogue.centre_schemas import CentreSchema, CentreSummarySchema
+from marketplace.catalogue.filter_schemas import CentreFilterSchema
+from marketplace.catalogue.update_schemas import CentreUpdateSchema
 from marketplace.extensions import db
 
 bp = api_blueprint(

@@ -48,18 +48,40 @@ class CentreBenchmarks:
 
 def centre_benchmarks(centre: ServiceCentre, viewer) -> CentreBenchmarks:
     audience = audience_for(viewer)
-    periods = readings.visible_periods(audience)
-    own = audience.own_centre_id == centre.id
-    if own and not audience.sees_unpublished:
+    periods = _periods_seen(audience, centre)
+    result = CentreBenchmarks(period=None, threshold=audience.threshold)
+    period = _latest_reported(centre, periods)
+    if period is None:
+        return result
+    result.period = period
+    metrics = _metrics_offered(centre)
+    window = readings.trend_window(period, periods)
+    window_ids = [p.id for _code, p in window if p is not None]
+    values = readings.readings([m.id for m in metrics], window_ids, [centre.id])
+    reported = {metric_id for metric_id, _p, _c in values}
+    stats_by = peers.stats_for([m.id for m in metrics], [period.id])
+    for metric in metrics:
+        if metric.id in reported:
+            stats = stats_by.get((metric.id, period.id))
+            result.rows.append(_row(audience, centre, metric, period, stats, values, window))
+    return result
+
+
+def _periods_seen(audience, centre: ServiceCentre) -> list[ReportingPeriod]:
+    if audience.own_centre_id == centre.id and not audience.sees_unpublished:
         # A centre always sees its own figures; the statistics stay with the rules.
-        periods = list(
+        return list(
             db.session.execute(
                 db.select(ReportingPeriod).order_by(*ReportingPeriod.newest_first())
             ).scalars()
         )
-    result = CentreBenchmarks(period=None, threshold=audience.threshold)
+    return readings.visible_periods(audience)
+
+
+def _latest_reported(centre: ServiceCentre, periods) -> ReportingPeriod | None:
+    """The newest of `periods` in which the centre reported a figure."""
     if not periods:
-        return result
+        return None
     latest_id = db.session.execute(
         db.select(Observation.period_id)
         .join(ReportingPeriod, ReportingPeriod.id == Observation.period_id)
@@ -70,11 +92,11 @@ def centre_benchmarks(centre: ServiceCentre, viewer) -> CentreBenchmarks:
         .order_by(*ReportingPeriod.newest_first())
         .limit(1)
     ).scalar_one_or_none()
-    if latest_id is None:
-        return result
-    period = next(p for p in periods if p.id == latest_id)
-    result.period = period
-    metrics = list(
+    return next((p for p in periods if p.id == latest_id), None)
+
+
+def _metrics_offered(centre: ServiceCentre) -> list[Metric]:
+    return list(
         db.session.execute(
             db.select(Metric)
             .join(Metric.service_line)
@@ -86,48 +108,39 @@ def centre_benchmarks(centre: ServiceCentre, viewer) -> CentreBenchmarks:
             .order_by(ServiceLine.position, ServiceLine.code, Metric.position, Metric.code)
         ).scalars()
     )
-    window = readings.trend_window(period, periods)
-    window_ids = [p.id for _code, p in window if p is not None]
-    values = readings.readings([m.id for m in metrics], window_ids, [centre.id])
-    reported = {metric_id for metric_id, _p, _c in values}
-    stats_by = peers.stats_for([m.id for m in metrics], [period.id])
-    for metric in metrics:
-        if metric.id not in reported:
-            continue
-        reading = values.get((metric.id, period.id, centre.id))
-        stats = stats_by.get((metric.id, period.id))
-        visible = audience.stats_visible(period, stats)
-        value = reading.value if reading is not None else None
-        percentile, band = readings.standing(audience, metric, period, stats, centre.id, value)
-        trend = [
-            (
-                label,
-                readings.as_float(values[metric.id, p.id, centre.id].value)
-                if p is not None and (metric.id, p.id, centre.id) in values
-                else None,
-            )
-            for label, p in window
-        ]
-        result.rows.append(
-            BenchmarkRow(
-                metric=metric,
-                value=value,
-                median=stats.median if visible else None,
-                n=stats.n if visible else None,
-                withheld=stats is not None and not visible,
-                percentile=percentile,
-                band=band,
-                restated=reading is not None and reading.revision > 1,
-                trend=trend,
-                direction=readings.trend_direction(
-                    [v for _label, v in trend], higher_is_better=metric.higher_is_better
-                ),
-                chart=sparkline(
-                    trend,
-                    chart_id=f"trend-{metric.code}",
-                    title=f"{metric.name}: {centre.name}, last 8 quarters",
-                    decimals=metric.decimals,
-                ),
-            )
+
+
+def _row(audience, centre, metric, period, stats, values, window) -> BenchmarkRow:
+    reading = values.get((metric.id, period.id, centre.id))
+    visible = audience.stats_visible(period, stats)
+    value = reading.value if reading is not None else None
+    percentile, band = readings.standing(audience, metric, period, stats, centre.id, value)
+    trend = [
+        (
+            label,
+            readings.as_float(values[metric.id, p.id, centre.id].value)
+            if p is not None and (metric.id, p.id, centre.id) in values
+            else None,
         )
-    return result
+        for label, p in window
+    ]
+    return BenchmarkRow(
+        metric=metric,
+        value=value,
+        median=stats.median if visible else None,
+        n=stats.n if visible else None,
+        withheld=stats is not None and not visible,
+        percentile=percentile,
+        band=band,
+        restated=reading is not None and reading.revision > 1,
+        trend=trend,
+        direction=readings.trend_direction(
+            [v for _label, v in trend], higher_is_better=metric.higher_is_better
+        ),
+        chart=sparkline(
+            trend,
+            chart_id=f"trend-{metric.code}",
+            title=f"{metric.name}: {centre.name}, last 8 quarters",
+            decimals=metric.decimals,
+        ),
+    )

@@ -131,6 +131,15 @@ def _text(x, y, text: str, *, anchor: str, size: int = 12, fill: str = GREY) -> 
     return element("text", text, x=x, y=y, font_size=size, text_anchor=anchor, fill=fill)
 
 
+# Box plot layout, in SVG units: the label column, right margin, one row per distribution,
+# the space above the first row and the axis with its tick labels below the last.
+BOX_PLOT_LABEL_WIDTH = 110
+BOX_PLOT_RIGHT_PAD = 20
+BOX_PLOT_ROW_HEIGHT = 40
+BOX_PLOT_TOP = 10
+BOX_PLOT_AXIS_HEIGHT = 34
+
+
 def box_plot(
     rows: Sequence[BoxRow],
     *,
@@ -146,8 +155,30 @@ def box_plot(
     Whiskers run from minimum to maximum, the box from the lower to the upper quartile, the
     thick bar is the median; peers' values are small circles and a highlighted value a diamond.
     """
-    label_width, right_pad, row_height, top, axis_height = 110, 20, 40, 10, 34
-    height = top + row_height * max(len(rows), 1) + axis_height
+    height = BOX_PLOT_TOP + BOX_PLOT_ROW_HEIGHT * max(len(rows), 1) + BOX_PLOT_AXIS_HEIGHT
+    desc = _box_description(rows, unit, decimals, higher_is_better)
+    values = [
+        v
+        for row in rows
+        for v in (row.minimum, row.maximum, *row.points, row.highlight)
+        if v is not None
+    ]
+    marks: list[Markup] = []
+    if values:
+        ticks = nice_ticks(min(values), max(values))
+        x = _box_scale(values, ticks, width)
+        marks += _box_axis(ticks, x, len(rows), decimals, width)
+        for index, row in enumerate(rows):
+            marks += _box_row(
+                row, x, BOX_PLOT_TOP + BOX_PLOT_ROW_HEIGHT * index + BOX_PLOT_ROW_HEIGHT / 2
+            )
+    return _svg(chart_id, width, height, title, desc, "app-chart app-chart--box", marks)
+
+
+def _box_description(
+    rows: Sequence[BoxRow], unit: str, decimals: int, higher_is_better: bool
+) -> str:
+    """Every figure the plot shows, in words, for the <desc> a screen reader announces."""
     better = "higher" if higher_is_better else "lower"
     described = "; ".join(
         f"{row.label}: {row.n} centres, minimum {fmt(row.minimum, decimals)}, lower quartile "
@@ -160,68 +191,75 @@ def box_plot(
         )
         for row in rows
     )
-    desc = (
+    return (
         f"Box plot in {unit}; {better} is better. "
         + (described if rows else "No peer distribution can be shown")
         + ". The same figures are in the table that follows."
     )
-    values = [
-        v
-        for row in rows
-        for v in (row.minimum, row.maximum, *row.points, row.highlight)
-        if v is not None
-    ]
+
+
+def _box_scale(values: list[float], ticks: list[float], width: int):
+    """value -> x, covering every value and every tick between the labels and the margin."""
+    low, high = min([*values, *ticks]), max([*values, *ticks])
+    span = (high - low) or 1.0
+    plot_width = width - BOX_PLOT_RIGHT_PAD - BOX_PLOT_LABEL_WIDTH
+
+    def x(value: float) -> float:
+        return round(BOX_PLOT_LABEL_WIDTH + (value - low) / span * plot_width, 2)
+
+    return x
+
+
+def _box_axis(ticks: list[float], x, row_count: int, decimals: int, width: int) -> list[Markup]:
+    """Dashed grid lines at the ticks, their labels, and the axis line below the rows."""
+    axis_y = BOX_PLOT_TOP + BOX_PLOT_ROW_HEIGHT * row_count + 4
+    tick_decimals = 0 if all(t == int(t) for t in ticks) else decimals
     marks: list[Markup] = []
-    if values:
-        ticks = nice_ticks(min(values), max(values))
-        low, high = min([*values, *ticks]), max([*values, *ticks])
-        span = (high - low) or 1.0
+    for tick in ticks:
+        marks.append(
+            _line(x(tick), BOX_PLOT_TOP, x(tick), axis_y, stroke=LIGHT, width=1, dash="2 3")
+        )
+        marks.append(_text(x(tick), axis_y + 16, fmt(tick, tick_decimals), anchor="middle"))
+    marks.append(_line(BOX_PLOT_LABEL_WIDTH, axis_y, width - BOX_PLOT_RIGHT_PAD, axis_y, width=1))
+    return marks
 
-        def x(value: float) -> float:
-            return round(label_width + (value - low) / span * (width - right_pad - label_width), 2)
 
-        axis_y = top + row_height * len(rows) + 4
-        tick_decimals = 0 if all(t == int(t) for t in ticks) else decimals
-        for tick in ticks:
-            marks.append(_line(x(tick), top, x(tick), axis_y, stroke=LIGHT, width=1, dash="2 3"))
-            marks.append(_text(x(tick), axis_y + 16, fmt(tick, tick_decimals), anchor="middle"))
-        marks.append(_line(label_width, axis_y, width - right_pad, axis_y, width=1))
-        for index, row in enumerate(rows):
-            mid = top + row_height * index + row_height / 2
-            lo, hi = x(row.minimum), x(row.maximum)
-            marks += [
-                _text(label_width - 8, mid + 4, row.label, anchor="end", size=13, fill=INK),
-                _line(lo, mid, hi, mid),
-                _line(lo, mid - 6, lo, mid + 6),
-                _line(hi, mid - 6, hi, mid + 6),
-                element(
-                    "rect",
-                    x=x(row.p25),
-                    y=mid - 11,
-                    width=max(round(x(row.p75) - x(row.p25), 2), 1),
-                    height=22,
-                    fill=BOX_FILL,
-                    stroke=BOX,
-                    stroke_width=1.5,
-                ),
-                _line(x(row.median), mid - 11, x(row.median), mid + 11, width=3),
-            ]
-            marks += [
-                element("circle", cx=x(p), cy=mid, r=2.5, fill="none", stroke=GREY, stroke_width=1)
-                for p in row.points
-            ]
-            if row.highlight is not None:
-                hx = x(row.highlight)
-                marks.append(
-                    element(
-                        "path",
-                        d=f"M{hx} {mid - 8} L{hx + 7} {mid} L{hx} {mid + 8} L{hx - 7} {mid} Z",
-                        fill=HIGHLIGHT,
-                        stroke=INK,
-                        stroke_width=1,
-                    )
-                )
-    return _svg(chart_id, width, height, title, desc, "app-chart app-chart--box", marks)
+def _box_row(row: BoxRow, x, mid: float) -> list[Markup]:
+    """One distribution: label, whiskers, box, median, the peers' points and the highlight."""
+    lo, hi = x(row.minimum), x(row.maximum)
+    marks = [
+        _text(BOX_PLOT_LABEL_WIDTH - 8, mid + 4, row.label, anchor="end", size=13, fill=INK),
+        _line(lo, mid, hi, mid),
+        _line(lo, mid - 6, lo, mid + 6),
+        _line(hi, mid - 6, hi, mid + 6),
+        element(
+            "rect",
+            x=x(row.p25),
+            y=mid - 11,
+            width=max(round(x(row.p75) - x(row.p25), 2), 1),
+            height=22,
+            fill=BOX_FILL,
+            stroke=BOX,
+            stroke_width=1.5,
+        ),
+        _line(x(row.median), mid - 11, x(row.median), mid + 11, width=3),
+    ]
+    marks += [
+        element("circle", cx=x(p), cy=mid, r=2.5, fill="none", stroke=GREY, stroke_width=1)
+        for p in row.points
+    ]
+    if row.highlight is not None:
+        hx = x(row.highlight)
+        marks.append(
+            element(
+                "path",
+                d=f"M{hx} {mid - 8} L{hx + 7} {mid} L{hx} {mid + 8} L{hx - 7} {mid} Z",
+                fill=HIGHLIGHT,
+                stroke=INK,
+                stroke_width=1,
+            )
+        )
+    return marks
 
 
 def sparkline(

@@ -3,13 +3,14 @@
 Nothing here judges the values; it only finds out what kind of file it is, refuses files
 that cannot be read safely (binary, HTML, macro workbooks, zip bombs), and yields one
 RawRow per observation with the row number and column name a person sees in the file.
+CSV and the table layouts are read here; workbooks.py opens an .xlsx and json_bodies.py a
+JSON body, both into the same RawRows.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -353,60 +354,6 @@ def parse_csv(content: bytes) -> ParsedFile:
     return read_table(header, body(), "csv")
 
 
-def parse_json(content: bytes) -> ParsedFile:
-    from marshmallow import ValidationError
-
-    from marketplace.benchmarks.ingest_schemas import SubmissionBodySchema
-
-    text = decode_text(content)
-    try:
-        data = json.loads(text, parse_float=str, parse_int=str)
-    except json.JSONDecodeError as error:
-        raise refuse(
-            f"The JSON could not be read: {error.msg} at line {error.lineno}, column {error.colno}."
-        ) from None
-    try:
-        body = SubmissionBodySchema().load(data if isinstance(data, dict) else {"_": data})
-    except ValidationError as error:
-        raise ValidationFailed(
-            "The JSON body is not in the expected shape.",
-            errors=json_shape_errors(error.messages),
-        ) from None
-    rows = (
-        RawRow(
-            row=index,
-            metric=item.get("metric"),
-            period=item.get("period"),
-            value=item.get("value"),
-            numerator=item.get("numerator"),
-            denominator=item.get("denominator"),
-            comment=item.get("comment"),
-        )
-        for index, item in enumerate(body["observations"], start=1)
-    )
-    return ParsedFile("json", rows, [], reason=body.get("reason"))
-
-
-def json_shape_errors(messages: dict) -> list[FieldError]:
-    """marshmallow's {observations: {0: {value: [..]}}} as row-numbered field errors."""
-    out: list[FieldError] = []
-    for key, inner in messages.items():
-        if key == "observations" and isinstance(inner, dict):
-            for index, fields in sorted(inner.items(), key=lambda kv: str(kv[0])):
-                row = int(index) + 1 if str(index).isdigit() else None
-                if isinstance(fields, dict):
-                    for name, msgs in fields.items():
-                        for msg in msgs if isinstance(msgs, list) else [msgs]:
-                            out.append(FieldError(str(msg), field=str(name), row=row))
-                else:
-                    for msg in fields if isinstance(fields, list) else [fields]:
-                        out.append(FieldError(str(msg), field="observations", row=row))
-        else:
-            for msg in inner if isinstance(inner, list) else [inner]:
-                out.append(FieldError(str(msg), field=None if key == "_" else str(key)))
-    return out
-
-
 def parse(content: bytes, *, filename: str, content_type: str) -> ParsedFile:
     kind = detect_kind(content, filename, content_type)
     if kind == "xlsx":
@@ -414,5 +361,7 @@ def parse(content: bytes, *, filename: str, content_type: str) -> ParsedFile:
 
         return parse_xlsx(content)
     if kind == "json":
+        from marketplace.benchmarks.json_bodies import parse_json
+
         return parse_json(content)
     return parse_csv(content)

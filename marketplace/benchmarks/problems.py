@@ -1,6 +1,6 @@
 """Wording for the problems the set-wise checks find: what is wrong and how to fix it.
 
-bulk.problem_rows flags each staged row with the kinds of problem the database can see;
+set_checks.problem_rows flags each staged row with the kinds of problem the database can see;
 this module turns those flags into the plain-English messages a person reads.
 """
 
@@ -61,116 +61,175 @@ class MetricInfo:
     scale: Decimal
 
 
-def set_problem_messages(row: dict, metrics: dict[str, MetricInfo], today: date) -> list[str]:
-    """Word the set-wise problems bulk.py found for one staged row (dict of SQL columns)."""
-    out: list[tuple[str, str]] = []
+@dataclass(frozen=True)
+class _Problem:
+    """One flagged staged row, as each wording function needs it."""
+
+    row: dict  # the SQL columns of set_checks.problem_rows
+    code: str | None
+    period: str | None
+    info: MetricInfo | None  # None when the metric code is unknown
+    metrics: dict[str, MetricInfo]
+    today: date
+
+
+def set_problem_messages(
+    row: dict, metrics: dict[str, MetricInfo], today: date
+) -> list[tuple[str, str]]:
+    """Word the set-wise problems set_checks.py found for one staged row: (column, message)."""
     code = row["metric_code"]
-    period = row["period_code"]
-    info = metrics.get(code) if code else None
-    if row["unknown_metric"]:
-        names = {m.code: m.name for m in metrics.values()}
-        out.append(
-            (
-                "metric",
-                f"Unknown metric code '{code}'.{suggest_metric(code, names)} The codes are "
-                "listed on the Metrics page and in the template.",
-            )
-        )
-    if row["unknown_period"]:
-        out.append(
-            (
-                row["period_column"],
-                f"There is no reporting period {period}. Use a quarter that has been opened for "
-                "reporting (the template shows the open one).",
-            )
-        )
-    if row["future"]:
-        out.append(
-            (
-                row["period_column"],
-                f"{period} is in the future (today is {today.isoformat()}). Check the year and "
-                "quarter.",
-            )
-        )
-    if row["retired"] and info:
-        out.append(
-            ("metric", f"The metric '{code}' is retired and no longer collected. Remove the row.")
-        )
-    if row["not_offered"] and info:
-        out.append(
-            (
-                "metric",
-                f"'{code}' belongs to the {info.service_line} service line, which your centre "
-                "does not offer. Remove the row, or ask the authority to add the service line "
-                "to your catalogue entry.",
-            )
-        )
-    if row["duplicate_of"] is not None:
-        out.append(
-            (
-                row["period_column"],
-                f"{code} for {period} is already given on row {row['duplicate_of']}. Keep one "
-                "row per metric and period.",
-            )
-        )
-    value_column = row["value_column"]
-    if info and row["below_min"]:
-        out.append(
-            (
-                value_column,
-                f"The value {fmt(row['value'])} for {code} is below the lowest allowed "
-                f"({fmt(info.valid_min)}{_unit(info)}). Check the sign and the figure.",
-            )
-        )
-    if info and row["above_max"]:
-        out.append(
-            (
-                value_column,
-                f"The value {fmt(row['value'])} for {code} is above the highest allowed "
-                f"({fmt(info.valid_max)}{_unit(info)}). Percentages are written 0 to 100."
-                if info.unit == "percent"
-                else f"The value {fmt(row['value'])} for {code} is above the highest allowed "
-                f"({fmt(info.valid_max)}).",
-            )
-        )
-    if info and row["share_violation"]:
-        out.append(
-            (
-                "numerator",
-                f"The numerator ({fmt(row['numerator'])}) is larger than the denominator "
-                f"({fmt(row['denominator'])}); for {code} the numerator is part of the "
-                "denominator. Check that they are not swapped.",
-            )
-        )
-    if info and row["inconsistent"]:
-        expected = Decimal(str(row["numerator"])) / Decimal(str(row["denominator"])) * info.scale
-        out.append(
-            (
-                value_column,
-                f"The value {fmt(row['value'])} does not match numerator ÷ denominator"
-                f"{' × ' + fmt(info.scale) if info.scale != 1 else ''} = "
-                f"{fmt(round(expected, info.decimals))}. Correct the value or the numerator "
-                "and denominator.",
-            )
-        )
-    if row["closed_new"]:
-        out.append(
-            (
-                row["period_column"],
-                f"{period} is {row['period_status']}: it takes no new figures, only corrections "
-                "of figures already sent. Remove the row or move it to the open period.",
-            )
-        )
-    if row["needs_reason"]:
-        out.append(
-            (
-                value_column,
-                f"This changes the {row['period_status']} figure for {code} in {period} from "
-                f"{fmt(row['old_value'])} to {fmt(row['value'])}. Give a reason for the "
-                "restatement in the 'reason' field.",
-            )
-        )
-    return out
+    problem = _Problem(
+        row=row,
+        code=code,
+        period=row["period_code"],
+        info=metrics.get(code) if code else None,
+        metrics=metrics,
+        today=today,
+    )
+    return [
+        word(problem)
+        for kind, word in WORDING.items()
+        if _flagged(row, kind) and (problem.info or kind not in NEEDS_METRIC)
+    ]
+
+
+def _flagged(row: dict, kind: str) -> bool:
+    if kind == "duplicate_of":  # holds the row number of the first copy
+        return row[kind] is not None
+    return bool(row[kind])
+
+
+def _unknown_metric(p: _Problem) -> tuple[str, str]:
+    names = {m.code: m.name for m in p.metrics.values()}
+    return (
+        "metric",
+        f"Unknown metric code '{p.code}'.{suggest_metric(p.code, names)} The codes are "
+        "listed on the Metrics page and in the template.",
+    )
+
+
+def _unknown_period(p: _Problem) -> tuple[str, str]:
+    return (
+        p.row["period_column"],
+        f"There is no reporting period {p.period}. Use a quarter that has been opened for "
+        "reporting (the template shows the open one).",
+    )
+
+
+def _future(p: _Problem) -> tuple[str, str]:
+    return (
+        p.row["period_column"],
+        f"{p.period} is in the future (today is {p.today.isoformat()}). Check the year and "
+        "quarter.",
+    )
+
+
+def _retired(p: _Problem) -> tuple[str, str]:
+    return ("metric", f"The metric '{p.code}' is retired and no longer collected. Remove the row.")
+
+
+def _not_offered(p: _Problem) -> tuple[str, str]:
+    return (
+        "metric",
+        f"'{p.code}' belongs to the {p.info.service_line} service line, which your centre "
+        "does not offer. Remove the row, or ask the authority to add the service line "
+        "to your catalogue entry.",
+    )
+
+
+def _duplicate(p: _Problem) -> tuple[str, str]:
+    return (
+        p.row["period_column"],
+        f"{p.code} for {p.period} is already given on row {p.row['duplicate_of']}. Keep one "
+        "row per metric and period.",
+    )
+
+
+def _below_min(p: _Problem) -> tuple[str, str]:
+    row, info = p.row, p.info
+    return (
+        row["value_column"],
+        f"The value {fmt(row['value'])} for {p.code} is below the lowest allowed "
+        f"({fmt(info.valid_min)}{_unit(info)}). Check the sign and the figure.",
+    )
+
+
+def _above_max(p: _Problem) -> tuple[str, str]:
+    row, info = p.row, p.info
+    return (
+        row["value_column"],
+        f"The value {fmt(row['value'])} for {p.code} is above the highest allowed "
+        f"({fmt(info.valid_max)}{_unit(info)}). Percentages are written 0 to 100."
+        if info.unit == "percent"
+        else f"The value {fmt(row['value'])} for {p.code} is above the highest allowed "
+        f"({fmt(info.valid_max)}).",
+    )
+
+
+def _share_violation(p: _Problem) -> tuple[str, str]:
+    row = p.row
+    return (
+        "numerator",
+        f"The numerator ({fmt(row['numerator'])}) is larger than the denominator "
+        f"({fmt(row['denominator'])}); for {p.code} the numerator is part of the "
+        "denominator. Check that they are not swapped.",
+    )
+
+
+def _inconsistent(p: _Problem) -> tuple[str, str]:
+    row, info = p.row, p.info
+    expected = Decimal(str(row["numerator"])) / Decimal(str(row["denominator"])) * info.scale
+    return (
+        row["value_column"],
+        f"The value {fmt(row['value'])} does not match numerator ÷ denominator"
+        f"{' × ' + fmt(info.scale) if info.scale != 1 else ''} = "
+        f"{fmt(round(expected, info.decimals))}. Correct the value or the numerator "
+        "and denominator.",
+    )
+
+
+def _closed_new(p: _Problem) -> tuple[str, str]:
+    return (
+        p.row["period_column"],
+        f"{p.period} is {p.row['period_status']}: it takes no new figures, only corrections "
+        "of figures already sent. Remove the row or move it to the open period.",
+    )
+
+
+def _needs_reason(p: _Problem) -> tuple[str, str]:
+    row = p.row
+    return (
+        row["value_column"],
+        f"This changes the {row['period_status']} figure for {p.code} in {p.period} from "
+        f"{fmt(row['old_value'])} to {fmt(row['value'])}. Give a reason for the "
+        "restatement in the 'reason' field.",
+    )
+
+
+# Each kind of problem set_checks.py flags, in the order a row's messages are listed.
+WORDING = {
+    "unknown_metric": _unknown_metric,
+    "unknown_period": _unknown_period,
+    "future": _future,
+    "retired": _retired,
+    "not_offered": _not_offered,
+    "duplicate_of": _duplicate,
+    "below_min": _below_min,
+    "above_max": _above_max,
+    "share_violation": _share_violation,
+    "inconsistent": _inconsistent,
+    "closed_new": _closed_new,
+    "needs_reason": _needs_reason,
+}
+# Worded from the metric's definition: skipped when the code is unknown (that is said once).
+NEEDS_METRIC = {
+    "retired",
+    "not_offered",
+    "below_min",
+    "above_max",
+    "share_violation",
+    "inconsistent",
+}
 
 
 def _unit(info: MetricInfo) -> str:

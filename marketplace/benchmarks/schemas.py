@@ -11,7 +11,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields
 
 from marketplace.benchmarks.models import DIRECTIONS, METRIC_STATUSES, PERIOD_STATUSES, UNITS
-from marketplace.catalogue.schemas import ServiceLineSchema
+from marketplace.catalogue.centre_schemas import ServiceLineSchema
 
 
 def _number(description: str) -> fields.Float:

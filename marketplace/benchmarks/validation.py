@@ -3,7 +3,7 @@
 Is this a number, a period, a metric code? These run in Python as the file streams past,
 because their messages depend on the exact text; a fast path lets the common case through
 in a few microseconds. Checks that need the database (known metric and period, service line
-offered, ranges, shares, duplicates, restatements) run set-wise in SQL (bulk.py) and are
+offered, ranges, shares, duplicates, restatements) run set-wise in SQL (set_checks.py) and are
 worded in problems.py; statistical flags are in outliers.py.
 """
 

@@ -123,7 +123,20 @@ def change(
     errors: list[FieldError] = []
     if transition.needs_reason and not reason:
         errors.append(FieldError(f"Give the reason to {transition.verb} this centre.", "reason"))
+    new_from, new_until = _validity(centre, action, day, valid_from, valid_until, errors)
+    if errors:
+        raise ValidationFailed(f"{centre.name} could not be {_past(action)}.", errors=errors)
+    event = _record(
+        centre, action, transition, current, day, new_from, new_until, reason, actor, actor_label
+    )
+    # Who counts as a peer depends on who was accredited on a period's last day, so the
+    # benchmarks area redraws the groups this change alters (see benchmarks/receivers.py).
+    events.accreditation_changed.send(event)
+    return event
 
+
+def _validity(centre, action, day, valid_from, valid_until, errors) -> tuple:
+    """The validity dates after `action`, adding to `errors` what is wrong with them."""
     new_from, new_until = centre.accredited_from, centre.accredited_until
     if action == "accredit":
         new_from = valid_from or day
@@ -149,9 +162,13 @@ def change(
         errors.append(FieldError("'Valid until' must be on or after 'valid from'.", "valid_until"))
     if action in ("accredit", "renew") and new_until is not None and new_until < day:
         errors.append(FieldError("'Valid until' must not be in the past.", "valid_until"))
-    if errors:
-        raise ValidationFailed(f"{centre.name} could not be {_past(action)}.", errors=errors)
+    return new_from, new_until
 
+
+def _record(
+    centre, action, transition, current, day, new_from, new_until, reason, actor, actor_label
+) -> AccreditationEvent:
+    """The lifecycle event, the centre's new standing, and the audit event, together."""
     event = AccreditationEvent(
         centre=centre,
         action=action,
@@ -184,9 +201,6 @@ def change(
             "effective_on": day,
         },
     )
-    # Who counts as a peer depends on who was accredited on a period's last day, so the
-    # benchmarks area redraws the groups this change alters (see benchmarks/receivers.py).
-    events.accreditation_changed.send(event)
     return event
 
 

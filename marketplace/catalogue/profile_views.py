@@ -22,7 +22,7 @@ from marketplace.catalogue.models import (
     DELIVERY_MODEL_LABELS,
     ServiceCentre,
 )
-from marketplace.catalogue.schemas import CentreUpdateSchema, load_or_fail
+from marketplace.catalogue.update_schemas import CentreUpdateSchema
 from marketplace.errors import FieldError, NotFound, ValidationFailed
 from marketplace.extensions import db
 from marketplace.web import forms
@@ -171,7 +171,7 @@ def edit():
         for spec in (profile_form.SITES, profile_form.CERTIFICATIONS)
     ]
     try:
-        changes = load_or_fail(
+        changes = forms.load(
             CentreUpdateSchema(),
             _payload(request.form, [rows for rows in posted if rows is not None]),
             "Some of the details are not valid.",

@@ -8,8 +8,8 @@ from marshmallow import ValidationError
 
 from marketplace.catalogue import sections as centre_sections
 from marketplace.catalogue import services
+from marketplace.catalogue.filter_schemas import CentreFilterSchema
 from marketplace.catalogue.models import BUSINESS_MODEL_LABELS, STATUS_LABELS
-from marketplace.catalogue.schemas import CentreFilterSchema, field_errors
 from marketplace.errors import FieldError, ValidationFailed
 from marketplace.web import forms, pagination
 
@@ -35,7 +35,7 @@ def centres():
         query = CentreFilterSchema().load(request.args.to_dict())
         page = services.search_centres(query, viewer=current_user)
     except ValidationError as error:
-        errors = _by_field(field_errors(error.messages))
+        errors = _by_field(forms.field_errors(error.messages))
     except ValidationFailed as error:
         errors = _by_field(error.errors)
     args = request.args

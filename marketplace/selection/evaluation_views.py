@@ -37,9 +37,7 @@ def _errors(error: ValidationFailed) -> tuple[list[dict], dict[str, str]]:
 
 def _details_choices(service_lines=()):
     periods = db.session.execute(
-        db.select(ReportingPeriod).order_by(
-            *ReportingPeriod.newest_first()
-        )
+        db.select(ReportingPeriod).order_by(*ReportingPeriod.newest_first())
     ).scalars()
     lines = db.session.execute(db.select(ServiceLine).order_by(ServiceLine.position)).scalars()
     return list(periods), list(lines), services.accredited_centres()

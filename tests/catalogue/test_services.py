@@ -12,7 +12,7 @@ from sqlalchemy import event
 from marketplace import clock
 from marketplace.benchmarks import latest
 from marketplace.catalogue import services
-from marketplace.catalogue.schemas import CentreFilterSchema
+from marketplace.catalogue.filter_schemas import CentreFilterSchema
 from marketplace.catalogue.services import CentreQuery
 from marketplace.errors import NotFound, ValidationFailed
 from marketplace.extensions import db

@@ -10,9 +10,11 @@ from marshmallow import ValidationError
 
 from marketplace.audit.models import AuditEvent
 from marketplace.catalogue import services
-from marketplace.catalogue.schemas import CentreSchema, CentreUpdateSchema, load_or_fail
+from marketplace.catalogue.centre_schemas import CentreSchema
+from marketplace.catalogue.update_schemas import CentreUpdateSchema
 from marketplace.errors import PermissionDenied, ValidationFailed
 from marketplace.extensions import db
+from marketplace.web import forms
 from tests.factories import CentreSiteFactory, CertificationFactory, ServiceLineFactory
 
 
@@ -27,7 +29,7 @@ def audit_events(centre) -> list[AuditEvent]:
 
 
 def patch(centre, body: dict, actor):
-    return services.update_centre(centre, load_or_fail(CentreUpdateSchema(), body), actor=actor)
+    return services.update_centre(centre, forms.load(CentreUpdateSchema(), body), actor=actor)
 
 
 def test_centre_user_changes_own_entry_and_the_audit_keeps_before_and_after(personas):
@@ -83,7 +85,7 @@ def test_a_centre_cannot_rename_itself(personas):
 
 def test_ownership_must_add_up_to_100_in_plain_english(db_session):
     with pytest.raises(ValidationFailed) as raised:
-        load_or_fail(
+        forms.load(
             CentreUpdateSchema(),
             {"ownership": {"employee": 25, "government": 35, "private_partner": 30}},
         )
@@ -125,14 +127,14 @@ def test_service_refuses_shares_that_do_not_add_up_when_called_directly(personas
 
 def test_unknown_fields_are_refused(db_session):
     with pytest.raises(ValidationFailed) as raised:
-        load_or_fail(CentreUpdateSchema(), {"accreditation_status": "accredited", "slug": "x"})
+        forms.load(CentreUpdateSchema(), {"accreditation_status": "accredited", "slug": "x"})
     assert {e.field for e in raised.value.errors} == {"accreditation_status", "slug"}
     assert all("cannot be changed" in e.message for e in raised.value.errors)
 
 
 def test_unsafe_or_malformed_contact_details_are_refused(db_session):
     with pytest.raises(ValidationFailed) as raised:
-        load_or_fail(
+        forms.load(
             CentreUpdateSchema(),
             {"contact": {"website": "javascript:alert(1)", "email": "not-an-email"}},
         )
@@ -186,7 +188,7 @@ def test_lists_are_replaced_whole(personas):
 def test_list_values_are_checked(db_session):
     ServiceLineFactory(code="finance")
     with pytest.raises(ValidationFailed) as raised:
-        load_or_fail(
+        forms.load(
             CentreUpdateSchema(),
             {
                 "service_lines": ["finance", "gardening"],

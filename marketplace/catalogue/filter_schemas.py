@@ -1,0 +1,97 @@
+"""The query arguments of /centres and /api/v1/centres, loaded into a CentreQuery."""
+
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre_load, validates
+from marshmallow.validate import Length, OneOf, Range
+
+from marketplace.catalogue import services
+from marketplace.catalogue.models import BUSINESS_MODELS, STATUSES
+
+
+class CentreFilterSchema(Schema):
+    """Query arguments of the centre list, identical for the HTML page and the API."""
+
+    class Meta:
+        unknown = EXCLUDE  # tracking and cache-busting parameters are ignored, not refused
+
+    service_line = fields.String(
+        load_default=None,
+        metadata={"description": "Only centres offering this service line (code)."},
+    )
+    business_model = fields.String(
+        load_default=None,
+        validate=OneOf(
+            BUSINESS_MODELS, error="'{input}' is not a business model. Choose one of: {choices}."
+        ),
+        metadata={"description": "Only centres with this business model (code)."},
+    )
+    status = fields.String(
+        load_default=None,
+        validate=OneOf(
+            STATUSES, error="'{input}' is not an accreditation status. Choose one of: {choices}."
+        ),
+        metadata={
+            "description": "Accreditation status as of today ('expired' is derived from the "
+            "validity dates). Applied and withdrawn centres are listed for admins only."
+        },
+    )
+    q = fields.String(
+        load_default=None,
+        validate=Length(max=200, error="Search for 200 characters or fewer."),
+        metadata={"description": "Words to find in the name, summary, platform or site towns."},
+    )
+    sort = fields.String(
+        load_default=services.DEFAULT_SORT,
+        validate=OneOf(
+            tuple(services.SORTS), error="'{input}' is not a sort order. Choose one of: {choices}."
+        ),
+        metadata={"description": "Sort key; a leading '-' reverses it."},
+    )
+    page = fields.Integer(
+        load_default=1,
+        validate=[
+            Range(min=1, error="The page number must be 1 or more."),
+            Range(
+                max=services.MAX_PAGE,
+                error=f"The page number must be {services.MAX_PAGE:,} or less.",
+            ),
+        ],
+        error_messages={"invalid": "The page number must be a whole number."},
+    )
+    per_page = fields.Integer(
+        load_default=services.DEFAULT_PER_PAGE,
+        validate=Range(
+            min=1,
+            max=services.MAX_PER_PAGE,
+            error=f"Results per page must be from 1 to {services.MAX_PER_PAGE}.",
+        ),
+        error_messages={"invalid": "Results per page must be a whole number."},
+    )
+
+    @pre_load
+    def drop_blanks(self, data, **kwargs):
+        # An HTML form sends an empty value for "any"; treat it as not filtering at all.
+        cleaned = {}
+        for key in data:
+            value = data[key]
+            if isinstance(value, str):
+                value = value.strip()
+                if not value:
+                    continue
+            cleaned[key] = value
+        return cleaned
+
+    @validates("service_line")
+    def known_service_line(self, value, **kwargs):
+        if value is None:  # marshmallow 4 also validates the load_default
+            return
+        codes = services.service_line_codes()
+        if value not in codes:
+            raise ValidationError(
+                f"'{value}' is not a service line. Choose one of: {', '.join(codes)}."
+            )
+
+    @post_load
+    def make_query(self, data, **kwargs) -> services.CentreQuery:
+        return services.CentreQuery(**data)

@@ -10,8 +10,7 @@ import math
 from flask import Blueprint, render_template, request
 from flask_login import current_user
 
-from marketplace.benchmarks import charts
-from marketplace.selection import display
+from marketplace.benchmarks import charts, display
 from marketplace.selection.distribution import distribution
 from marketplace.selection.visibility import audience_for
 

@@ -6,13 +6,14 @@ from flask import Blueprint, render_template, request
 from flask_login import current_user
 from markupsafe import Markup, escape
 
+from marketplace.benchmarks import display
 from marketplace.benchmarks.models import Metric
 from marketplace.catalogue.models import ServiceCentre, ServiceLine
 from marketplace.catalogue.services import PUBLIC_STATUSES
 from marketplace.errors import ValidationFailed
 from marketplace.extensions import db
 from marketplace.selection import compare as comparing
-from marketplace.selection import display, readings
+from marketplace.selection import readings
 from marketplace.selection.compare_view import table_rows
 from marketplace.selection.csvexport import csv_response
 from marketplace.selection.exports import comparison_rows

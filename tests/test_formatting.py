@@ -6,11 +6,14 @@ so 2.345 was "£2.34" on a centre's page and "£2.35" in its PDF.
 
 from __future__ import annotations
 
+import ast
 import csv
 import io
 import re
+import sys
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -208,3 +211,15 @@ def test_the_same_figure_reads_the_same_everywhere(client, published):
     (record,) = [r for r in open_data if r["centre"] == "ssc-a"]
     assert record["value"] == "2.35"
     assert "£" + record["value"] == "£2.35"
+
+
+def test_the_core_module_imports_only_the_standard_library():
+    """Every area imports marketplace/formatting.py, so it must import none of them back."""
+    tree = ast.parse(Path(fmt.__file__).read_text(encoding="utf-8"))
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            imported.add((node.module or "").split(".")[0])
+    assert imported <= set(sys.stdlib_module_names) | {"__future__"}

@@ -22,6 +22,7 @@ from marketplace.benchmarks import display, peers
 from marketplace.extensions import db
 from marketplace.publications import formatting as report_fmt
 from marketplace.publications import services
+from marketplace.selection.csvexport import to_csv
 from marketplace.templating import format_date, format_number
 from tests.factories import (
     MetricFactory,
@@ -223,3 +224,8 @@ def test_the_core_module_imports_only_the_standard_library():
         elif isinstance(node, ast.ImportFrom):
             imported.add((node.module or "").split(".")[0])
     assert imported <= set(sys.stdlib_module_names) | {"__future__"}
+
+
+def test_csv_downloads_write_rounded_figures_as_plain_numbers():
+    # Fixed point, not 0E-7, and a negative figure stays a number rather than being defused.
+    assert to_csv([[fmt.rounded(-2.345, 2), fmt.rounded(0.00000001, 7)]]) == "-2.35,0.0000000\r\n"

@@ -3,26 +3,29 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from urllib.parse import urlencode
 
 from flask import Flask, request
 
+from marketplace import formatting
+
 
 def format_number(value, decimals: int = 0) -> str:
-    if value is None:
-        return "–"
-    number = Decimal(str(value))
-    return f"{number:,.{decimals}f}"
+    """The `number` filter: '15,000', '2.35' (rounded half up, as the reports are)."""
+    return formatting.number(value, decimals)
 
 
 def format_date(value) -> str:
+    """The `govdate` filter: '1 December 2026', or a time in London for a moment.
+
+    No date is '' rather than the dash, because templates write `x | govdate or 'Never'`.
+    """
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.strftime("%-d %B %Y at %H:%M UTC")
+        return formatting.datetime_text(value)
     if isinstance(value, date):
-        return value.strftime("%-d %B %Y")
+        return formatting.date_text(value)
     return str(value)
 
 
@@ -50,5 +53,7 @@ def url_with(**changes) -> str:
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["number"] = format_number
     app.jinja_env.filters["govdate"] = format_date
+    # metric_value and the other macros print figures through this, as the reports do.
+    app.jinja_env.globals["figure"] = formatting.figure
     app.jinja_env.globals["status_tag_class"] = STATUS_TAG_CLASSES.get
     app.jinja_env.globals["url_with"] = url_with

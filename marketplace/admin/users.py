@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from marketplace import formatting
 from marketplace.accounts import registration
 from marketplace.accounts.models import ROLES
 from marketplace.accounts.tokens import organisation_tokens
@@ -89,7 +90,7 @@ def invite_user():
                 ("Name", link.name or "Not given"),
                 ("Organisation", link.organisation.name),
                 ("Role", ROLE_LABELS[link.role]),
-                ("Link expires", f"{link.expires_at:%-d %B %Y at %H:%M} UTC"),
+                ("Link expires", formatting.datetime_text(link.expires_at)),
             ],
             action_url=url_for("admin.invite_user"),
             cancel_url=url_for("admin.users"),

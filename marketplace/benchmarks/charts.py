@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
 
+from marketplace import formatting
+
 INK = "#0b0c0c"
 GREY = "#505a5f"
 LIGHT = "#b1b4b6"
@@ -62,7 +64,8 @@ def element(name: str, children: Iterable[Markup] | str | None = None, **attrs) 
 def fmt(value: float | None, decimals: int) -> str:
     if value is None:
         return "no data"
-    return f"{value:,.{decimals}f}"
+    # The same rounding as every other figure (half up), so a label matches its table cell.
+    return formatting.number(value, decimals)
 
 
 def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:

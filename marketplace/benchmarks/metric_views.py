@@ -8,11 +8,10 @@ import math
 from flask import Blueprint, render_template, request
 from flask_login import current_user
 
-from marketplace.benchmarks import charts
+from marketplace.benchmarks import charts, display
 from marketplace.benchmarks.distribution import distribution
 from marketplace.benchmarks.library import metric_library
 from marketplace.benchmarks.visibility import audience_for
-from marketplace.selection import display
 
 bp = Blueprint("metric_pages", __name__)
 

@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask import current_app
 
+from marketplace import formatting
 from marketplace.errors import Conflict
 from marketplace.publications import builder, render
 from marketplace.publications import formatting as fmt
@@ -67,8 +68,10 @@ def record_primitives(evaluation: Evaluation) -> dict:
             {
                 "rank": r["rank"],
                 "name": r["name"],
-                "score_text": "No score" if r["score"] is None else f"{r['score']:.1f}",
-                "coverage_text": f"{r['coverage'] * 100:.0f}%",
+                "score_text": "No score"
+                if r["score"] is None
+                else formatting.number(r["score"], 1),
+                "coverage_text": formatting.percent(r["coverage"] * 100, 0),
             }
             for r in results
         ],
@@ -92,7 +95,7 @@ def _criterion(criterion: dict, view: dict) -> dict:
         if not metric
         else f"{metric['unit_label']}, {metric['direction']} is better",
         "weight_text": f"{criterion['weight']:g}",
-        "share_text": f"{criterion['share'] * 100:.1f}%",
+        "share_text": formatting.percent(criterion["share"] * 100, 1),
         "social_value": bool(criterion.get("is_social_value")),
         "median_text": _figure(stats["median"], metric) if metric and stats else "",
         "median_n": stats["n"] if stats else None,
@@ -108,7 +111,10 @@ def _cell(cell: dict, metric: dict | None) -> dict:
     """A centre's figure with its band and percentile, or the buyer's score."""
     if not metric:
         score = cell.get("score")
-        return {"text": "Not scored" if score is None else f"{score:.0f}", "detail": ""}
+        return {
+            "text": "Not scored" if score is None else formatting.number(score, 0),
+            "detail": "",
+        }
     detail = ""
     if cell.get("value") is not None:
         detail = f"Band {cell['band']}" if cell.get("band") else "Not banded"

@@ -1,18 +1,23 @@
-"""How published figures are written: one rounding and one style for reports and open data.
+"""What is particular to the published reports: sections, trend words, bands and targets.
 
-A figure is rounded once, half away from zero, to its metric's decimals, and that rounded
-number is what the PDF, the HTML page, the league table, the CSV and the JSON all show —
-so the open data holds exactly the figures in the reports.
+How a figure is rounded and written (figure, plain, count, dates) is marketplace/formatting.py,
+shared with the web pages and CSV exports, so the open data, the PDF and the pages all hold
+exactly the same figures. Those names are re-exported here for the report modules.
 """
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
-
 from marketplace.benchmarks.statistics import BAND_LABELS
+from marketplace.formatting import (  # noqa: F401 (re-exported for the report modules)
+    DASH,
+    count,
+    date_text,
+    datetime_text,
+    figure,
+    plain,
+    rounded,
+)
 
-DASH = "–"
-UNIT_SUFFIXES = {"percent": "%", "days": " days", "hours": " hours"}
 SECTIONS = {
     "volumes": "Volumes",
     "cost": "Cost and unit cost",
@@ -33,37 +38,9 @@ TREND_WORDS = {
 }
 
 
-def rounded(value, decimals: int) -> Decimal | None:
-    if value is None:
-        return None
-    exact = value if isinstance(value, Decimal) else Decimal(repr(float(value)))
-    return exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
-
-
-def plain(value, decimals: int) -> str:
-    """A machine-readable figure: rounded, no separators ('' when there is none)."""
-    number = rounded(value, decimals)
-    return "" if number is None else f"{number:.{decimals}f}"
-
-
-def figure(value, decimals: int, unit: str) -> str:
-    """A figure for people: '£5.83', '95.2%', '8.3 days', '15,000'."""
-    number = rounded(value, decimals)
-    if number is None:
-        return DASH
-    text = f"{abs(number):,.{decimals}f}"
-    sign = "−" if number < 0 else ""
-    if unit == "gbp":
-        return f"{sign}£{text}"
-    return f"{sign}{text}{UNIT_SUFFIXES.get(unit, '')}"
-
-
-def count(value) -> str:
-    return DASH if value is None else f"{Decimal(value):,.0f}"
-
-
 def percentile_text(value: float | None) -> str:
-    return DASH if value is None else f"{rounded(value, 0):.0f}"
+    # Also the open data's percentile column, so a machine figure (no separators).
+    return DASH if value is None else plain(value, 0)
 
 
 def band_label(band: int | None) -> str:
@@ -101,11 +78,3 @@ def section_for(code: str, unit: str) -> str:
     if unit in ("count", "ratio"):
         return "volumes"
     return "quality"
-
-
-def date_text(day) -> str:
-    return f"{day.day} {day:%B %Y}"
-
-
-def datetime_text(moment) -> str:
-    return f"{moment.day} {moment:%B %Y at %H:%M} UTC"

@@ -14,8 +14,8 @@ from flask import url_for
 from markupsafe import Markup
 
 from marketplace.benchmarks.charts import sparkline
+from marketplace.benchmarks.display import band_text, percentile_text, trend_text, value_text
 from marketplace.selection.compare import Comparison
-from marketplace.selection.display import band_text, percentile_text, trend_text, value_text
 
 
 @dataclass(frozen=True)

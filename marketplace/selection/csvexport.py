@@ -23,7 +23,10 @@ def neutralise(cell) -> str | int | float | Decimal:
         return ""
     if isinstance(cell, bool):
         return "yes" if cell else "no"
-    if isinstance(cell, int | float | Decimal):
+    if isinstance(cell, Decimal):
+        # Fixed point: str() would write a rounded zero such as 0E-7 in scientific notation.
+        return f"{cell:f}"
+    if isinstance(cell, int | float):
         return cell
     text = str(cell)
     if text.startswith(FORMULA_PREFIXES):

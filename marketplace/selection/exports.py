@@ -1,15 +1,32 @@
-"""Rows for CSV downloads of a comparison and of an evaluation (cells neutralised later)."""
+"""Rows for CSV downloads of a comparison and of an evaluation (cells neutralised later).
+
+Figures are rounded by marketplace/formatting.py, half up to the metric's decimals, so a
+value in the download is the figure on the page and in the published open data ("2.35" where
+the page says "£2.35"). They stay Decimals so the CSV writer leaves them as numbers.
+"""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
+from marketplace import formatting
 from marketplace.benchmarks.statistics import BAND_LABELS
 from marketplace.selection.compare import Comparison
 
 
-def _round(value, places: int = 2):
-    return None if value is None else round(float(value), places)
+def _round(value, places: int):
+    return formatting.rounded(value, places)
+
+
+def _decimals(criterion: dict, otherwise: int | None = None) -> int | None:
+    """The criterion's metric decimals; `otherwise` for a score or a snapshot without them."""
+    decimals = (criterion.get("metric") or {}).get("decimals")
+    return otherwise if decimals is None else decimals
+
+
+def _figure(value, decimals: int | None):
+    """A metric figure at its decimals; as recorded when a snapshot does not say them."""
+    if decimals is None:
+        return formatting.exact(value)
+    return formatting.rounded(value, decimals)
 
 
 def comparison_rows(comparison: Comparison) -> list[list]:
@@ -36,11 +53,11 @@ def comparison_rows(comparison: Comparison) -> list[list]:
             row.metric.direction,
             row.weight,
             row.n,
-            _round(row.median, 6),
+            _round(row.median, row.metric.decimals),
         ]
         for cell in row.cells:
             line += [
-                cell.value,
+                _round(cell.value, row.metric.decimals),
                 _round(cell.percentile, 1),
                 BAND_LABELS.get(cell.band, "") if cell.band else None,
             ]
@@ -103,12 +120,12 @@ def evaluation_rows(view: dict, evaluation) -> list[list]:
             criterion["weight"],
             _round(criterion["share"] * 100, 1),
             stats.get("n"),
-            _round(stats.get("median"), 6),
+            _round(stats.get("median"), _decimals(criterion, otherwise=6)),
         ]
         for slug in slugs:
             cell = view["cells"][criterion["code"]][slug]
             mark = cell["percentile"] if criterion["kind"] == "metric" else cell["score"]
-            value = None if cell["value"] is None else Decimal(cell["value"])
+            value = _figure(cell["value"], _decimals(criterion))
             line += [value, _round(mark, 1), cell["band_label"]]
         rows.append(line)
     rows.append([])

@@ -6,7 +6,7 @@ from flask import Blueprint, render_template, request
 from flask_login import current_user
 from markupsafe import Markup, escape
 
-from marketplace.benchmarks import readings
+from marketplace.benchmarks import display, readings
 from marketplace.benchmarks.models import Metric
 from marketplace.benchmarks.visibility import audience_for
 from marketplace.catalogue.models import ServiceCentre, ServiceLine
@@ -14,7 +14,6 @@ from marketplace.catalogue.services import PUBLIC_STATUSES
 from marketplace.errors import ValidationFailed
 from marketplace.extensions import db
 from marketplace.selection import compare as comparing
-from marketplace.selection import display
 from marketplace.selection.compare_view import table_rows
 from marketplace.selection.csvexport import csv_response
 from marketplace.selection.exports import comparison_rows

@@ -417,7 +417,8 @@ def test_a_locked_evaluation_exports_its_snapshot_safely(
     assert ["Rationale", "'@risk: none"] in rows
     assert ["Method version", "peer-percentile-1"] in rows
     cost = next(r for r in rows if r and r[0] == "ap_cost_per_invoice")
-    assert cost[7:10] == ["3.500000", "66.7", "Second quartile"]
+    # The figure at the metric's 2 decimals, as the page shows it (£3.50).
+    assert cost[7:10] == ["3.50", "66.7", "Second quartile"]
     social = next(r for r in rows if r and r[0] == "social_value")
     assert social[7:10] == ["", "70.0", ""]
 

@@ -1,29 +1,22 @@
 """Text for figures on the busiest pages, as plain functions the templates call.
 
-The same rules as the `metric_value` and band macros, but a page of 200 cells renders much
-faster calling a function than a Jinja macro. Results are plain text (autoescaped).
+The benchmark read model's display text, used by the metric and /compare pages. The same
+rules as the `metric_value` and band macros, but a page of 200 cells renders much faster
+calling a function than a Jinja macro. Results are plain text (autoescaped). Figures come
+from marketplace/formatting.py, so they read exactly as in the published reports.
 """
 
 from __future__ import annotations
 
+from marketplace import formatting
 from marketplace.benchmarks.statistics import BAND_LABELS
-from marketplace.templating import format_number
 
 TREND_TEXT = {"improving": "Improving", "worsening": "Worsening", "steady": "Steady"}
 
 
 def value_text(value, unit: str, decimals: int) -> str:
     """£4.12, 96.5%, 8.3 days; '–' for no value."""
-    if value is None:
-        return "–"
-    number = format_number(value, decimals)
-    if unit == "gbp":
-        return f"£{number}"
-    if unit == "percent":
-        return f"{number}%"
-    if unit in ("count", "ratio", "score"):
-        return number
-    return f"{number} {unit}"
+    return formatting.figure(value, decimals, unit)
 
 
 def band_text(band: int | None) -> str:
@@ -31,7 +24,7 @@ def band_text(band: int | None) -> str:
 
 
 def percentile_text(percentile: float | None) -> str:
-    return "–" if percentile is None else format_number(percentile, 0)
+    return formatting.number(percentile, 0)
 
 
 def trend_text(direction: str | None) -> str:

@@ -46,10 +46,12 @@ def centre_series(
 ) -> dict[str, Series]:
     """{metric code: Series} of every metric the centre has visible figures for, in one query.
 
-    Ordered as the metric library is (by the metrics' position, then code).
+    Ordered as the metric library is (service line, the metric's position, then code). The
+    unique key (centre, metric, period) of observations serves the lookup.
     """
     query = (
         db.select(Metric, ReportingPeriod.code, Observation.value)
+        .select_from(Observation)
         .join(Observation.metric)
         .join(Observation.period)
         .where(
@@ -64,7 +66,11 @@ def centre_series(
     for metric, period_code, value in db.session.execute(query).all():
         grouped.setdefault(metric.code, []).append((metric, period_code, value))
     series = {code: _series(rows) for code, rows in grouped.items()}
-    return dict(sorted(series.items(), key=lambda item: (item[1].metric.position, item[0])))
+    return dict(sorted(series.items(), key=lambda item: _library_order(item[1].metric)))
+
+
+def _library_order(metric: Metric) -> tuple:
+    return (metric.service_line.position, metric.service_line.code, metric.position, metric.code)
 
 
 def _series(rows: list[tuple[Metric, str, Decimal]]) -> Series:

@@ -352,6 +352,9 @@ RULES: dict[str, dict[str, Case]] = {
             lambda w: {"centres": f"{w['centre']},{w['other_centre']}", "period": w["published"]},
         )
     },
+    "spc.centre_spc": {
+        "GET": C(PUBLIC, lambda w: {"slug": w["centre"], "metric_code": w["metric"]})
+    },
     "metrics.list_metrics": {"GET": C(PUBLIC)},
     "metrics.get_metric": {"GET": C(PUBLIC, lambda w: {"code": w["metric"]})},
     "periods.list_periods": {"GET": C(PUBLIC)},

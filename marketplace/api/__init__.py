@@ -42,6 +42,7 @@ def register(app: Flask) -> None:
     api.register_blueprint(benchmarks_bp)
     api.register_blueprint(__import__("marketplace.api.reports", fromlist=["bp"]).bp)
     api.register_blueprint(__import__("marketplace.api.admin", fromlist=["bp"]).bp)
+    api.register_blueprint(__import__("marketplace.api.spc", fromlist=["bp"]).bp)
     app.register_blueprint(docs_bp)
 
 

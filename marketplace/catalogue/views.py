@@ -32,7 +32,7 @@ def centres():
     errors: dict[str, str] = {}
     page = None
     try:
-        query = CentreFilterSchema().load(request.args.to_dict())
+        query = CentreFilterSchema().load(request.args)  # service_line may repeat
         page = services.search_centres(query, viewer=current_user)
     except ValidationError as error:
         errors = _by_field(forms.field_errors(error.messages))

@@ -185,6 +185,16 @@ def search_centres(query: CentreQuery, *, viewer=None) -> Page:
     return Page(items=list(rows), total=total, page=query.page, per_page=query.per_page)
 
 
+def unlisted_counts() -> dict[str, int]:
+    """How many centres the public list leaves out, by status (applied, withdrawn)."""
+    rows = db.session.execute(
+        db.select(ServiceCentre.accreditation_status, func.count(ServiceCentre.id))
+        .where(ServiceCentre.accreditation_status.not_in(PUBLIC_STATUSES))
+        .group_by(ServiceCentre.accreditation_status)
+    ).all()
+    return {status: count for status, count in rows}
+
+
 def service_lines() -> list[ServiceLine]:
     return list(
         db.session.execute(db.select(ServiceLine).order_by(ServiceLine.position, ServiceLine.code))

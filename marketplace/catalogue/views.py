@@ -56,6 +56,7 @@ def centres():
         business_models=BUSINESS_MODEL_LABELS,
         statuses={code: STATUS_LABELS[code] for code in services.filter_statuses(current_user)},
         pagination=pagination.links(page) if page is not None else None,
+        unlisted=services.unlisted_counts(),
     ), (400 if errors else 200)
 
 

@@ -444,3 +444,11 @@ def test_home_page_explains_and_counts(client, listed):
     body = response.get_data(as_text=True)
     assert 'href="/centres?service_line=finance"' in body
     assert 'href="/centres"' in body and 'href="/metrics"' in body
+
+
+def test_the_list_says_how_many_centres_are_not_listed_and_why(client, listed):
+    page = text(client.get("/centres"))
+    assert (
+        "2 centres are not listed: 1 has applied and is not yet accredited, and 1 has "
+        "withdrawn from the marketplace." in page
+    )

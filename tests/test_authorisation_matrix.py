@@ -91,6 +91,9 @@ RULES: dict[str, dict[str, Case]] = {
             lambda w: {"centres": f"{w['centre']},{w['other_centre']}", "period": w["published"]},
         )
     },
+    # The comparison basket is anyone's: it lives in their own session.
+    "basket.add": {"POST": C(everyone(302), data=lambda w: {"centres": w["centre"]})},
+    "basket.remove": {"POST": C(everyone(302), data=lambda w: {"centre": w["centre"]})},
     # --- signing in and joining -------------------------------------------------------------
     "accounts.login": {"GET": C(PUBLIC), "POST": C(everyone(400), data=lambda w: {})},
     "accounts.logout_confirm": {"GET": C(s(302, 200, 200, 200, 200, 200))},

@@ -14,6 +14,7 @@ from flask_login import current_user
 from marketplace.accounts.auth import role_required
 from marketplace.benchmarks import submission_history as history
 from marketplace.benchmarks import submissions, templates_export
+from marketplace.benchmarks.ingest_schemas import REASON_MAX_LENGTH
 from marketplace.errors import DomainError, FieldError, NotFound
 from marketplace.extensions import db
 from marketplace.web import pagination
@@ -50,6 +51,9 @@ def _summary_errors(errors: list[FieldError]) -> list[dict]:
         if error.field and error.field != "file":
             where.append(f"column ‘{error.field}’")
         prefix = (", ".join(where) + ": ") if where else ""
+        if error.field == "reason":
+            items.append({"text": error.message, "href": "#reason"})
+            continue
         items.append({"text": prefix + error.message, "href": "#file"})
     return items
 
@@ -79,7 +83,14 @@ def new():
     reason = request.form.get("reason", "") if request.method == "POST" else ""
     if request.method == "POST":
         upload = request.files.get("file")
-        if upload is None or not upload.filename:
+        try:
+            # The same schema (and so the same 2,000-character bound) as the API and CLI.
+            submissions.load_reason(reason)
+        except DomainError as error:
+            errors, detail, status = list(error.errors), error.detail, error.status
+        if errors:
+            pass
+        elif upload is None or not upload.filename:
             errors = [FieldError("Select a file to upload.", field="file")]
             status = 400
         else:
@@ -121,6 +132,7 @@ def new():
             errors=errors,
             form_errors=_summary_errors(errors),
             period=templates_export.open_period(),
+            reason_max=REASON_MAX_LENGTH,
         ),
         status,
     )

@@ -209,3 +209,32 @@ def test_the_upload_form_needs_a_csrf_token(world, as_persona, app, monkeypatch)
     before = snapshot()
     assert upload(client, GOOD).status_code == 400
     assert snapshot() == before
+
+
+# Issue 12, point 9: the reason has one bound on every door (one schema).
+
+
+def test_the_web_form_refuses_a_reason_over_2000_characters_and_keeps_nothing(world, as_persona):
+    before = snapshot()
+    restating = csv_bytes("metric,period,value", "ap_cost_per_invoice,2026-Q1,5.00")
+    response = upload(as_persona("centre_user"), restating, reason="x" * 450_000)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Keep the reason to 2,000 characters or fewer." in html
+    assert 'href="#reason"' in html
+    assert snapshot() == before
+
+
+def test_a_reason_of_exactly_2000_characters_is_accepted(world, as_persona):
+    response = upload(as_persona("centre_user"), GOOD, reason="y" * 2000)
+    assert response.status_code == 302
+
+
+def test_the_cli_refuses_the_same_long_reason(world, app, tmp_path):
+    path = tmp_path / "figures.csv"
+    path.write_bytes(GOOD)
+    result = app.test_cli_runner().invoke(
+        args=["import-benchmarks", world.centre.slug, str(path), "--reason", "z" * 2001]
+    )
+    assert result.exit_code != 0
+    assert "Keep the reason to 2,000 characters or fewer." in result.output

@@ -12,8 +12,9 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 
 from marketplace.accounts.auth import role_required
+from marketplace.audit import services as audit
+from marketplace.benchmarks import periods, submissions, templates_export
 from marketplace.benchmarks import submission_history as history
-from marketplace.benchmarks import submissions, templates_export
 from marketplace.benchmarks.ingest_schemas import REASON_MAX_LENGTH
 from marketplace.errors import DomainError, FieldError, NotFound
 from marketplace.extensions import db
@@ -62,12 +63,17 @@ def _summary_errors(errors: list[FieldError]) -> list[dict]:
 @role_required("centre")
 def index():
     centre = _my_centre()
+    # The current quarter is always open, even if nobody opened it (audited, committed).
+    current = periods.ensure_current(actor_label=audit.SYSTEM)
+    db.session.commit()
     page = pagination.page_number(request.args.get("page"))
     listing = history.list_submissions(centre, page=page)
     return render_template(
         "centre/submissions.html",
         centre=centre,
         listing=listing,
+        current=current,
+        deadline=periods.submission_deadline(current),
         period=templates_export.open_period(),
         flagged=len(history.flagged_observations(centre)),
     )

@@ -120,6 +120,9 @@ class ReportingPeriod(IdMixin, db.Model):
     status: Mapped[str] = mapped_column(String(10), nullable=False, default="open", index=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when the authority closed the quarter before its last day had passed: the reason,
+    # shown as a "closed early" note wherever the period is listed.
+    closed_early_reason: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         UniqueConstraint("year", "quarter"),
@@ -128,7 +131,15 @@ class ReportingPeriod(IdMixin, db.Model):
         CheckConstraint("ends_on > starts_on", name="dates_ordered"),
         CheckConstraint(one_of("status", PERIOD_STATUSES), name="status"),
         CheckConstraint("status <> 'published' OR published_at IS NOT NULL", name="published_at"),
+        CheckConstraint(
+            "closed_early_reason IS NULL OR length(trim(closed_early_reason)) > 0",
+            name="closed_early_reason_not_blank",
+        ),
     )
+
+    def has_ended(self, today: date) -> bool:
+        """True once the quarter's last day is over (it may be closed and published)."""
+        return today > self.ends_on
 
     @classmethod
     def newest_first(cls) -> tuple:

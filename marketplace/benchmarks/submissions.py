@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from marketplace import events
 from marketplace.audit import services as audit
-from marketplace.benchmarks import ingest
+from marketplace.benchmarks import ingest, periods
 from marketplace.benchmarks.ingest_schemas import UploadReasonSchema
 from marketplace.benchmarks.models import Submission
 from marketplace.benchmarks.outcomes import Flag, SubmissionOutcome, changes_of
@@ -108,6 +108,8 @@ def submit(
     max_bytes, max_rows = _limits()
     # The same bound as the API's and the web form's (one schema), before any file is read.
     reason = load_reason(reason)
+    # The current quarter is always open, even if nobody opened it.
+    periods.ensure_current(actor_label=audit.SYSTEM)
     request = ingest.IngestRequest(
         centre=centre,
         content=content,

@@ -221,6 +221,7 @@ def start_publication(
             f"{period.code} is {period.status}; close it before publishing, so that no new "
             "data arrives while its reports are rendered."
         )
+    period_service.check_publishable(period)
     period.status = "published"
     period.published_at = clock.now()
     db.session.flush()

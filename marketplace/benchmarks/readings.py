@@ -37,6 +37,14 @@ def visible_periods(audience: Audience) -> list[ReportingPeriod]:
     return list(db.session.execute(query).scalars())
 
 
+def default_period(periods: Sequence[ReportingPeriod]) -> ReportingPeriod | None:
+    """The newest published period of `periods` (newest first), else the newest of them."""
+    for period in periods:
+        if period.status == "published":
+            return period
+    return periods[0] if periods else None
+
+
 def resolve_period(
     audience: Audience,
     code: str | None,
@@ -44,15 +52,17 @@ def resolve_period(
     *,
     wanted_id: int | None = None,
 ) -> ReportingPeriod | None:
-    """The period asked for (it must be visible), or the newest visible one.
+    """The period asked for (it must be visible), or by default the latest published one.
 
+    Buyers and admins may also see unpublished periods, but only when they choose one: the
+    default is the newest published period (the newest visible one if none is published).
     Without the list of visible periods (an empty `periods`), the one period is read alone:
     by its code, or by `wanted_id` when no code was given.
     """
     if not code:
         if wanted_id is not None and not periods:
             return db.session.get(ReportingPeriod, wanted_id)
-        return periods[0] if periods else None
+        return default_period(periods)
     year, quarter = parse_code(code)
     wanted = code_for(year, quarter)
     if not periods:

@@ -9,6 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from marketplace.accounts.auth import role_required
+from marketplace.benchmarks import readings
 from marketplace.benchmarks.models import ReportingPeriod
 from marketplace.catalogue.models import ServiceLine
 from marketplace.errors import Conflict, PermissionDenied, ValidationFailed
@@ -41,6 +42,14 @@ def _details_choices(service_lines=()):
     ).scalars()
     lines = db.session.execute(db.select(ServiceLine).order_by(ServiceLine.position)).scalars()
     return list(periods), list(lines), services.accredited_centres()
+
+
+def _default_period_code() -> str:
+    periods = db.session.execute(
+        db.select(ReportingPeriod).order_by(*ReportingPeriod.newest_first())
+    ).scalars()
+    period = readings.default_period(list(periods))
+    return period.code if period is not None else ""
 
 
 def _details_form(template_args: dict, status: int = 200):
@@ -85,7 +94,8 @@ def new():
         values = {
             "title": "",
             "needs": "",
-            "period": request.args.get("period", ""),
+            # The latest published period unless the buyer came with another one chosen.
+            "period": request.args.get("period", "") or _default_period_code(),
             "service_lines": comparing.split_list(request.args.getlist("service_lines")),
             "centres": comparing.split_list(request.args.getlist("centres")),
         }

@@ -125,6 +125,7 @@ def show(public_id: str):
         "selection/evaluation.html",
         evaluation=evaluation,
         view=view,
+        standing_changes=services.standing_changes(evaluation),
         can_edit=services.can_edit(current_user, evaluation),
         outcome_labels=OUTCOME_LABELS,
     )
@@ -253,21 +254,40 @@ def outcome(public_id: str):
         raise Conflict("Lock the shortlist before recording the outcome.")
     if evaluation.outcome is not None:
         raise Conflict("The outcome has been recorded already; it cannot be changed.")
-    values = {"outcome": "", "rationale": ""}
+    values = {
+        "outcome": "",
+        "rationale": "",
+        "contract_value": "",
+        "contract_starts_on": "",
+        "contract_ends_on": "",
+    }
+    volumes = {line.code: "" for line in evaluation.service_lines}
     form_errors, errors, status = [], {}, 200
     if request.method == "POST":
         values = {key: request.form.get(key, "") for key in values}
+        volumes = {code: request.form.get(f"volume_{code}", "") for code in volumes}
         # One radio group: "award:<slug>", "none_suitable" or "cancelled".
         kind, _sep, slug = values["outcome"].partition(":")
         posted = {"kind": "awarded" if kind == "award" else kind, "centre": slug or None}
         try:
             data = load_form(
                 OutcomeSchema(),
-                {**posted, "rationale": values["rationale"]},
+                {
+                    **posted,
+                    **{k: v for k, v in values.items() if k != "outcome"},
+                    "annual_volumes": {
+                        code: v.strip().replace(",", "") for code, v in volumes.items() if v.strip()
+                    },
+                },
                 "The outcome could not be recorded.",
             )
             services.record_outcome(
-                current_user, evaluation, data["kind"], data.get("centre"), data["rationale"]
+                current_user,
+                evaluation,
+                data["kind"],
+                data.get("centre"),
+                data["rationale"],
+                contract=data,
             )
         except ValidationFailed as error:
             db.session.rollback()
@@ -284,6 +304,8 @@ def outcome(public_id: str):
             evaluation=evaluation,
             view=evaluation.snapshot,
             values=values,
+            volumes=volumes,
+            standings=services.standings(evaluation),
             form_errors=form_errors,
             errors=errors,
             outcome_labels=OUTCOME_LABELS,

@@ -2,6 +2,12 @@
 
 Additive only:
 - reporting_periods.closed_early_reason: the note an early close leaves (CHECK not blank).
+- evaluation_outcomes: the contract basics of an award (value, start and end dates, annual
+  volumes per service line) and each shortlisted centre's standing at the decision; CHECKs
+  keep contracts to awards, values non-negative and dates ordered. On PostgreSQL a trigger
+  refuses a new award without its contract basics or to a centre not accredited on the day
+  of the decision (the service checks the same everywhere; outcomes written before this
+  revision keep no contract).
 
 Revision ID: 0007
 Revises: 0006
@@ -16,7 +22,62 @@ branch_labels = None
 depends_on = None
 
 
+AWARD_TRIGGER = """
+CREATE OR REPLACE FUNCTION evaluation_outcomes_check_award() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    centre record;
+BEGIN
+    IF NEW.kind <> 'awarded' THEN
+        RETURN NEW;
+    END IF;
+    IF NEW.contract_value IS NULL OR NEW.contract_starts_on IS NULL
+       OR NEW.contract_ends_on IS NULL THEN
+        RAISE EXCEPTION 'an award records its contract: value, start and end dates'
+            USING ERRCODE = 'check_violation';
+    END IF;
+    SELECT accreditation_status, accredited_until INTO centre
+        FROM service_centres WHERE id = NEW.centre_id;
+    IF centre.accreditation_status IS DISTINCT FROM 'accredited'
+       OR (centre.accredited_until IS NOT NULL
+           AND centre.accredited_until < (NEW.decided_at AT TIME ZONE 'UTC')::date) THEN
+        RAISE EXCEPTION 'centre % is not accredited on the day of the award', NEW.centre_id
+            USING ERRCODE = 'check_violation',
+                  HINT = 'Only a centre accredited on the day can be awarded.';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+"""
+
+OUTCOME_CHECKS = {
+    "contract_only_for_award": (
+        "kind = 'awarded' OR (contract_value IS NULL AND contract_starts_on IS NULL "
+        "AND contract_ends_on IS NULL AND annual_volumes IS NULL)"
+    ),
+    "contract_value": "contract_value IS NULL OR contract_value >= 0",
+    "contract_dates_ordered": (
+        "contract_starts_on IS NULL OR contract_ends_on IS NULL "
+        "OR contract_ends_on > contract_starts_on"
+    ),
+}
+
+
 def upgrade():
+    with op.batch_alter_table("evaluation_outcomes") as batch:
+        batch.add_column(sa.Column("contract_value", sa.Numeric(14, 2), nullable=True))
+        batch.add_column(sa.Column("contract_starts_on", sa.Date(), nullable=True))
+        batch.add_column(sa.Column("contract_ends_on", sa.Date(), nullable=True))
+        batch.add_column(sa.Column("annual_volumes", sa.JSON(), nullable=True))
+        batch.add_column(sa.Column("standings", sa.JSON(), nullable=True))
+        for name, condition in OUTCOME_CHECKS.items():
+            batch.create_check_constraint(op.f(f"ck_evaluation_outcomes_{name}"), condition)
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(AWARD_TRIGGER)
+        op.execute(
+            "CREATE TRIGGER evaluation_outcomes_award_rules BEFORE INSERT ON evaluation_outcomes "
+            "FOR EACH ROW EXECUTE FUNCTION evaluation_outcomes_check_award()"
+        )
     with op.batch_alter_table("reporting_periods") as batch:
         batch.add_column(sa.Column("closed_early_reason", sa.Text(), nullable=True))
         batch.create_check_constraint(
@@ -26,6 +87,20 @@ def upgrade():
 
 
 def downgrade():
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS evaluation_outcomes_award_rules ON evaluation_outcomes")
+        op.execute("DROP FUNCTION IF EXISTS evaluation_outcomes_check_award()")
+    with op.batch_alter_table("evaluation_outcomes") as batch:
+        for name in OUTCOME_CHECKS:
+            batch.drop_constraint(op.f(f"ck_evaluation_outcomes_{name}"), type_="check")
+        for column in (
+            "standings",
+            "annual_volumes",
+            "contract_ends_on",
+            "contract_starts_on",
+            "contract_value",
+        ):
+            batch.drop_column(column)
     with op.batch_alter_table("reporting_periods") as batch:
         batch.drop_constraint(
             op.f("ck_reporting_periods_closed_early_reason_not_blank"), type_="check"

@@ -13,7 +13,7 @@ from flask_login import current_user
 
 from marketplace.accounts.auth import role_required
 from marketplace.audit import services as audit
-from marketplace.benchmarks import periods, submissions, templates_export
+from marketplace.benchmarks import periods, restatements, submissions, templates_export
 from marketplace.benchmarks import submission_history as history
 from marketplace.benchmarks.ingest_schemas import REASON_MAX_LENGTH
 from marketplace.errors import DomainError, FieldError, NotFound
@@ -169,6 +169,10 @@ def show(public_id: str):
         submission=sub,
         summary=sub.summary or {},
         changes=submissions.changes_of(sub),
+        restatements={
+            (r.observation.metric.code, r.observation.period.code): r
+            for r in restatements.for_submission(sub.id)
+        },
         flag_states=history.flag_states(centre, sub),
     )
 

@@ -8,6 +8,8 @@ Additive only:
   refuses a new award without its contract basics or to a centre not accredited on the day
   of the decision (the service checks the same everywhere; outcomes written before this
   revision keep no contract).
+- pending_restatements: a restatement of a published figure waiting for the authority
+  (pending, approved, refused or superseded; at most one pending per observation).
 
 Revision ID: 0007
 Revises: 0006
@@ -15,6 +17,8 @@ Revises: 0006
 
 import sqlalchemy as sa
 from alembic import op
+
+from marketplace.db import UTCDateTime
 
 revision = "0007"
 down_revision = "0006"
@@ -64,6 +68,80 @@ OUTCOME_CHECKS = {
 
 
 def upgrade():
+    op.create_table(
+        "pending_restatements",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("public_id", sa.String(length=32), nullable=False),
+        sa.Column("observation_id", sa.Integer(), nullable=False),
+        sa.Column("submission_id", sa.Integer(), nullable=False),
+        sa.Column("value", sa.Numeric(precision=18, scale=6), nullable=False),
+        sa.Column("numerator", sa.Numeric(precision=20, scale=6), nullable=True),
+        sa.Column("denominator", sa.Numeric(precision=20, scale=6), nullable=True),
+        sa.Column("comment", sa.Text(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("actor_id", sa.Integer(), nullable=True),
+        sa.Column("actor_label", sa.String(length=320), nullable=False),
+        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("decided_by_id", sa.Integer(), nullable=True),
+        sa.Column("decided_at", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("decision_reason", sa.Text(), nullable=False),
+        sa.CheckConstraint(
+            "status IN ('pending', 'approved', 'refused', 'superseded')",
+            name=op.f("ck_pending_restatements_status"),
+        ),
+        sa.CheckConstraint(
+            "length(trim(reason)) > 0", name=op.f("ck_pending_restatements_reason_not_blank")
+        ),
+        sa.CheckConstraint(
+            "(status IN ('pending', 'superseded')) = (decided_at IS NULL)",
+            name=op.f("ck_pending_restatements_decided_at"),
+        ),
+        sa.CheckConstraint(
+            "status <> 'refused' OR length(trim(decision_reason)) > 0",
+            name=op.f("ck_pending_restatements_refusal_has_reason"),
+        ),
+        sa.CheckConstraint(
+            "denominator IS NULL OR denominator > 0",
+            name=op.f("ck_pending_restatements_denominator_positive"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["observation_id"], ["observations.id"],
+            name=op.f("fk_pending_restatements_observation_id_observations"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["submission_id"], ["submissions.id"],
+            name=op.f("fk_pending_restatements_submission_id_submissions"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["actor_id"], ["users.id"],
+            name=op.f("fk_pending_restatements_actor_id_users"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["decided_by_id"], ["users.id"],
+            name=op.f("fk_pending_restatements_decided_by_id_users"),
+            ondelete="RESTRICT",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_pending_restatements")),
+        sa.UniqueConstraint("public_id", name=op.f("uq_pending_restatements_public_id")),
+    )
+    op.create_index(
+        op.f("ix_pending_restatements_observation_id"), "pending_restatements", ["observation_id"]
+    )
+    op.create_index(
+        op.f("ix_pending_restatements_submission_id"), "pending_restatements", ["submission_id"]
+    )
+    op.create_index(
+        "uq_pending_restatements_one_pending",
+        "pending_restatements",
+        ["observation_id"],
+        unique=True,
+        sqlite_where=sa.text("status = 'pending'"),
+        postgresql_where=sa.text("status = 'pending'"),
+    )
     with op.batch_alter_table("evaluation_outcomes") as batch:
         batch.add_column(sa.Column("contract_value", sa.Numeric(14, 2), nullable=True))
         batch.add_column(sa.Column("contract_starts_on", sa.Date(), nullable=True))
@@ -87,6 +165,7 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_table("pending_restatements")
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS evaluation_outcomes_award_rules ON evaluation_outcomes")
         op.execute("DROP FUNCTION IF EXISTS evaluation_outcomes_check_award()")

@@ -8,6 +8,8 @@ Additive only:
   refuses a new award without its contract basics or to a centre not accredited on the day
   of the decision (the service checks the same everywhere; outcomes written before this
   revision keep no contract).
+- centre_edit_reviews: a review may also end "reverted" or "change_requested" (the status
+  and acknowledged_at CHECKs are widened: decided rows have a decision time).
 - pending_restatements: a restatement of a published figure waiting for the authority
   (pending, approved, refused or superseded; at most one pending per observation).
 
@@ -68,6 +70,17 @@ OUTCOME_CHECKS = {
 
 
 def upgrade():
+    with op.batch_alter_table("centre_edit_reviews") as batch:
+        batch.drop_constraint(op.f("ck_centre_edit_reviews_status"), type_="check")
+        batch.drop_constraint(op.f("ck_centre_edit_reviews_acknowledged_at"), type_="check")
+        batch.create_check_constraint(
+            op.f("ck_centre_edit_reviews_status"),
+            "status IN ('pending', 'acknowledged', 'reverted', 'change_requested')",
+        )
+        batch.create_check_constraint(
+            op.f("ck_centre_edit_reviews_acknowledged_at"),
+            "(status = 'pending') = (acknowledged_at IS NULL)",
+        )
     op.create_table(
         "pending_restatements",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -165,6 +178,16 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table("centre_edit_reviews") as batch:
+        batch.drop_constraint(op.f("ck_centre_edit_reviews_status"), type_="check")
+        batch.drop_constraint(op.f("ck_centre_edit_reviews_acknowledged_at"), type_="check")
+        batch.create_check_constraint(
+            op.f("ck_centre_edit_reviews_status"), "status IN ('pending', 'acknowledged')"
+        )
+        batch.create_check_constraint(
+            op.f("ck_centre_edit_reviews_acknowledged_at"),
+            "(status = 'acknowledged') = (acknowledged_at IS NOT NULL)",
+        )
     op.drop_table("pending_restatements")
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS evaluation_outcomes_award_rules ON evaluation_outcomes")

@@ -150,6 +150,12 @@ def _accepted_message(outcome) -> str:
     parts.append(f"{summary.get('updated', 0)} changed")
     parts.append(f"{summary.get('unchanged', 0)} unchanged")
     text = ", ".join(parts) + "."
+    if summary.get("pending"):
+        text += (
+            f" {summary['pending']} restated figure{'s' if summary['pending'] != 1 else ''} of "
+            "published periods wait for the authority's approval: the published figures stay "
+            "until then."
+        )
     if outcome.flags:
         text += (
             f" {len(outcome.flags)} figure{'s' if len(outcome.flags) != 1 else ''} "

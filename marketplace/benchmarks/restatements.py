@@ -195,7 +195,7 @@ def approve(public_ids: list[str], *, actor, note: str = "") -> list[PendingRest
         observation.flag_status = "none"
         observation.flag_score = None
         item.status = "approved"
-        item.decided_by_id = actor.id
+        item.decided_by_id = getattr(actor, "id", None)
         item.decided_at = now
         item.decision_reason = (note or "").strip()
         pairs.add((observation.metric_id, observation.period_id))
@@ -224,7 +224,7 @@ def refuse(public_ids: list[str], *, actor, reason: str) -> list[PendingRestatem
     now = clock.now()
     for item in items:
         item.status = "refused"
-        item.decided_by_id = actor.id
+        item.decided_by_id = getattr(actor, "id", None)
         item.decided_at = now
         item.decision_reason = reason
         _audit("restatement.refused", item, actor, {"refusal": reason})

@@ -238,3 +238,30 @@ def test_the_cli_refuses_the_same_long_reason(world, app, tmp_path):
     )
     assert result.exit_code != 0
     assert "Keep the reason to 2,000 characters or fewer." in result.output
+
+
+# Issue 12, points 5 and 6: a restatement of a published figure waits; wording is exact.
+
+
+def test_a_web_restatement_of_a_published_figure_waits_for_the_authority(world, as_persona):
+    ObservationFactory(centre=world.centre, metric=world.cost, period=world.published, value=5)
+    ObservationFactory(centre=world.centre, metric=world.paid, period=world.open, value=90)
+    client = as_persona("centre_user")
+    content = csv_bytes(
+        "metric,period,value",
+        "ap_cost_per_invoice,2026-Q1,4.50",
+        "invoices_paid_30_days,2026-Q3,92",
+    )
+    response = upload(client, content, reason="Credit notes were missed")
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "wait for the authority" in page
+    assert "Waiting for the authority: the published figure stays until it is approved." in page
+    # The open period's change is a correction, never called a restatement.
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+    assert "invoices_paid_30_days 2026-Q3 90 92 Corrected" in text
+    assert "ap_cost_per_invoice 2026-Q1 5 4.5 Restated" in text
+    assert value_of(world, world.cost, world.published).value == Decimal("5")
+    assert value_of(world, world.paid, world.open).value == Decimal("92")
+    (event,) = audit_events("submission.accepted")
+    assert event.detail["pending"] == 1

@@ -361,3 +361,23 @@ def test_starting_an_evaluation_preselects_the_latest_published_period(bench, as
     )
     assert refused.status_code in (400, 422)
     assert "Choose the period whose figures you will evaluate." in refused.get_data(as_text=True)
+
+
+# Issue 12, point 6: "restated" only for a published figure; "corrected" before publication.
+
+
+def test_restated_only_for_published_figures_corrected_before(bench, as_persona, db_session):
+    from datetime import UTC, datetime
+
+    corrected = bench.observations["ap_cost_per_invoice", "2026-Q3", "centre-a"]
+    corrected.revision = 2  # changed while 2026-Q3 was not yet published
+    early = bench.observations["ap_cost_per_invoice", "2026-Q2", "centre-a"]
+    early.revision, early.updated_at = 2, datetime(2026, 7, 15, tzinfo=UTC)  # before publication
+    restated = bench.observations["ap_cost_per_invoice", "2026-Q2", "centre-b"]
+    restated.revision, restated.updated_at = 2, datetime(2026, 9, 1, tzinfo=UTC)  # approved later
+    db_session.flush()
+    client = as_persona("buyer")
+    q3 = text_of(client.get("/compare?centres=centre-a,centre-b&period=2026-Q3").get_data(True))
+    assert "(corrected)" in q3 and "(restated)" not in q3
+    q2 = text_of(client.get("/compare?centres=centre-a,centre-b&period=2026-Q2").get_data(True))
+    assert q2.count("(restated)") == 1 and q2.count("(corrected)") == 1

@@ -48,6 +48,8 @@ def from_environment(instance_path: str) -> dict:
         # Room for the multipart envelope around the largest allowed file.
         "MAX_CONTENT_LENGTH": max_upload + 64 * 1024,
         "MAX_UPLOAD_ROWS": _int("MAX_UPLOAD_ROWS", 100_000),
+        # Centres may send a quarter's figures until this many days after its last day.
+        "SUBMISSION_DEADLINE_DAYS": _int("SUBMISSION_DEADLINE_DAYS", 30),
         # How many proxies in front set X-Forwarded-For/-Proto/-Host: 0 trusts none of them.
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
         "LOGIN_MAX_FAILURES": 5,

@@ -26,3 +26,8 @@ centre_edited = _events.signal("centre-edited")
 #: A submission of figures was accepted (not an identical resubmission). Sender: the
 #: SubmissionOutcome; `actor` and `actor_label` name who sent it.
 submission_accepted = _events.signal("submission-accepted")
+
+#: The authority approved restatements of published figures; their values are now applied.
+#: Sender: the list of approved PendingRestatements; `period_ids` the periods they restate,
+#: `actor` and `actor_label` who approved them. Receivers republish once per period.
+restatements_approved = _events.signal("restatements-approved")

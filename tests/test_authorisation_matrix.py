@@ -307,6 +307,9 @@ RULES: dict[str, dict[str, Case]] = {
         "POST": C(admin_form(422), lambda w: {"domain": w["domain"]}, data=lambda w: {}),
     },
     "admin.reviews": {"GET": C(ADMIN)},
+    "admin.restatements": {"GET": C(ADMIN)},
+    # Posted empty: nothing chosen, no decision; the admin hears what is missing.
+    "admin.decide_restatements": {"POST": C(admin_form(422), data=lambda w: {})},
     "admin.review": {
         "GET": C(ADMIN, lambda w: {"public_id": w["review"]}),
         # Acknowledging needs nothing more than the click (a note is optional).

@@ -24,6 +24,7 @@ from marketplace.benchmarks import (
     parsing,
     peers,
     problems,
+    restatements,
     set_checks,
     validation,
 )
@@ -105,9 +106,11 @@ def run(request: IngestRequest) -> SubmissionOutcome:
     tally.errors.extend(tally.set_errors)
     if tally.errors:
         raise _refusal(tally)
-    changes, changed_pairs = _changes(request, today)
+    changes, changed_pairs, held = _changes(request, today)
     summary = _summary(changes, row_count)
     submission = _record(request, parsed.file_format, row_count, summary)
+    # Restatements of published figures wait for the authority; the rest is written now.
+    restatements.hold(request, submission, held)
     _write_values(request, submission, summary)
     flags = _flag_outliers(request, submission, summary)
     _expire_observations(request.centre.id)
@@ -183,26 +186,38 @@ def _refusal(tally: ProblemTally) -> ValidationFailed:
     )
 
 
-def _changes(request: IngestRequest, today: date) -> tuple[list[Change], set[tuple[int, int]]]:
-    """What the file changes, and the (metric id, period id) pairs whose figure differs."""
+def _changes(
+    request: IngestRequest, today: date
+) -> tuple[list[Change], set[tuple[int, int]], set[tuple[int, int]]]:
+    """What the file changes; the (metric id, period id) pairs whose figure differs now; and
+    the pairs held as pending restatements (a changed figure of a published period)."""
+    published = set(
+        db.session.scalars(select(ReportingPeriod.id).where(ReportingPeriod.status == "published"))
+    )
     changes: list[Change] = []
     changed_pairs: set[tuple[int, int]] = set()
+    held_pairs: set[tuple[int, int]] = set()
     for code, period, held, old, new, restated, metric_id, period_id in set_checks.changed_rows(
         request.centre.id, request.reason, today
     ):
         old_text = validation.fmt(old) if held else None
         new_text = validation.fmt(new)
-        changes.append(Change(code, period, old_text, new_text, bool(restated)))
-        if old_text != new_text:
+        pending = bool(restated) and held is not None and period_id in published
+        changes.append(Change(code, period, old_text, new_text, bool(restated), pending))
+        if pending:
+            held_pairs.add((metric_id, period_id))
+        elif old_text != new_text:
             changed_pairs.add((metric_id, period_id))
-    return changes, changed_pairs
+    return changes, changed_pairs, held_pairs
 
 
 def _summary(changes: list[Change], row_count: int) -> dict:
     new_values = sum(1 for c in changes if c.old is None)
+    pending = sum(1 for c in changes if c.pending)
     return {
         "created": new_values,
-        "updated": len(changes) - new_values,
+        "updated": len(changes) - new_values - pending,
+        "pending": pending,
         "unchanged": row_count - len(changes),
         "restated": sum(1 for c in changes if c.restated),
         "changes": [c.as_row() for c in changes],
@@ -300,6 +315,7 @@ def _audit_accepted(
             "created": summary["created"],
             "updated": summary["updated"],
             "restated": summary["restated"],
+            "pending": summary["pending"],
             "flags": len(flags),
             "reason": request.reason,
         },

@@ -289,7 +289,9 @@ class AccreditationEvent(IdMixin, db.Model):
     )
 
 
-REVIEW_STATUSES = ("pending", "acknowledged")
+# Acknowledged (seen, kept), reverted (the previous entry restored in one audited step) or
+# change requested (the centre is asked to change it); acknowledged_at is when it was decided.
+REVIEW_STATUSES = ("pending", "acknowledged", "reverted", "change_requested")
 
 
 class CentreEditReview(IdMixin, db.Model):
@@ -330,7 +332,5 @@ class CentreEditReview(IdMixin, db.Model):
 
     __table_args__ = (
         CheckConstraint(one_of("status", REVIEW_STATUSES), name="status"),
-        CheckConstraint(
-            "(status = 'acknowledged') = (acknowledged_at IS NOT NULL)", name="acknowledged_at"
-        ),
+        CheckConstraint("(status = 'pending') = (acknowledged_at IS NULL)", name="acknowledged_at"),
     )

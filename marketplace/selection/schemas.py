@@ -44,6 +44,27 @@ class OutcomeSchema(Schema):
             min=1, max=10000, error="Give the rationale (up to 10,000 characters)."
         ),
     )
+    # The contract basics of an award (the service requires them for an award only).
+    contract_value = fields.Decimal(
+        load_default=None,
+        places=2,
+        validate=validate.Range(min=0, max=Decimal("999999999999"), error="Give the value in £."),
+        error_messages={"invalid": "Give the contract value in pounds, like 1250000."},
+    )
+    contract_starts_on = fields.Date(
+        load_default=None, error_messages={"invalid": "Give the start date as YYYY-MM-DD."}
+    )
+    contract_ends_on = fields.Date(
+        load_default=None, error_messages={"invalid": "Give the end date as YYYY-MM-DD."}
+    )
+    annual_volumes = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(
+            validate=validate.Range(min=0, max=10**12),
+            error_messages={"invalid": "Give each annual volume as a whole number."},
+        ),
+        load_default=dict,
+    )
 
 
 MESSAGES = {

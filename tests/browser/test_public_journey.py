@@ -77,7 +77,8 @@ def test_public_filters_by_two_service_lines(visit):
     filters.get_by_role("button", name="Apply filters").click()
     visit.check("centre list, two service lines")
     assert "service_line=payroll" in page.url and "service_line=ict" in page.url
-    names = page.locator("#results").get_by_role("heading", level=3).all_inner_texts()
+    cards = page.get_by_role("list", name="Service centres")
+    names = cards.get_by_role("heading", level=3).all_inner_texts()
     # Only centres offering both payroll and ICT.
     assert sorted(names) == ["Brightfield Outsourcing Ltd", "Harbourgate Business Services"]
     assert filters.get_by_role("checkbox", name="ICT service desk", exact=True).is_checked()

@@ -163,29 +163,7 @@ def record_outcome(
     if kind not in OUTCOME_KINDS:
         errors.append(FieldError("Choose the outcome.", "kind"))
     elif kind == "awarded":
-        shortlist = {c.centre.slug: c.centre_id for c in evaluation.candidates}
-        if not centre_slug:
-            errors.append(FieldError("Choose the centre you awarded.", "centre"))
-        elif centre_slug not in shortlist:
-            errors.append(
-                FieldError(
-                    f"'{centre_slug}' was not on the locked shortlist; an award must go to "
-                    "a shortlisted centre.",
-                    "centre",
-                )
-            )
-        else:
-            centre = next(c.centre for c in evaluation.candidates if c.centre.slug == centre_slug)
-            if centre.status != "accredited":
-                errors.append(
-                    FieldError(
-                        f"{centre.name} is {centre.status_label.lower()} today; only a centre "
-                        "accredited on the day can be awarded.",
-                        "centre",
-                    )
-                )
-            else:
-                centre_id = shortlist[centre_slug]
+        centre_id = _awardable_centre(evaluation, centre_slug, errors)
         terms = _contract(contract, errors, [line.code for line in evaluation.service_lines])
     if not rationale:
         errors.append(FieldError("Give the rationale for the outcome.", "rationale"))
@@ -203,6 +181,48 @@ def record_outcome(
     )
     db.session.add(outcome)
     db.session.flush()
+    _audit_outcome(actor, evaluation, outcome, centre_slug if centre_id else None)
+    db.session.refresh(evaluation)
+    return outcome
+
+
+def _awardable_centre(evaluation: Evaluation, centre_slug: str | None, errors: list) -> int | None:
+    """The id of the shortlisted centre to award, if it may be awarded today (else errors)."""
+    shortlist = {c.centre.slug: c.centre for c in evaluation.candidates}
+    if not centre_slug:
+        errors.append(FieldError("Choose the centre you awarded.", "centre"))
+        return None
+    if centre_slug not in shortlist:
+        errors.append(
+            FieldError(
+                f"'{centre_slug}' was not on the locked shortlist; an award must go to "
+                "a shortlisted centre.",
+                "centre",
+            )
+        )
+        return None
+    centre = shortlist[centre_slug]
+    if centre.status != "accredited":
+        errors.append(
+            FieldError(
+                f"{centre.name} is {centre.status_label.lower()} today; only a centre "
+                "accredited on the day can be awarded.",
+                "centre",
+            )
+        )
+        return None
+    return centre.id
+
+
+def _audit_outcome(actor, evaluation: Evaluation, outcome, centre_slug: str | None) -> None:
+    contract = {}
+    if outcome.kind == "awarded":
+        contract = {
+            "contract_value": str(outcome.contract_value),
+            "contract_starts_on": outcome.contract_starts_on.isoformat(),
+            "contract_ends_on": outcome.contract_ends_on.isoformat(),
+            "annual_volumes": outcome.annual_volumes,
+        }
     audit.record(
         "evaluation.outcome_recorded",
         actor=actor,
@@ -210,21 +230,10 @@ def record_outcome(
         object_type="evaluation",
         object_id=evaluation.public_id,
         detail={
-            "kind": kind,
-            "centre": centre_slug if centre_id else None,
-            "rationale": rationale,
+            "kind": outcome.kind,
+            "centre": centre_slug,
+            "rationale": outcome.rationale,
             "standings": outcome.standings,
-            **(
-                {
-                    "contract_value": str(outcome.contract_value),
-                    "contract_starts_on": outcome.contract_starts_on.isoformat(),
-                    "contract_ends_on": outcome.contract_ends_on.isoformat(),
-                    "annual_volumes": outcome.annual_volumes,
-                }
-                if kind == "awarded"
-                else {}
-            ),
+            **contract,
         },
     )
-    db.session.refresh(evaluation)
-    return outcome

@@ -21,8 +21,9 @@ from marketplace.benchmarks import ingest
 from marketplace.benchmarks.models import Submission
 from marketplace.benchmarks.outcomes import Flag, SubmissionOutcome, changes_of
 from marketplace.catalogue.models import ServiceCentre
-from marketplace.errors import DomainError, NotFound, PermissionDenied
+from marketplace.errors import DomainError, FieldError, NotFound, PermissionDenied, ValidationFailed
 from marketplace.extensions import db
+from marketplace.input_guard import text_problem
 
 CHANNELS = ("web", "api", "cli", "fixtures")
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
@@ -120,6 +121,8 @@ def submit(
         max_rows=max_rows,
     )
     try:
+        request = _checked_reason(request)
+        request = ingest.read(request)  # before any lock: reading takes no database time
         outcome = _apply_once(request)
     except DomainError as error:
         _audit_refusal(request, error)
@@ -130,6 +133,17 @@ def submit(
         # the same transaction, whichever door the file came through.
         events.submission_accepted.send(outcome, actor=actor, actor_label=actor_label)
     return outcome
+
+
+def _checked_reason(request: ingest.IngestRequest) -> ingest.IngestRequest:
+    """A reason reaches the change notes of the Atom feed and the PDFs: XML must carry it."""
+    problem = text_problem(request.reason)
+    if problem:
+        raise ValidationFailed(
+            "The reason contains a character that cannot be stored or published.",
+            errors=[FieldError(problem, field="reason")],
+        )
+    return request
 
 
 def _apply_once(request: ingest.IngestRequest) -> SubmissionOutcome:

@@ -122,6 +122,12 @@ def register_error_handlers(app: Flask) -> None:
                 f"The file is too large. Files must be {limit // (1024 * 1024)} MB or smaller; "
                 "split the data into smaller files and upload each one."
             )
+            if (request.content_length or 0) <= (app.config.get("MAX_CONTENT_LENGTH") or 0):
+                # Within the size limit: the form had too many parts or too long a field.
+                detail = (
+                    "The form has too many parts or a field that is too long. Send one file "
+                    "and the form's own fields only."
+                )
         if wants_problem_json():
             # flask-smorest attaches marshmallow messages to 422s from its argument parser.
             messages = (

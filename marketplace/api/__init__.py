@@ -43,6 +43,28 @@ def register(app: Flask) -> None:
     api.register_blueprint(__import__("marketplace.api.reports", fromlist=["bp"]).bp)
     api.register_blueprint(__import__("marketplace.api.admin", fromlist=["bp"]).bp)
     app.register_blueprint(docs_bp)
+    app.before_request(_refuse_unacceptable_types)
+
+
+# What the API can answer: JSON, problem documents, the audit trail's CSV, and the HTML
+# guide at /api/docs. An Accept header that takes none of them is a 406, not a JSON body.
+OFFERED = ("application/json", PROBLEM_JSON, "text/csv", "text/html")
+
+
+def _refuse_unacceptable_types() -> None:
+    from flask import request
+
+    from marketplace.errors import DomainError
+
+    if not request.path.startswith("/api/") or "Accept" not in request.headers:
+        return
+    if request.accept_mimetypes.best_match(OFFERED) is None:
+        error = DomainError(
+            "The API answers in JSON (application/json, or application/problem+json for "
+            "errors); send an Accept header that allows it."
+        )
+        error.status, error.title = 406, "Not acceptable"
+        raise error
 
 
 def _describe_errors_and_security(api) -> None:

@@ -90,3 +90,24 @@ def test_uncarriable_text_in_json_is_422_naming_the_field(as_persona, text):
 def test_uncarriable_text_in_a_web_form_is_refused(as_persona):
     response = as_persona(None).post("/login", data={"email": "a\x1b@example.org", "password": "x"})
     assert response.status_code == 422
+
+
+def test_an_api_request_accepting_only_xml_is_406(client):
+    response = client.get("/api/v1/centres", headers={"Accept": "application/xml"})
+    body = assert_problem(response, 406)
+    assert "JSON" in body["detail"]
+    assert client.get("/api/v1/centres", headers={"Accept": "*/*"}).status_code == 200
+
+
+def test_too_many_form_parts_is_not_called_a_file_too_large(app, as_persona):
+    parts = b"".join(
+        b'--b\r\nContent-Disposition: form-data; name="f%d"\r\n\r\nx\r\n' % i for i in range(2000)
+    )
+    response = as_persona("centre_user").post(
+        "/centre/submissions/new",
+        data=parts + b"--b--\r\n",
+        content_type="multipart/form-data; boundary=b",
+    )
+    assert response.status_code == 413
+    page = response.get_data(as_text=True)
+    assert "too many parts" in page and "file is too large" not in page

@@ -93,6 +93,25 @@ def _describe_errors_and_security(api) -> None:
     _forget_schemas(api, {"Error", "PaginationMetadata"})
     for name, scheme in SECURITY_SCHEMES.items():
         spec.components.security_scheme(name, scheme)
+    api.ma_plugin.converter.add_attribute_function(text_pattern)
+
+
+# What input_guard.text_problem refuses in every query argument and JSON string (NUL, the
+# controls XML 1.0 cannot carry, U+FFFE/U+FFFF), said in the document of each free text.
+TEXT_PATTERN = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\ufffe\\uffff]*$"
+
+
+def text_pattern(self, field, ret, **kwargs) -> dict:
+    """apispec attribute function: a plain String with no enum, format or pattern of its own
+    carries the pattern of text the server can store and publish."""
+    from marshmallow import fields
+
+    is_text = type(field) is fields.String or (
+        type(field) is fields.Raw and field.metadata.get("type") == "string"
+    )
+    if is_text and not {"enum", "format", "pattern"} & set(ret):
+        return {"pattern": TEXT_PATTERN}
+    return {}
 
 
 def _forget_schemas(api, names: set[str]) -> None:

@@ -6,7 +6,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre
 from marshmallow.validate import Length, OneOf, Range
 
 from marketplace.catalogue import services
-from marketplace.catalogue.models import BUSINESS_MODELS, STATUSES
+from marketplace.catalogue.models import BUSINESS_MODELS, SERVICE_LINE_CODES, STATUSES
 
 
 class CentreFilterSchema(Schema):
@@ -17,7 +17,10 @@ class CentreFilterSchema(Schema):
 
     service_line = fields.String(
         load_default=None,
-        metadata={"description": "Only centres offering this service line (code)."},
+        metadata={
+            "description": "Only centres offering this service line (code).",
+            "enum": list(SERVICE_LINE_CODES),
+        },
     )
     business_model = fields.String(
         load_default=None,

@@ -33,6 +33,7 @@ from marketplace.catalogue.models import (
     CERTIFICATION_LABELS,
     CERTIFICATION_SCHEMES,
     DELIVERY_MODELS,
+    SERVICE_LINE_CODES,
 )
 from marketplace.catalogue.profile_form import MAX_ROWS
 
@@ -55,6 +56,7 @@ class CertificationInSchema(Schema):
 
     scheme = fields.String(
         required=True,
+        metadata={"enum": list(CERTIFICATION_SCHEMES)},
         validate=lambda value: _known_scheme(value),
         error_messages={"required": "Choose the certification scheme."},
     )
@@ -103,7 +105,7 @@ class CentreUpdateSchema(Schema):
     pricing = fields.Nested(PricingSchema)
     contact = fields.Nested(ContactSchema)
     service_lines = fields.List(
-        fields.String(validate=Length(min=1, max=40)),
+        fields.String(validate=Length(min=1, max=40), metadata={"enum": list(SERVICE_LINE_CODES)}),
         validate=Length(
             min=1, max=MAX_LIST_ITEMS, error="A centre offers at least one service line."
         ),

@@ -22,7 +22,7 @@ import sqlite3
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-BUSY_TIMEOUT_MS = 15_000
+BUSY_TIMEOUT_MS = 30_000
 SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
 _installed = False
 _write_intent: contextvars.ContextVar[bool | None] = contextvars.ContextVar(

@@ -130,9 +130,9 @@ class PricingSchema(Schema):
 # What the Email and URL validators accept (or blank), said in the document.
 EMAIL_PATTERN = (
     r"^(?:|[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@"
-    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,6})$"
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$"
 )
-WEBSITE_PATTERN = r"^(?:|https?://(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,6}(?:/[A-Za-z0-9._~/-]*)?)$"
+WEBSITE_PATTERN = r"^(?:|https?://(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,63}(?:/[A-Za-z0-9._~/-]*)?)$"
 
 
 class ContactSchema(Schema):

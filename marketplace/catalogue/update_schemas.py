@@ -109,7 +109,7 @@ class CentreUpdateSchema(Schema):
         validate=Length(
             min=1, max=MAX_LIST_ITEMS, error="A centre offers at least one service line."
         ),
-        metadata={"description": "Service line codes; replaces the list."},
+        metadata={"description": "Service line codes; replaces the list.", "uniqueItems": True},
     )
     sites = fields.List(
         fields.Nested(SiteSchema),

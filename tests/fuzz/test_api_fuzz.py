@@ -155,7 +155,8 @@ DATA_DEPENDENT = {
     # An organisation filter names one that must exist.
     ("GET", "/api/v1/audit-events"): {"organisation"},
     # Ownership shares add up to 100; certificates expire after today.
-    ("PATCH", "/api/v1/centres/{slug}"): {"ownership", "certifications"},
+    # Site names differ (ignoring case).
+    ("PATCH", "/api/v1/centres/{slug}"): {"ownership", "certifications", "sites"},
     # What each accreditation change needs depends on the centre's state and history.
     ("POST", "/api/v1/centres/{slug}/accreditation"): {"reason", "valid_from", "valid_until"},
     # Compared centres must exist and be visible, with figures in that period.

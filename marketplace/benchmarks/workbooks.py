@@ -16,7 +16,6 @@ memory (bounded by the caps) so that no database transaction waits on openpyxl.
 from __future__ import annotations
 
 import io
-import re
 import zipfile
 from decimal import Decimal
 
@@ -33,8 +32,9 @@ MAX_SHARED_STRINGS_BYTES = 32 * 1024 * 1024
 MAX_SHARED_STRINGS = 500_000
 MAX_CELLS = 1_000_000
 CHUNK = 1024 * 1024
-SHARED_STRING = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?si[\s>/]")
-CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s>/]")
+# Opening tags, with or without a namespace prefix; counted with bytes.count (C speed).
+SHARED_STRING = (b"<si>", b"<si ", b":si>", b":si ")
+CELL = (b"<c>", b"<c ", b":c>", b":c ")
 TOO_MUCH = (
     "The workbook unpacks to far more data than a benchmark return holds, so it was not "
     "opened. Upload a workbook with just the benchmark sheet, or a CSV file."
@@ -100,16 +100,17 @@ def _count_while_streaming(archive: zipfile.ZipFile, names: set[str]) -> None:
         try:
             with archive.open(name) as member:
                 while chunk := member.read(CHUNK):
+                    # The carried tail (shorter than any tag) lets a tag split across two
+                    # chunks be counted once, and none twice.
                     buffer = carry + chunk
-                    # A match lying wholly in the carried tail was counted last time.
-                    count += sum(1 for m in pattern.finditer(buffer) if m.end() > len(carry))
+                    count += sum(buffer.count(tag) for tag in pattern)
                     if count > cap:
                         raise refuse(
                             f"The workbook holds more than {cap:,} {what}, far more than a "
                             "benchmark return needs, so it was not read. Upload a workbook "
                             "with just the benchmark sheet, or a CSV file."
                         )
-                    carry = buffer[-32:]
+                    carry = buffer[-3:]
         except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError):
             raise refuse(
                 "The workbook is damaged and cannot be opened. Open it in Excel, save it "

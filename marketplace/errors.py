@@ -74,9 +74,27 @@ def problem(status: int, title: str, detail: str, errors: list[dict] | None = No
     return response
 
 
+def _reset_session(*, always: bool) -> None:
+    """Roll a broken (or, for a server error, any) transaction back before rendering.
+
+    The page and the problem read the database (the signed-in user, for one); a session whose
+    flush failed ("database is locked") would raise PendingRollbackError there and leave a
+    bare 500. A refusal (DomainError) keeps the session: its view has committed what it
+    wants kept, and the request's end discards the rest.
+    """
+    from marketplace.extensions import db
+
+    try:
+        if always or not db.session.is_active:
+            db.session.rollback()
+    except Exception:  # the page must still render
+        db.session.remove()
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def handle_domain_error(error: DomainError):
+        _reset_session(always=False)
         if wants_problem_json():
             return problem(
                 error.status, error.title, error.detail, [e.as_dict() for e in error.errors]
@@ -95,6 +113,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):
         status = error.code or 500
+        _reset_session(always=status >= 500)
         title = error.name
         detail = error.description or title
         if status == 413:
@@ -103,6 +122,12 @@ def register_error_handlers(app: Flask) -> None:
                 f"The file is too large. Files must be {limit // (1024 * 1024)} MB or smaller; "
                 "split the data into smaller files and upload each one."
             )
+            if (request.content_length or 0) <= (app.config.get("MAX_CONTENT_LENGTH") or 0):
+                # Within the size limit: the form had too many parts or too long a field.
+                detail = (
+                    "The form has too many parts or a field that is too long. Send one file "
+                    "and the form's own fields only."
+                )
         if wants_problem_json():
             # flask-smorest attaches marshmallow messages to 422s from its argument parser.
             messages = (

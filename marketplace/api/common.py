@@ -81,7 +81,15 @@ def _protect_cookie_sessions() -> None:
     # Reading current_user runs the loaders, which is what sets authenticated_by_token().
     # Anonymous requests carry no ambient authority to abuse; the view answers them 401.
     if current_user.is_authenticated and not authenticated_by_token():
-        csrf.protect()
+        from flask_wtf.csrf import CSRFError
+
+        from marketplace.errors import PermissionDenied
+
+        try:
+            csrf.protect()
+        except CSRFError as error:
+            # A session without the page's token may not write: forbidden, not malformed.
+            raise PermissionDenied(error.description) from None
 
 
 def problem_response(blueprint: Blueprint, status: int, description: str):

@@ -17,6 +17,7 @@ from sqlalchemy import Text, cast, func
 from marketplace.audit.models import AuditEvent
 from marketplace.errors import FieldError, ValidationFailed
 from marketplace.extensions import db
+from marketplace.spreadsheets import neutralise_text
 
 SYSTEM = "system"
 
@@ -76,8 +77,6 @@ CSV_COLUMNS = (
     "detail",
     "ip_address",
 )
-# Spreadsheets run cells that start with these as formulas; a leading quote keeps them text.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -226,4 +225,5 @@ def csv_chunks(query: AuditQuery, *, batch: int = 1000) -> Iterator[str]:
 
 
 def _cell(value: str) -> str:
-    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+    # Spreadsheets run formulas; a leading quote keeps them text (marketplace.spreadsheets).
+    return neutralise_text(value)

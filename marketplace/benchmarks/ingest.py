@@ -9,6 +9,7 @@ then rolls its savepoint back, so nothing of the upload is kept.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from marketplace.benchmarks import (
 from marketplace.benchmarks.models import Metric, Observation, ReportingPeriod, Submission
 from marketplace.benchmarks.outcomes import Change, Flag, SubmissionOutcome
 from marketplace.catalogue.models import ServiceCentre
-from marketplace.errors import FieldError, ValidationFailed
+from marketplace.errors import DomainError, FieldError, ValidationFailed
 from marketplace.extensions import db
 
 
@@ -52,6 +53,8 @@ class IngestRequest:
     flag_outliers: bool
     max_bytes: int
     max_rows: int
+    # The file read by read() before any transaction; run() reads it itself when None.
+    parsed: parsing.ParsedFile | None = None
 
     @property
     def actor_id(self) -> int | None:
@@ -88,12 +91,36 @@ class ProblemTally:
         return self.row_problem_count + self.set_problem_count + len(self.parse_errors)
 
 
-def run(request: IngestRequest) -> SubmissionOutcome:
-    """Read and check the whole file, then apply it; raise with every problem found."""
+def read(request: IngestRequest) -> IngestRequest:
+    """Check the size and read the whole file into rows, touching no table.
+
+    Called before the centre's lock and the savepoint, so a slow or hostile file holds no
+    database lock while it is read, and a file that cannot be read is refused before any
+    write. At most max_rows + 1 rows are kept: one more than allowed is enough to refuse.
+    """
     _check_size(request)
     parsed = parsing.parse(
         request.content, filename=request.filename, content_type=request.content_type
     )
+    try:
+        rows = list(itertools.islice(parsed.rows, request.max_rows + 1))
+    except DomainError:
+        raise
+    except RecursionError:
+        raise parsing.refuse("The file is nested too deeply to be read.") from None
+    except (ArithmeticError, ValueError, UnicodeError) as error:
+        raise parsing.refuse(
+            f"The file could not be read ({type(error).__name__}).",
+            status_cls=parsing.UnreadableFile,
+        ) from None
+    return dataclasses.replace(request, parsed=dataclasses.replace(parsed, rows=iter(rows)))
+
+
+def run(request: IngestRequest) -> SubmissionOutcome:
+    """Read and check the whole file, then apply it; raise with every problem found."""
+    if request.parsed is None:
+        request = read(request)
+    parsed = request.parsed
     if parsed.reason and not request.reason:
         request = dataclasses.replace(request, reason=parsed.reason.strip())
     today = clock.today()

@@ -22,8 +22,9 @@ from marketplace.benchmarks.ingest_schemas import UploadReasonSchema
 from marketplace.benchmarks.models import Submission
 from marketplace.benchmarks.outcomes import Flag, SubmissionOutcome, changes_of
 from marketplace.catalogue.models import ServiceCentre
-from marketplace.errors import DomainError, NotFound, PermissionDenied
+from marketplace.errors import DomainError, FieldError, NotFound, PermissionDenied, ValidationFailed
 from marketplace.extensions import db
+from marketplace.input_guard import text_problem
 from marketplace.web import forms
 
 CHANNELS = ("web", "api", "cli", "fixtures")
@@ -126,6 +127,8 @@ def submit(
         max_rows=max_rows,
     )
     try:
+        request = _checked_reason(request)
+        request = ingest.read(request)  # before any lock: reading takes no database time
         outcome = _apply_once(request)
     except DomainError as error:
         _audit_refusal(request, error)
@@ -142,6 +145,17 @@ def load_reason(reason: str | None) -> str:
     """The reason as every door accepts it: at most REASON_MAX_LENGTH characters, trimmed."""
     loaded = forms.load(UploadReasonSchema(), {"reason": reason or ""}, "The reason is too long.")
     return (loaded.get("reason") or "").strip()
+
+
+def _checked_reason(request: ingest.IngestRequest) -> ingest.IngestRequest:
+    """A reason reaches the change notes of the Atom feed and the PDFs: XML must carry it."""
+    problem = text_problem(request.reason)
+    if problem:
+        raise ValidationFailed(
+            "The reason contains a character that cannot be stored or published.",
+            errors=[FieldError(problem, field="reason")],
+        )
+    return request
 
 
 def _apply_once(request: ingest.IngestRequest) -> SubmissionOutcome:

@@ -6,7 +6,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre
 from marshmallow.validate import Length, OneOf, Range
 
 from marketplace.catalogue import services
-from marketplace.catalogue.models import BUSINESS_MODELS, STATUSES
+from marketplace.catalogue.models import BUSINESS_MODELS, SERVICE_LINE_CODES, STATUSES
 
 
 class CentreFilterSchema(Schema):
@@ -16,7 +16,7 @@ class CentreFilterSchema(Schema):
         unknown = EXCLUDE  # tracking and cache-busting parameters are ignored, not refused
 
     service_line = fields.List(
-        fields.String(),
+        fields.String(metadata={"enum": list(SERVICE_LINE_CODES)}),
         load_default=tuple,  # a callable, so the OpenAPI document shows no default
         metadata={
             "description": "Only centres offering this service line (code). Repeat it "

@@ -26,6 +26,9 @@ from marketplace.accounts.models import Organisation
 from marketplace.db import IdMixin, TimestampMixin, UTCDateTime, one_of
 from marketplace.extensions import db
 
+# DOMAIN.md's six service lines, which the metric library loads: the closed vocabulary the
+# API documents (the schemas check codes against the database).
+SERVICE_LINE_CODES = ("finance", "payroll", "hr", "procurement", "ict", "customer")
 BUSINESS_MODELS = ("public_in_house", "joint_venture", "employee_owned_mutual", "private")
 BUSINESS_MODEL_LABELS = {
     "public_in_house": "Public in-house",

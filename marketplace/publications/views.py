@@ -25,7 +25,6 @@ bp = Blueprint("publications", __name__, url_prefix="/reports")
 FIXED_MAX_AGE = 365 * 24 * 3600
 LATEST_MAX_AGE = 300
 PER_PAGE = 25
-MIMETYPES = {"text/csv": "text/csv; charset=utf-8"}
 
 
 def _period(code: str) -> str:
@@ -141,7 +140,8 @@ def _file_info(kind: str, period: str, *, centre_slug=None, version=None) -> Fil
 def _send(info: FileInfo, *, fixed: bool):
     response = send_file(
         storage_for(current_app.config).path(info.storage_key),
-        mimetype=MIMETYPES.get(info.content_type, info.content_type),
+        # Werkzeug adds "; charset=utf-8" to text types itself: a charset here is doubled.
+        mimetype=info.content_type.split(";", 1)[0],
         download_name=info.filename,
         conditional=True,
         etag=info.sha256,

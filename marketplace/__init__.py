@@ -53,6 +53,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
+    from marketplace import links
+
+    links.install(app)
+
     from marketplace import input_guard
 
     input_guard.register(app)  # before the extensions: it must run before the CSRF check

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from flask import Flask, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,10 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):
+        if isinstance(error, SecurityError):
+            # A Host header outside TRUSTED_HOSTS: no URL can be built for it, so no page
+            # with links either; a plain answer that names nothing of ours.
+            return "Bad request: unknown host.", 400, {"Content-Type": "text/plain"}
         status = error.code or 500
         title = error.name
         detail = error.description or title

@@ -59,6 +59,8 @@ def app():
             # Every download reads the database, unless a test installs a cache of its own.
             "REPORT_LOOKUP_CACHE_SECONDS": 0,
             "SERVER_NAME": None,
+            # Links in e-mails, the feed and the API are built from this, never from Host.
+            "PUBLIC_URL": "http://localhost",
         }
     )
     app.test_client_class = FreshGlobalsClient

@@ -20,6 +20,7 @@ from flask_login import current_user
 from marketplace.accounts import email_links, password_reset, registration
 from marketplace.errors import FieldError, ValidationFailed
 from marketplace.extensions import db
+from marketplace.links import absolute_url
 from marketplace.mail import sender
 from marketplace.web import forms
 
@@ -64,10 +65,8 @@ def register():
     try:
         registration.request_registration(
             request.form.get("email", ""),
-            link=lambda secret: url_for(
-                "onboarding.complete_registration", token=secret, _external=True
-            ),
-            sign_in_link=url_for("accounts.login", _external=True),
+            link=lambda secret: absolute_url("onboarding.complete_registration", token=secret),
+            sign_in_link=absolute_url("accounts.login"),
         )
     except ValidationFailed as error:
         return _page("onboarding/register.html", error.errors)
@@ -141,7 +140,7 @@ def request_password_reset():
         )
     password_reset.request_reset(
         email,
-        link=lambda secret: url_for("onboarding.choose_password", token=secret, _external=True),
+        link=lambda secret: absolute_url("onboarding.choose_password", token=secret),
         ip_address=request.remote_addr,
     )
     db.session.commit()

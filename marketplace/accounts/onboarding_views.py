@@ -17,7 +17,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from marketplace.accounts import email_links, password_reset, registration
+from marketplace.accounts import email_links, password_reset, registration, schemas
 from marketplace.errors import FieldError, ValidationFailed
 from marketplace.extensions import db
 from marketplace.links import absolute_url
@@ -63,8 +63,9 @@ def register():
     if request.method == "GET":
         return _page("onboarding/register.html")
     try:
+        form = forms.load(schemas.AddressSchema(), request.form.to_dict(), detail="Register")
         registration.request_registration(
-            request.form.get("email", ""),
+            form["email"],
             link=lambda secret: absolute_url("onboarding.complete_registration", token=secret),
             sign_in_link=absolute_url("accounts.login"),
         )
@@ -132,12 +133,11 @@ def accept_invitation():
 def request_password_reset():
     if request.method == "GET":
         return _page("onboarding/reset_request.html")
-    email = request.form.get("email", "").strip()
-    if not email:
-        return _page(
-            "onboarding/reset_request.html",
-            [FieldError("Enter the email address you sign in with.", "email")],
-        )
+    try:
+        form = forms.load(schemas.AddressSchema(), request.form.to_dict(), detail="Reset")
+    except ValidationFailed as error:
+        return _page("onboarding/reset_request.html", error.errors)
+    email = form["email"]
     password_reset.request_reset(
         email,
         link=lambda secret: absolute_url("onboarding.choose_password", token=secret),

@@ -78,3 +78,64 @@ def test_production_refuses_unknown_host_headers():
     client = app.test_client()
     assert client.get("/", headers=EVIL).status_code == 400
     assert client.get("/", headers={"Host": "marketplace.example.gov.uk"}).status_code != 400
+
+
+# --- 2. one e-mail address means one mailbox -------------------------------------------------
+
+NOT_ONE_MAILBOX = [
+    "attacker@evil.example,x@demo.example",
+    "attacker@evil.example;x@demo.example",
+    "Attacker <attacker@evil.example>",
+    "<x@demo.example>",
+    '"attacker@evil.example"@demo.example',
+    "x@demo.example\r\nBcc: attacker@evil.example",
+    "x@demo.example\nattacker@evil.example",
+    "x y@demo.example",
+    "x\x00@demo.example",
+    "x@demo.example (comment)",
+]
+
+
+@pytest.mark.parametrize("address", NOT_ONE_MAILBOX)
+def test_registration_refuses_anything_but_one_mailbox(client, personas, address):
+    confirm(as_admin(client, personas), "/admin/domains", {"domain": "demo.example"})
+    response = client.post("/register", data={"email": address})
+    if "\x00" in address:  # the request guard refuses NUL before any form is read
+        assert response.status_code == 422
+    else:
+        assert response.status_code == 400
+        assert "Enter an email address like" in response.get_data(as_text=True)
+    assert db.session.execute(db.select(OutboxEmail)).first() is None
+
+
+@pytest.mark.parametrize("address", NOT_ONE_MAILBOX[:3] + NOT_ONE_MAILBOX[5:6])
+def test_reset_sign_in_and_invitations_refuse_anything_but_one_mailbox(client, personas, address):
+    assert client.post("/password-reset", data={"email": address}).status_code == 400
+    assert client.post("/login", data={"email": address, "password": "x"}).status_code == 400
+    invited = {"email": address, "organisation": "centre-a", "role": "centre"}
+    response = as_admin(client, personas).post("/admin/users/invite", data=invited)
+    assert response.status_code in (400, 422)
+    assert db.session.execute(db.select(OutboxEmail)).first() is None
+
+
+def test_create_user_refuses_a_list_of_addresses(app, personas):
+    result = app.test_cli_runner().invoke(
+        args=[
+            "create-user",
+            "a@evil.example,b@dept.example.gov.uk",
+            "--org",
+            "dept-persona",
+            "--role",
+            "buyer",
+            "--password-stdin",
+        ],
+        input="a long enough passphrase\n",
+    )
+    assert result.exit_code != 0
+    assert "Enter an email address like" in result.output
+
+
+def test_an_allowed_address_is_stored_in_its_one_normal_form(client, personas):
+    confirm(as_admin(client, personas), "/admin/domains", {"domain": "demo.example"})
+    assert client.post("/register", data={"email": "  Sam@Demo.Example "}).status_code == 200
+    assert _outbox("sam@demo.example").to_address == "sam@demo.example"

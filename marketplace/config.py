@@ -93,6 +93,8 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_SMTP_STARTTLS": os.environ.get("MAIL_SMTP_STARTTLS", "true").lower()
         not in ("0", "false", "no"),
         "MAIL_FROM": os.environ.get("MAIL_FROM") or "marketplace@localhost",
+        # With REDIS_URL, mail is sent by RQ workers listening on this queue.
+        "MAIL_QUEUE": os.environ.get("MAIL_QUEUE") or "mail",
     }
 
 

@@ -25,6 +25,19 @@ def _app_context() -> Iterator[None]:
         yield
 
 
+def send_mail() -> int:
+    """RQ job: send what the outbox holds that is due (queued by mail.sender)."""
+    from marketplace.extensions import db
+    from marketplace.mail import sender
+
+    with _app_context():
+        from flask import current_app
+
+        sent, _failed = sender.deliver_queued(current_app.config)
+        db.session.commit()
+        return sent
+
+
 def publish_item(values: dict) -> dict:
     """RQ job: produce one report, league table or open-data file and record it."""
     from marketplace.publications import jobs

@@ -61,6 +61,9 @@ def app():
             "SERVER_NAME": None,
             # Links in e-mails, the feed and the API are built from this, never from Host.
             "PUBLIC_URL": "http://localhost",
+            # Mail goes after the response as in production, but on the test's own thread
+            # (the test's one database connection is not shared with a thread).
+            "MAIL_SEND_IN_BACKGROUND": False,
         }
     )
     app.test_client_class = FreshGlobalsClient

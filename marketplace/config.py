@@ -64,6 +64,8 @@ def from_environment(instance_path: str) -> dict:
         "MAX_UPLOAD_ROWS": _int("MAX_UPLOAD_ROWS", 100_000),
         # How many proxies in front set X-Forwarded-For/-Proto/-Host: 0 trusts none of them.
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
+        # API tokens expire this many days after they are made (accounts.tokens).
+        "TOKEN_LIFETIME_DAYS": _int("TOKEN_LIFETIME_DAYS", 365),
         "LOGIN_MAX_FAILURES": 5,
         "LOGIN_THROTTLE_SECONDS": _int("LOGIN_THROTTLE_SECONDS", 15 * 60),
         "SESSION_COOKIE_HTTPONLY": True,

@@ -74,7 +74,7 @@ def user_for_token(raw: str):
     token = db.session.execute(
         db.select(ApiToken).where(ApiToken.token_hash == hash_token(raw))
     ).scalar_one_or_none()
-    if token is None or token.is_revoked or not token.user.active:
+    if token is None or not token.is_live or not token.user.active:
         return None
     if token.organisation_id != token.user.organisation_id:
         # The person has moved organisation: the token never follows them to act elsewhere.

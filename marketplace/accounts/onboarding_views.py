@@ -146,7 +146,7 @@ def request_password_reset():
     db.session.commit()
     sender.deliver_after_commit(current_app.config)
     # The same answer whether or not there is an account, so it reveals nothing.
-    return _page("onboarding/reset_sent.html", email=email)
+    return _page("onboarding/reset_sent.html", email=request.form.get("email", "").strip())
 
 
 @bp.route("/password-reset/new", methods=["GET", "POST"])

@@ -339,6 +339,11 @@ def set_active(user: User, active: bool, *, actor, reason: str = "") -> None:
     user.active = active
     # Deactivation ends every session at once; reactivation needs a fresh sign-in anyway.
     user.session_version += 1
+    if not active:
+        # Revoked for good: reactivation must not bring a forgotten script's token back.
+        from marketplace.accounts.tokens import revoke_user_tokens
+
+        revoke_user_tokens(user, actor=actor, reason="account deactivated")
     audit.record(
         "user.activated" if active else "user.deactivated",
         actor=actor,

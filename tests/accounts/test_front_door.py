@@ -3,16 +3,23 @@ checks that it no longer gets through."""
 
 from __future__ import annotations
 
+import re
 import statistics
 import time
+from datetime import timedelta
 
 import pytest
 
 from marketplace import clock, create_app
+from marketplace.accounts import services as accounts
+from marketplace.accounts import tokens
+from marketplace.accounts.models import ApiToken
+from marketplace.audit.models import AuditEvent
 from marketplace.config import ConfigurationError
 from marketplace.extensions import db
 from marketplace.mail import sender
 from marketplace.mail.models import OutboxEmail
+from tests.accounts import helpers
 from tests.admin.conftest import confirm
 from tests.conftest import TEST_TODAY, sign_in
 from tests.factories import ServiceCentreFactory, UserFactory
@@ -273,3 +280,84 @@ def test_without_redis_a_thread_sends_after_the_response(client, smtp, app, monk
 class _NoThread:
     def start(self):
         pass
+
+
+# --- 4. tokens with a life ---------------------------------------------------------------------
+
+CENTRE_A = "/api/v1/centres/centre-a"
+CHANGE = {"summary": "Payroll for 40,000 people across Wales."}
+
+
+def _bearer(secret: str) -> dict:
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def test_reactivating_an_account_does_not_revive_its_tokens(client, personas):
+    user, admin = personas["centre_user"], personas["admin"]
+    token, secret = tokens.create_token(user, "nightly upload")
+    accounts.set_active(user, False, actor=admin, reason="left")
+    accounts.set_active(user, True, actor=admin, reason="came back")
+    assert token.revoked_at is not None
+    assert client.patch(CENTRE_A, json=CHANGE, headers=_bearer(secret)).status_code == 401
+    [event] = [e for e in helpers.events("token.revoked") if e.object_id == token.public_id]
+    assert event.detail["reason"] == "account deactivated"
+
+
+def test_a_token_expires(client, app, personas, monkeypatch):
+    monkeypatch.setitem(app.config, "TOKEN_LIFETIME_DAYS", 30)
+    token, secret = tokens.create_token(personas["centre_user"], "nightly upload")
+    assert token.expires_at == TEST_TODAY + timedelta(days=30)
+    clock.freeze(token.expires_at - timedelta(seconds=1))
+    assert client.patch(CENTRE_A, json=CHANGE, headers=_bearer(secret)).status_code == 200
+    clock.freeze(token.expires_at)
+    assert client.patch(CENTRE_A, json=CHANGE, headers=_bearer(secret)).status_code == 401
+
+
+def test_last_use_is_written_at_most_once_a_minute(client, personas):
+    token, secret = tokens.create_token(personas["centre_user"], "nightly upload")
+    client.get("/api/v1/centres", headers=_bearer(secret))
+    first = token.last_used_at
+    assert first == TEST_TODAY
+    clock.freeze(TEST_TODAY + timedelta(seconds=59))
+    client.get("/api/v1/centres", headers=_bearer(secret))
+    db.session.refresh(token)
+    assert token.last_used_at == first
+    clock.freeze(TEST_TODAY + timedelta(seconds=61))
+    client.get("/api/v1/centres", headers=_bearer(secret))
+    db.session.refresh(token)
+    assert token.last_used_at == TEST_TODAY + timedelta(seconds=61)
+
+
+def test_an_audit_event_made_with_a_token_names_the_token(client, personas):
+    token, secret = tokens.create_token(personas["centre_user"], "nightly upload")
+    response = client.patch(
+        CENTRE_A, json=CHANGE, headers=_bearer(secret), environ_base={"REMOTE_ADDR": "203.0.113.9"}
+    )
+    assert response.status_code == 200
+    [event] = [e for e in _all_events() if e.action.startswith("centre.")]
+    assert event.detail["api_token"] == token.public_id
+    assert event.ip_address == "203.0.113.9"
+
+
+def test_the_new_token_page_shows_the_secret_once_and_a_reload_creates_nothing(as_persona):
+    client = as_persona("centre_user")
+    response = client.post("/centre/tokens/new", data={"name": "nightly upload"})
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    [token] = db.session.execute(db.select(ApiToken)).scalars()
+    secret = re.search(r'value="(ssm_[^"]+)"', page).group(1)
+    assert f'curl -H "Authorization: Bearer {secret}" "http://localhost/api/v1/centres"' in page
+    assert 'data-copy-target="token-secret"' in page and "hidden>Copy token" in page
+    assert "js/copy-button.js" in page
+    again = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert secret not in again and "cannot be shown again" in again
+    assert len(db.session.execute(db.select(ApiToken)).all()) == 1
+    with client.session_transaction() as session:
+        assert "new_api_token" not in session
+    listing = client.get("/centre/tokens").get_data(as_text=True)
+    assert "Expires" in listing and "365 days" in listing
+    assert token.expires_at == TEST_TODAY + timedelta(days=365)
+
+
+def _all_events() -> list[AuditEvent]:
+    return list(db.session.execute(db.select(AuditEvent).order_by(AuditEvent.id)).scalars())

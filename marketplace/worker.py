@@ -25,17 +25,12 @@ def _app_context() -> Iterator[None]:
         yield
 
 
-def send_mail() -> int:
+def send_mail() -> None:
     """RQ job: send what the outbox holds that is due (queued by mail.sender)."""
-    from marketplace.extensions import db
     from marketplace.mail import sender
 
     with _app_context():
-        from flask import current_app
-
-        sent, _failed = sender.deliver_queued(current_app.config)
-        db.session.commit()
-        return sent
+        sender.deliver_due()
 
 
 def publish_item(values: dict) -> dict:

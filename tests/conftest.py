@@ -42,6 +42,10 @@ class FreshGlobalsClient(FlaskClient):
     def open(self, *args, **kwargs):
         if has_app_context():
             app_ctx.g = self.application.app_ctx_globals_class()
+        # Buffered, the response is read and closed before the test sees it, as a server
+        # closes it once sent: work queued for after the response has run. A test that
+        # wants the moment between passes buffered=False and closes the response itself.
+        kwargs.setdefault("buffered", True)
         return super().open(*args, **kwargs)
 
 
@@ -61,9 +65,10 @@ def app():
             "SERVER_NAME": None,
             # Links in e-mails, the feed and the API are built from this, never from Host.
             "PUBLIC_URL": "http://localhost",
-            # Mail goes after the response as in production, but on the test's own thread
-            # (the test's one database connection is not shared with a thread).
-            "MAIL_SEND_IN_BACKGROUND": False,
+            # Work after the response (mail, password resets) runs as in production, but on
+            # the test's own thread as the response closes: the test's one database
+            # connection is not shared with a thread.
+            "AFTER_RESPONSE_THREADS": False,
         }
     )
     app.test_client_class = FreshGlobalsClient

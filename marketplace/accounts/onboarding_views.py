@@ -17,6 +17,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from marketplace import background
 from marketplace.accounts import email_links, password_reset, registration, schemas
 from marketplace.errors import FieldError, ValidationFailed
 from marketplace.extensions import db
@@ -137,16 +138,21 @@ def request_password_reset():
         form = forms.load(schemas.AddressSchema(), request.form.to_dict(), detail="Reset")
     except ValidationFailed as error:
         return _page("onboarding/reset_request.html", error.errors)
-    email = form["email"]
+    # Looking the address up, issuing the link and sending it all happen once the answer
+    # has gone, so the request costs the same time whether or not there is an account.
+    background.after_response(_request_reset, form["email"], request.remote_addr)
+    # The same answer whether or not there is an account, so it reveals nothing.
+    return _page("onboarding/reset_sent.html", email=request.form.get("email", "").strip())
+
+
+def _request_reset(email: str, ip_address: str | None) -> None:
     password_reset.request_reset(
         email,
         link=lambda secret: absolute_url("onboarding.choose_password", token=secret),
-        ip_address=request.remote_addr,
+        ip_address=ip_address,
     )
     db.session.commit()
     sender.deliver_after_commit(current_app.config)
-    # The same answer whether or not there is an account, so it reveals nothing.
-    return _page("onboarding/reset_sent.html", email=request.form.get("email", "").strip())
 
 
 @bp.route("/password-reset/new", methods=["GET", "POST"])

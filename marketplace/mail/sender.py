@@ -14,7 +14,7 @@ The sender addresses exactly the stored recipient, in the envelope and the To he
 nothing is parsed back out of a header.
 
 Views call `deliver_after_commit`, which never sends inside the request: an RQ job does when
-REDIS_URL is set, otherwise a thread started once the response has gone. So a password
+REDIS_URL is set, otherwise marketplace.background once the response has gone. So a password
 reset costs the same time whether or not the address has an account (and so an email).
 """
 
@@ -23,13 +23,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import smtplib
-import threading
 from datetime import timedelta
 from email.message import EmailMessage
 
-from flask import Flask, after_this_request, current_app, g, has_app_context, has_request_context
+from flask import current_app, g, has_request_context
 
-from marketplace import addresses, clock
+from marketplace import addresses, background, clock
 from marketplace.extensions import db
 from marketplace.mail.models import OutboxEmail
 
@@ -158,23 +157,17 @@ def _failed(email: OutboxEmail, error: Exception, *, permanent: bool = False) ->
     )
 
 
-def deliver_now(app: Flask) -> None:
-    """Send what is due, in a transaction of its own; never raises."""
-    reuse = has_app_context() and current_app._get_current_object() is app
-    with contextlib.nullcontext() if reuse else app.app_context():
-        try:
-            deliver_queued(app.config)
-            db.session.commit()
-        except Exception:
-            db.session.rollback()
-            log.exception("mail delivery failed; the outbox keeps the messages")
+def deliver_due() -> None:
+    """Send what is due, in a transaction of its own (run after the response, or by RQ)."""
+    deliver_queued(current_app.config)
+    db.session.commit()
 
 
 def deliver_after_commit(config) -> None:
     """Views call this after their commit: the mail leaves soon, never inside the request.
 
-    With REDIS_URL an RQ job sends it; otherwise a thread started when the response has
-    been sent. Anything left queued is sent by a later call or by `flask send-mail`.
+    With REDIS_URL an RQ job sends it; otherwise marketplace.background, once the response
+    has been sent. Anything left queued is sent by a later call or by `flask send-mail`.
     """
     if not configured(config):
         return
@@ -184,25 +177,11 @@ def deliver_after_commit(config) -> None:
             return
         except Exception:
             log.exception("could not queue the mail job; sending after the response instead")
-    app = current_app._get_current_object()
-    if not has_request_context():
-        deliver_now(app)
-        return
-    if g.get("_mail_after_response"):
-        return
-    g._mail_after_response = True
-
-    @after_this_request
-    def _after_response(response):
-        response.call_on_close(lambda: _start(app))
-        return response
-
-
-def _start(app: Flask) -> None:
-    if app.config.get("MAIL_SEND_IN_BACKGROUND", True):
-        threading.Thread(target=deliver_now, args=(app,), name="mail", daemon=True).start()
-    else:  # tests: the same work at the same moment, on the test's own thread
-        deliver_now(app)
+    if has_request_context():
+        if g.get("_mail_after_response"):
+            return
+        g._mail_after_response = True
+    background.after_response(deliver_due)
 
 
 def _enqueue(config) -> None:

@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, SecurityError
 
+from marketplace import events
+
 
 @dataclass(frozen=True)
 class FieldError:
@@ -74,9 +76,32 @@ def problem(status: int, title: str, detail: str, errors: list[dict] | None = No
     return response
 
 
+READS = frozenset(("GET", "HEAD", "OPTIONS"))
+REFUSALS = frozenset((401, 403, 404))
+# Areas whose every refused page is worth a trace, not only refused writes.
+GUARDED_PREFIXES = ("/admin", "/centre/", "/buyer/", "/api/v1/audit-events")
+
+
+def _note_refusal(status: int, reason: str) -> None:
+    """Announce a refused write, a 403 anywhere, or any refusal in a guarded area.
+
+    The receiver (accounts/refusals.py) writes the audit event after rolling back the
+    refused request's own work; here we only decide what counts.
+    """
+    if status not in REFUSALS:
+        return
+    guarded = request.path.startswith(GUARDED_PREFIXES)
+    if request.method in READS and not guarded and status != 403:
+        return
+    events.access_refused.send(
+        None, method=request.method, path=request.path, status=status, reason=reason
+    )
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def handle_domain_error(error: DomainError):
+        _note_refusal(error.status, error.detail)
         if wants_problem_json():
             return problem(
                 error.status, error.title, error.detail, [e.as_dict() for e in error.errors]
@@ -101,6 +126,7 @@ def register_error_handlers(app: Flask) -> None:
         status = error.code or 500
         title = error.name
         detail = error.description or title
+        _note_refusal(status, detail)
         if status == 413:
             limit = app.config["MAX_UPLOAD_BYTES"]
             detail = (

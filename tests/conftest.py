@@ -14,7 +14,7 @@ from flask import has_app_context
 from flask.globals import app_ctx
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from marketplace import clock, create_app
@@ -42,6 +42,11 @@ class FreshGlobalsClient(FlaskClient):
     def open(self, *args, **kwargs):
         if has_app_context():
             app_ctx.g = self.application.app_ctx_globals_class()
+            if isinstance(db.session.bind, Connection):
+                # As in production, a request starts with nothing uncommitted: what the test
+                # set up is committed (to a savepoint of the test's transaction), so a
+                # request that rolls its own work back (a refusal) cannot undo the setup.
+                db.session.commit()
         # Buffered, the response is read and closed before the test sees it, as a server
         # closes it once sent: work queued for after the response has run. A test that
         # wants the moment between passes buffered=False and closes the response itself.

@@ -361,3 +361,62 @@ def test_the_new_token_page_shows_the_secret_once_and_a_reload_creates_nothing(a
 
 def _all_events() -> list[AuditEvent]:
     return list(db.session.execute(db.select(AuditEvent).order_by(AuditEvent.id)).scalars())
+
+
+# --- 5. an audit trail of refusals, with the address on every event ----------------------------
+
+FROM = {"REMOTE_ADDR": "198.51.100.7"}
+
+
+def _refusals() -> list[AuditEvent]:
+    return [e for e in _all_events() if e.action == "access.refused"]
+
+
+def test_a_cross_centre_patch_is_recorded(client, personas):
+    _, secret = tokens.create_token(personas["other_centre_user"], "sneaky")
+    response = client.patch(CENTRE_A, json=CHANGE, headers=_bearer(secret), environ_base=FROM)
+    assert response.status_code == 403
+    [event] = _refusals()
+    assert event.actor_id == personas["other_centre_user"].id
+    assert event.ip_address == "198.51.100.7"
+    assert (event.detail["method"], event.detail["path"], event.detail["status"]) == (
+        "PATCH",
+        CENTRE_A,
+        403,
+    )
+    assert event.detail["reason"]
+
+
+def test_a_buyer_reading_the_audit_api_and_a_non_admin_on_an_admin_page_are_recorded(
+    as_persona, personas
+):
+    buyer = as_persona("buyer")
+    assert buyer.get("/api/v1/audit-events", environ_base=FROM).status_code == 403
+    assert buyer.get("/admin/users", environ_base=FROM).status_code == 403
+    events = _refusals()
+    assert [(e.detail["path"], e.actor_id, e.ip_address) for e in events] == [
+        ("/api/v1/audit-events", personas["buyer"].id, "198.51.100.7"),
+        ("/admin/users", personas["buyer"].id, "198.51.100.7"),
+    ]
+
+
+def test_an_anonymous_write_with_a_bad_token_is_recorded(client, personas):
+    response = client.patch(CENTRE_A, json=CHANGE, headers=_bearer("ssm_guess"), environ_base=FROM)
+    assert response.status_code == 401
+    [event] = _refusals()
+    assert (event.actor_id, event.actor_label, event.ip_address) == (
+        None,
+        "anonymous",
+        "198.51.100.7",
+    )
+
+
+def test_public_pages_that_are_not_found_are_not_recorded(client, personas):
+    assert client.get("/centres/no-such-centre").status_code == 404
+    assert _refusals() == []
+
+
+def test_every_audit_event_made_in_a_request_records_the_address(client, personas):
+    client.post("/password-reset", data={"email": "nobody@dept.example.gov.uk"}, environ_base=FROM)
+    client.post("/logout", environ_base=FROM)
+    assert {e.ip_address for e in _all_events()} == {"198.51.100.7"}

@@ -79,7 +79,7 @@ def _init_extensions(app: Flask) -> None:
         models,  # noqa: F401 - every table registered before use
         sqlite,
     )
-    from marketplace.extensions import api, csrf, db, login_manager, migrate
+    from marketplace.extensions import api, csrf, db, limiter, login_manager, migrate
 
     sqlite.install()
     db.init_app(app)
@@ -93,6 +93,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     api.init_app(app)
+    limiter.init_app(app)
 
     from marketplace.accounts.auth import install as install_auth
 

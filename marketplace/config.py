@@ -66,6 +66,12 @@ def from_environment(instance_path: str) -> dict:
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
         # API tokens expire this many days after they are made (accounts.tokens).
         "TOKEN_LIFETIME_DAYS": _int("TOKEN_LIFETIME_DAYS", 365),
+        # Sign-in, registration and password-reset requests per client address (Flask-Limiter
+        # syntax, e.g. "10 per minute;50 per hour"), on top of the per-account lock.
+        "AUTH_RATE_LIMIT": os.environ.get("AUTH_RATE_LIMIT") or "10 per minute",
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
         "LOGIN_MAX_FAILURES": 5,
         "LOGIN_THROTTLE_SECONDS": _int("LOGIN_THROTTLE_SECONDS", 15 * 60),
         "SESSION_COOKIE_HTTPONLY": True,

@@ -127,6 +127,12 @@ def register_error_handlers(app: Flask) -> None:
         title = error.name
         detail = error.description or title
         _note_refusal(status, detail)
+        if status == 429:
+            title = "Too many attempts"
+            detail = (
+                "There have been too many attempts from your address. Wait a minute, then "
+                "try again."
+            )
         if status == 413:
             limit = app.config["MAX_UPLOAD_BYTES"]
             detail = (

@@ -19,6 +19,7 @@ from flask_login import current_user
 
 from marketplace import background
 from marketplace.accounts import email_links, password_reset, registration, schemas
+from marketplace.accounts.auth import front_door_limit
 from marketplace.errors import FieldError, ValidationFailed
 from marketplace.extensions import db
 from marketplace.links import absolute_url
@@ -58,6 +59,7 @@ def _invalid_link(error: email_links.LinkNotValid, again_url: str | None):
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@front_door_limit
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
@@ -131,6 +133,7 @@ def accept_invitation():
 
 
 @bp.route("/password-reset", methods=["GET", "POST"])
+@front_door_limit
 def request_password_reset():
     if request.method == "GET":
         return _page("onboarding/reset_request.html")

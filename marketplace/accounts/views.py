@@ -18,7 +18,7 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 
 from marketplace.accounts import schemas, services, tokens
-from marketplace.accounts.auth import role_required
+from marketplace.accounts.auth import front_door_limit, role_required
 from marketplace.errors import FieldError, TooManyAttempts, ValidationFailed
 from marketplace.extensions import db
 from marketplace.links import absolute_url
@@ -59,6 +59,7 @@ def _login_page(email: str, errors: list[FieldError], status: int):
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@front_door_limit
 def login():
     if request.method == "GET":
         return _login_page("", [], 200)

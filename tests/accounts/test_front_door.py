@@ -16,13 +16,13 @@ from marketplace.accounts import tokens
 from marketplace.accounts.models import ApiToken
 from marketplace.audit.models import AuditEvent
 from marketplace.config import ConfigurationError
-from marketplace.extensions import db
+from marketplace.extensions import db, limiter
 from marketplace.mail import sender
 from marketplace.mail.models import OutboxEmail
 from tests.accounts import helpers
 from tests.admin.conftest import confirm
 from tests.conftest import TEST_TODAY, sign_in
-from tests.factories import ServiceCentreFactory, UserFactory
+from tests.factories import PASSWORD, ServiceCentreFactory, UserFactory
 
 EVIL = {"Host": "evil.example"}
 PRODUCTION = {
@@ -420,3 +420,57 @@ def test_every_audit_event_made_in_a_request_records_the_address(client, persona
     client.post("/password-reset", data={"email": "nobody@dept.example.gov.uk"}, environ_base=FROM)
     client.post("/logout", environ_base=FROM)
     assert {e.ip_address for e in _all_events()} == {"198.51.100.7"}
+
+
+# --- 6. throttling per client address -----------------------------------------------------------
+
+
+@pytest.fixture
+def throttle(app, monkeypatch):
+    """The per-address limit at 3 a minute, counting from nothing."""
+    monkeypatch.setitem(app.config, "AUTH_RATE_LIMIT", "3 per minute")
+    limiter.reset()
+    yield
+    limiter.reset()
+
+
+def test_password_spraying_from_one_address_is_throttled(client, personas, throttle):
+    # A different account each time, so the per-account lock never fires.
+    for n in range(3):
+        response = client.post(
+            "/login", data={"email": f"victim{n}@dept.example.gov.uk", "password": "Winter2026!"}
+        )
+        assert response.status_code == 401
+    response = client.post(
+        "/login", data={"email": "victim9@dept.example.gov.uk", "password": "Winter2026!"}
+    )
+    assert response.status_code == 429
+    assert int(response.headers["Retry-After"]) > 0
+    page = response.get_data(as_text=True)
+    assert "govuk-template" in page and "too many attempts from your address" in page
+
+
+def test_one_budget_covers_sign_in_registration_and_reset(client, personas, throttle):
+    assert client.get("/login").status_code == 200  # reading the form costs nothing
+    client.post("/password-reset", data={"email": "a@dept.example.gov.uk"})
+    client.post("/register", data={"email": "a@dept.example.gov.uk"})
+    client.post("/login", data={"email": "a@dept.example.gov.uk", "password": "x"})
+    assert client.post("/password-reset", data={"email": "b@dept.example.gov.uk"}).status_code == (
+        429
+    )
+    # Another address is not held back by the first one's attempts.
+    other = client.post(
+        "/password-reset",
+        data={"email": "b@dept.example.gov.uk"},
+        environ_base={"REMOTE_ADDR": "192.0.2.44"},
+    )
+    assert other.status_code == 200
+
+
+def test_the_per_account_lock_still_holds_under_the_address_limit(client, personas, app):
+    buyer = personas["buyer"]
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        client.post("/login", data={"email": buyer.email, "password": "wrong password"})
+    response = client.post("/login", data={"email": buyer.email, "password": PASSWORD})
+    assert response.status_code == 429
+    assert "locked until" in response.get_data(as_text=True)

@@ -14,7 +14,7 @@ from flask import has_app_context
 from flask.globals import app_ctx
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import Connection, text
+from sqlalchemy import event, text
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from marketplace import clock, create_app
@@ -31,6 +31,23 @@ def _database_url(tmp_dir: str) -> str:
     return "sqlite:///" + os.path.join(tmp_dir, "test.db")
 
 
+UNCOMMITTED_WRITES = "uncommitted_writes"
+
+
+def _track_uncommitted_writes(factory) -> None:
+    """Mark the test's session when it has flushed writes that are not committed yet."""
+
+    def flushed(session, _context):
+        session.info[UNCOMMITTED_WRITES] = True
+
+    def ended(session, *_args):
+        session.info.pop(UNCOMMITTED_WRITES, None)
+
+    event.listen(factory, "after_flush", flushed)
+    event.listen(factory, "after_commit", ended)
+    event.listen(factory, "after_soft_rollback", ended)
+
+
 class FreshGlobalsClient(FlaskClient):
     """Each request starts with an empty `g`, as in production.
 
@@ -42,7 +59,7 @@ class FreshGlobalsClient(FlaskClient):
     def open(self, *args, **kwargs):
         if has_app_context():
             app_ctx.g = self.application.app_ctx_globals_class()
-            if isinstance(db.session.bind, Connection):
+            if db.session.info.get(UNCOMMITTED_WRITES):
                 # As in production, a request starts with nothing uncommitted: what the test
                 # set up is committed (to a savepoint of the test's transaction), so a
                 # request that rolls its own work back (a refusal) cannot undo the setup.
@@ -119,9 +136,9 @@ def db_session(app, request):
         connection = db.engine.connect()
         transaction = connection.begin()
         original = db.session
-        db.session = scoped_session(
-            sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
-        )
+        factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
+        _track_uncommitted_writes(factory)
+        db.session = scoped_session(factory)
         try:
             yield db.session
         finally:

@@ -226,33 +226,47 @@ def test_a_request_after_a_poisoned_message_still_sends_its_own(client, smtp, pe
     assert [to for to, _ in smtp.envelopes] == [personas["buyer"].email]
 
 
-def _median_reset_seconds(client, addresses: list[str]) -> float:
-    timings, responses = [], []
-    for address in addresses:
-        started = time.perf_counter()
-        response = client.post("/password-reset", data={"email": address}, buffered=False)
-        timings.append(time.perf_counter() - started)
-        assert response.status_code == 200
-        responses.append(response)
-    for response in responses:
-        response.close()  # now the slow server is called, after the measured request
-    return statistics.median(timings)
+def _reset_seconds(client, address: str) -> tuple[float, object]:
+    started = time.perf_counter()
+    response = client.post("/password-reset", data={"email": address}, buffered=False)
+    elapsed = time.perf_counter() - started
+    assert response.status_code == 200
+    return elapsed, response
 
 
 def test_a_reset_takes_the_same_time_for_real_and_unknown_addresses(client, smtp, app):
     smtp.delay = 0.5  # a slow SMTP server: 0.5 s a message
-    real = [UserFactory(email=f"real{n}@dept.example.gov.uk").email for n in range(5)]
-    unknown = [f"nobody{n}@dept.example.gov.uk" for n in range(5)]
-    _median_reset_seconds(client, ["warm-up@dept.example.gov.uk"])
-    real_seconds = _median_reset_seconds(client, real)
-    unknown_seconds = _median_reset_seconds(client, unknown)
-    print(
-        f"\nreset timing: real {real_seconds * 1000:.1f} ms, unknown "
-        f"{unknown_seconds * 1000:.1f} ms, difference "
-        f"{(real_seconds - unknown_seconds) * 1000:.1f} ms (median of 5, SMTP 500 ms)"
+    rounds = 11
+    real = [UserFactory(email=f"real{n}@dept.example.gov.uk").email for n in range(rounds)]
+    unknown = [f"nobody{n}@dept.example.gov.uk" for n in range(rounds)]
+    warm_real = UserFactory(email="warm-up@dept.example.gov.uk").email
+    for warm_up in (warm_real, "warm-up-unknown@dept.example.gov.uk"):
+        _reset_seconds(client, warm_up)[1].close()
+    real_times, unknown_times, responses = [], [], []
+    # Interleaved, so a busy machine slows both kinds alike.
+    for real_address, unknown_address in zip(real, unknown, strict=True):
+        for address, times in ((real_address, real_times), (unknown_address, unknown_times)):
+            elapsed, response = _reset_seconds(client, address)
+            times.append(elapsed)
+            responses.append(response)
+    for response in responses:
+        response.close()  # now the slow server is called, after the measured requests
+    medians = statistics.median(real_times), statistics.median(unknown_times)
+    # The fastest of each kind is its own cost with the least of the machine's other load
+    # in it (this suite shares its cores); the medians are printed alongside.
+    fastest = min(real_times), min(unknown_times)
+    print(  # the figures the issue asks for
+        f"\nreset timing over {rounds} interleaved rounds, fake SMTP 500 ms a message: "
+        f"median real {medians[0] * 1000:.1f} ms, unknown {medians[1] * 1000:.1f} ms "
+        f"(difference {(medians[0] - medians[1]) * 1000:.1f} ms); fastest real "
+        f"{fastest[0] * 1000:.1f} ms, unknown {fastest[1] * 1000:.1f} ms "
+        f"(difference {(fastest[0] - fastest[1]) * 1000:.1f} ms)"
     )
-    assert abs(real_seconds - unknown_seconds) < 0.020
-    assert sorted(to for to, _ in smtp.envelopes) == sorted(real)  # and the mail did go
+    assert abs(fastest[0] - fastest[1]) < 0.020
+    # Nowhere near the half second a message takes the server: no request waited for it.
+    assert max(medians) < 0.25
+    # And the mail did go, once each response had been sent.
+    assert sorted(to for to, _ in smtp.envelopes) == sorted([*real, warm_real])
 
 
 def test_with_redis_the_mail_is_a_job_not_part_of_the_request(client, smtp, app, monkeypatch):

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from flask import Flask, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
+
+from marketplace import events
 
 
 @dataclass(frozen=True)
@@ -91,9 +93,32 @@ def _reset_session(*, always: bool) -> None:
         db.session.remove()
 
 
+READS = frozenset(("GET", "HEAD", "OPTIONS"))
+REFUSALS = frozenset((401, 403, 404))
+# Areas whose every refused page is worth a trace, not only refused writes.
+GUARDED_PREFIXES = ("/admin", "/centre/", "/buyer/", "/api/v1/audit-events")
+
+
+def _note_refusal(status: int, reason: str) -> None:
+    """Announce a refused write, a 403 anywhere, or any refusal in a guarded area.
+
+    The receiver (accounts/refusals.py) writes the audit event after rolling back the
+    refused request's own work; here we only decide what counts.
+    """
+    if status not in REFUSALS:
+        return
+    guarded = request.path.startswith(GUARDED_PREFIXES)
+    if request.method in READS and not guarded and status != 403:
+        return
+    events.access_refused.send(
+        None, method=request.method, path=request.path, status=status, reason=reason
+    )
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def handle_domain_error(error: DomainError):
+        _note_refusal(error.status, error.detail)
         _reset_session(always=False)
         if wants_problem_json():
             return problem(
@@ -112,10 +137,21 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):
+        if isinstance(error, SecurityError):
+            # A Host header outside TRUSTED_HOSTS: no URL can be built for it, so no page
+            # with links either; a plain answer that names nothing of ours.
+            return "Bad request: unknown host.", 400, {"Content-Type": "text/plain"}
         status = error.code or 500
         _reset_session(always=status >= 500)
         title = error.name
         detail = error.description or title
+        _note_refusal(status, detail)
+        if status == 429:
+            title = "Too many attempts"
+            detail = (
+                "There have been too many attempts from your address. Wait a minute, then "
+                "try again."
+            )
         if status == 413:
             limit = app.config["MAX_UPLOAD_BYTES"]
             detail = (

@@ -227,6 +227,9 @@ RULES: dict[str, dict[str, Case]] = {
         "GET": C(CENTRE),
         "POST": C(s(302, 403, 403, 400, 400, 403), data=lambda w: {}),
     },
+    "centre_tokens.created": {
+        "GET": C(s(302, 403, 403, 200, 404, 403), lambda w: {"public_id": w["token"]}),
+    },
     "centre_tokens.revoke": {
         "GET": C(s(302, 403, 403, 200, 404, 403), lambda w: {"public_id": w["token"]}),
         "POST": C(

@@ -15,6 +15,7 @@ from flask import Blueprint, abort, current_app, render_template, request, send_
 
 from marketplace.benchmarks.periods import PERIOD_CODE
 from marketplace.extensions import db
+from marketplace.links import absolute_url
 from marketplace.publications import feed, lookups, queries
 from marketplace.publications.models import KIND_LABELS, Publication
 from marketplace.publications.storage import storage_for
@@ -33,7 +34,13 @@ def _period(code: str) -> str:
     return code
 
 
+def _builder(external: bool):
+    return absolute_url if external else url_for
+
+
 def file_url(publication: Publication, *, fixed: bool = True, external: bool = False) -> str:
+    """The file's address; external ones start with PUBLIC_URL, never the request's host."""
+    url_for = _builder(external)
     period = publication.period.code
     ext = {"open_data_csv": "csv", "open_data_json": "json"}.get(publication.kind)
     if publication.kind == "centre_report":
@@ -44,10 +51,11 @@ def file_url(publication: Publication, *, fixed: bool = True, external: bool = F
                 centre_slug=slug,
                 period=period,
                 version=publication.version,
-                _external=external,
             )
         return url_for(
-            "publications.centre_pdf", centre_slug=slug, period=period, _external=external
+            "publications.centre_pdf",
+            centre_slug=slug,
+            period=period,
         )
     if publication.kind == "league_table":
         if fixed:
@@ -55,22 +63,28 @@ def file_url(publication: Publication, *, fixed: bool = True, external: bool = F
                 "publications.league_pdf_version",
                 period=period,
                 version=publication.version,
-                _external=external,
             )
-        return url_for("publications.league_pdf", period=period, _external=external)
+        return url_for(
+            "publications.league_pdf",
+            period=period,
+        )
     if fixed:
         return url_for(
             "publications.open_data_version",
             period=period,
             version=publication.version,
             ext=ext,
-            _external=external,
         )
-    return url_for("publications.open_data", period=period, ext=ext, _external=external)
+    return url_for(
+        "publications.open_data",
+        period=period,
+        ext=ext,
+    )
 
 
 def page_url(publication: Publication, *, fixed: bool = True, external: bool = False):
     """The HTML page of a report or league table (open data has none)."""
+    url_for = _builder(external)
     period = publication.period.code
     version = {"version": publication.version} if fixed else {}
     if publication.kind == "centre_report":
@@ -79,12 +93,11 @@ def page_url(publication: Publication, *, fixed: bool = True, external: bool = F
             f"publications.{endpoint}",
             centre_slug=publication.centre.slug,
             period=period,
-            _external=external,
             **version,
         )
     if publication.kind == "league_table":
         endpoint = "league_page_version" if fixed else "league_page"
-        return url_for(f"publications.{endpoint}", period=period, _external=external, **version)
+        return url_for(f"publications.{endpoint}", period=period, **version)
     return None
 
 

@@ -33,6 +33,9 @@ def file_app(is_postgres, tmp_path):
             "WTF_CSRF_ENABLED": False,
             "REPORTS_DIR": str(tmp_path / "reports"),
             "SERVER_NAME": None,
+            # Twenty sign-ins from one address: the per-address throttle is not under test.
+            "AUTH_RATE_LIMIT": "100000 per minute",
+            "AFTER_RESPONSE_THREADS": False,
             # Uploads score outliers and redraw peers: real work holding the write lock.
         }
     )

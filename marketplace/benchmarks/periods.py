@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+from sqlalchemy.exc import IntegrityError
+
 from marketplace import clock
 from marketplace.audit import services as audit
 from marketplace.benchmarks import peers
@@ -148,8 +150,17 @@ def ensure_period(
         ends_on=ends_on,
         status="open",
     )
-    db.session.add(period)
-    db.session.flush()
+    try:
+        # Two uploads on the first day of a quarter may both open it: the second waits for
+        # the first's commit, meets the unique key, and uses the period the first opened.
+        with db.session.begin_nested():
+            db.session.add(period)
+            db.session.flush()
+    except IntegrityError:
+        existing = get_period_or_none(code)
+        if existing is None:
+            raise
+        return existing, False
     audit.record(
         "period.created",
         actor=actor,

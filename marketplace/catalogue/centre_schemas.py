@@ -132,7 +132,11 @@ EMAIL_PATTERN = (
     r"^(?:|[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@"
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$"
 )
-WEBSITE_PATTERN = r"^(?:|https?://(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,63}(?:/[A-Za-z0-9._~/-]*)?)$"
+# A host label neither starts nor ends with a hyphen (as the URL validator checks).
+WEBSITE_PATTERN = (
+    r"^(?:|https?://(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+    r"(?:/[A-Za-z0-9._~/-]*)?)$"
+)
 
 
 class ContactSchema(Schema):

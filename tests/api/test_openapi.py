@@ -199,5 +199,8 @@ def test_the_service_line_filter_is_a_repeatable_list_of_strings(document):
         if p["name"] == "service_line"
     ]
     assert parameter["in"] == "query"
-    assert parameter["schema"] == {"type": "array", "items": {"type": "string"}}
+    assert parameter["schema"]["type"] == "array"
+    assert parameter["schema"]["items"]["type"] == "string"
+    # Closed vocabulary: the document names every service-line code it accepts.
+    assert "payroll" in parameter["schema"]["items"]["enum"]
     assert parameter.get("explode", True) is True

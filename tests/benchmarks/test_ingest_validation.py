@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from marketplace.benchmarks import outliers, submissions, validation
+from marketplace.benchmarks import outliers, restatements, submissions, validation
 from marketplace.benchmarks.models import ObservationRevision
 from marketplace.errors import ValidationFailed
 from marketplace.extensions import db
@@ -212,6 +212,11 @@ def test_restating_a_published_figure_needs_a_reason_and_keeps_history(world):
     assert "changes the published figure" in errors[0].message
 
     outcome = submit(world, change, reason="Invoices of a closed site were counted twice")
+    # A published figure changes only once the authority approves the restatement.
+    assert value_of(world, world.cost, world.published).value == Decimal("5.00")
+    restatements.approve(
+        [r.public_id for r in restatements.pending(centre_id=world.centre.id)], actor=None
+    )
     assert [c.as_dict() for c in outcome.changes] == [
         {
             "metric": "ap_cost_per_invoice",

@@ -104,6 +104,7 @@ def test_buyers_start_an_evaluation_from_the_basket(bench, as_persona):
     page = buyer.get("/compare?centres=centre-a,centre-b").get_data(as_text=True)
     link = re.search(r'href="([^"]*)">Start an evaluation with these centres', page)
     assert link and link.group(1).startswith("/buyer/evaluations/new?")
-    assert "centres=centre-a,centre-b&amp;period=2026-Q3" in link.group(1)
+    # The comparison opens on the latest published period, and so does the evaluation.
+    assert "centres=centre-a,centre-b&amp;period=2026-Q2" in link.group(1)
     form = buyer.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True)
     assert re.search(r'value="centre-a"\s+checked', form) or 'value="centre-a" checked' in form

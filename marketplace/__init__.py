@@ -53,6 +53,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
+    from marketplace import links
+
+    links.install(app)
+
     from marketplace import input_guard
 
     input_guard.register(app)  # before the extensions: it must run before the CSRF check
@@ -75,7 +79,7 @@ def _init_extensions(app: Flask) -> None:
         models,  # noqa: F401 - every table registered before use
         sqlite,
     )
-    from marketplace.extensions import api, csrf, db, login_manager, migrate
+    from marketplace.extensions import api, csrf, db, limiter, login_manager, migrate
 
     sqlite.install()
     db.init_app(app)
@@ -89,6 +93,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     api.init_app(app)
+    limiter.init_app(app)
 
     from marketplace.accounts.auth import install as install_auth
 

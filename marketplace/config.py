@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 DEV_SECRET_KEY = "dev-only-secret-key-change-me"  # noqa: S105 - refused in production
+DEV_PUBLIC_URL = "http://127.0.0.1:5000"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -22,6 +24,11 @@ def _int(name: str, default: int) -> int:
     return int(raw) if raw not in (None, "") else default
 
 
+def _hosts(raw: str | None) -> list[str] | None:
+    hosts = [host.strip().lower() for host in (raw or "").split(",") if host.strip()]
+    return hosts or None
+
+
 def from_environment(instance_path: str) -> dict:
     env = os.environ.get("MARKETPLACE_ENV", "development")
     database_url = os.environ.get("DATABASE_URL") or (
@@ -31,6 +38,13 @@ def from_environment(instance_path: str) -> dict:
     return {
         "MARKETPLACE_ENV": env,
         "SECRET_KEY": os.environ.get("SECRET_KEY", DEV_SECRET_KEY),
+        # Every absolute link (e-mails, the Atom feed, API links, PDFs) starts with this,
+        # never with the request's Host header (marketplace/links.py). Required in production.
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL")
+        or (None if env == "production" else DEV_PUBLIC_URL),
+        # Host headers the app answers (Flask refuses others with 400); in production the
+        # default is PUBLIC_URL's host. Comma-separated.
+        "TRUSTED_HOSTS": _hosts(os.environ.get("TRUSTED_HOSTS")),
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REPORTS_DIR": os.environ.get("REPORTS_DIR") or os.path.join(instance_path, "reports"),
@@ -48,8 +62,18 @@ def from_environment(instance_path: str) -> dict:
         # Room for the multipart envelope around the largest allowed file.
         "MAX_CONTENT_LENGTH": max_upload + 64 * 1024,
         "MAX_UPLOAD_ROWS": _int("MAX_UPLOAD_ROWS", 100_000),
+        # Centres may send a quarter's figures until this many days after its last day.
+        "SUBMISSION_DEADLINE_DAYS": _int("SUBMISSION_DEADLINE_DAYS", 30),
         # How many proxies in front set X-Forwarded-For/-Proto/-Host: 0 trusts none of them.
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
+        # API tokens expire this many days after they are made (accounts.tokens).
+        "TOKEN_LIFETIME_DAYS": _int("TOKEN_LIFETIME_DAYS", 365),
+        # Sign-in, registration and password-reset requests per client address (Flask-Limiter
+        # syntax, e.g. "10 per minute;50 per hour"), on top of the per-account lock.
+        "AUTH_RATE_LIMIT": os.environ.get("AUTH_RATE_LIMIT") or "10 per minute",
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
         "LOGIN_MAX_FAILURES": 5,
         "LOGIN_THROTTLE_SECONDS": _int("LOGIN_THROTTLE_SECONDS", 15 * 60),
         "SESSION_COOKIE_HTTPONLY": True,
@@ -79,6 +103,8 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_SMTP_STARTTLS": os.environ.get("MAIL_SMTP_STARTTLS", "true").lower()
         not in ("0", "false", "no"),
         "MAIL_FROM": os.environ.get("MAIL_FROM") or "marketplace@localhost",
+        # With REDIS_URL, mail is sent by RQ workers listening on this queue.
+        "MAIL_QUEUE": os.environ.get("MAIL_QUEUE") or "mail",
     }
 
 
@@ -108,3 +134,12 @@ def check_production(config: dict) -> None:
                 "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`); "
                 "refusing to start with the development key."
             )
+        public = urlsplit((config.get("PUBLIC_URL") or "").strip())
+        if public.scheme not in ("http", "https") or not public.hostname:
+            raise ConfigurationError(
+                "MARKETPLACE_ENV=production needs PUBLIC_URL, the address people reach the "
+                "service at (for example https://marketplace.service.gov.uk): every link in "
+                "e-mails, the feed and the API is built from it, never from the request."
+            )
+        if not config.get("TRUSTED_HOSTS"):
+            config["TRUSTED_HOSTS"] = [public.hostname]

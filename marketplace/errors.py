@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from flask import Flask, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
+
+from marketplace import events
 
 
 @dataclass(frozen=True)
@@ -74,9 +76,50 @@ def problem(status: int, title: str, detail: str, errors: list[dict] | None = No
     return response
 
 
+def _reset_session(*, always: bool) -> None:
+    """Roll a broken (or, for a server error, any) transaction back before rendering.
+
+    The page and the problem read the database (the signed-in user, for one); a session whose
+    flush failed ("database is locked") would raise PendingRollbackError there and leave a
+    bare 500. A refusal (DomainError) keeps the session: its view has committed what it
+    wants kept, and the request's end discards the rest.
+    """
+    from marketplace.extensions import db
+
+    try:
+        if always or not db.session.is_active:
+            db.session.rollback()
+    except Exception:  # the page must still render
+        db.session.remove()
+
+
+READS = frozenset(("GET", "HEAD", "OPTIONS"))
+REFUSALS = frozenset((401, 403, 404))
+# Areas whose every refused page is worth a trace, not only refused writes.
+GUARDED_PREFIXES = ("/admin", "/centre/", "/buyer/", "/api/v1/audit-events")
+
+
+def _note_refusal(status: int, reason: str) -> None:
+    """Announce a refused write, a 403 anywhere, or any refusal in a guarded area.
+
+    The receiver (accounts/refusals.py) writes the audit event after rolling back the
+    refused request's own work; here we only decide what counts.
+    """
+    if status not in REFUSALS:
+        return
+    guarded = request.path.startswith(GUARDED_PREFIXES)
+    if request.method in READS and not guarded and status != 403:
+        return
+    events.access_refused.send(
+        None, method=request.method, path=request.path, status=status, reason=reason
+    )
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def handle_domain_error(error: DomainError):
+        _note_refusal(error.status, error.detail)
+        _reset_session(always=False)
         if wants_problem_json():
             return problem(
                 error.status, error.title, error.detail, [e.as_dict() for e in error.errors]
@@ -94,15 +137,33 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):
+        if isinstance(error, SecurityError):
+            # A Host header outside TRUSTED_HOSTS: no URL can be built for it, so no page
+            # with links either; a plain answer that names nothing of ours.
+            return "Bad request: unknown host.", 400, {"Content-Type": "text/plain"}
         status = error.code or 500
+        _reset_session(always=status >= 500)
         title = error.name
         detail = error.description or title
+        _note_refusal(status, detail)
+        if status == 429:
+            title = "Too many attempts"
+            detail = (
+                "There have been too many attempts from your address. Wait a minute, then "
+                "try again."
+            )
         if status == 413:
             limit = app.config["MAX_UPLOAD_BYTES"]
             detail = (
                 f"The file is too large. Files must be {limit // (1024 * 1024)} MB or smaller; "
                 "split the data into smaller files and upload each one."
             )
+            if (request.content_length or 0) <= (app.config.get("MAX_CONTENT_LENGTH") or 0):
+                # Within the size limit: the form had too many parts or too long a field.
+                detail = (
+                    "The form has too many parts or a field that is too long. Send one file "
+                    "and the form's own fields only."
+                )
         if wants_problem_json():
             # flask-smorest attaches marshmallow messages to 422s from its argument parser.
             messages = (

@@ -26,3 +26,13 @@ centre_edited = _events.signal("centre-edited")
 #: A submission of figures was accepted (not an identical resubmission). Sender: the
 #: SubmissionOutcome; `actor` and `actor_label` name who sent it.
 submission_accepted = _events.signal("submission-accepted")
+
+#: The authority approved restatements of published figures; their values are now applied.
+#: Sender: the list of approved PendingRestatements; `period_ids` the periods they restate,
+#: `actor` and `actor_label` who approved them. Receivers republish once per period.
+restatements_approved = _events.signal("restatements-approved")
+
+# A request was refused (401, 403 or 404 on a write, or on a page of an admin or
+# organisation area); sent by marketplace.errors with method=, path=, status=, reason=.
+# accounts/refusals.py records it in the audit trail, in a transaction of its own.
+access_refused = _events.signal("access-refused")

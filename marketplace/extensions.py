@@ -1,5 +1,7 @@
 """Flask extensions, created unbound so that create_app can bind them (imports nothing from us)."""
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_smorest import Api
@@ -28,3 +30,6 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 api = Api()
+# Per client address (request.remote_addr, which ProxyFix corrects behind trusted proxies).
+# Storage: Redis when REDIS_URL is set (shared by every worker), memory otherwise.
+limiter = Limiter(key_func=get_remote_address)

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from urllib.parse import urlencode
 
 from flask import Flask, request
+from werkzeug.exceptions import default_exceptions
 
 from marketplace import formatting
 
@@ -50,6 +51,13 @@ def url_with(**changes) -> str:
     return request.path + (f"?{query}" if query else "")
 
 
+def is_generic_http_text(status: int, detail: str | None) -> bool:
+    """True when an error's detail is only werkzeug's stock English for its status, which
+    the error page replaces with its own plain words (a domain error's detail is kept)."""
+    exception = default_exceptions.get(status)
+    return not detail or (exception is not None and detail == exception.description)
+
+
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["number"] = format_number
     app.jinja_env.filters["govdate"] = format_date
@@ -57,3 +65,4 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["figure"] = formatting.figure
     app.jinja_env.globals["status_tag_class"] = STATUS_TAG_CLASSES.get
     app.jinja_env.globals["url_with"] = url_with
+    app.jinja_env.globals["is_generic_http_text"] = is_generic_http_text

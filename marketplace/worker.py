@@ -25,6 +25,14 @@ def _app_context() -> Iterator[None]:
         yield
 
 
+def send_mail() -> None:
+    """RQ job: send what the outbox holds that is due (queued by mail.sender)."""
+    from marketplace.mail import sender
+
+    with _app_context():
+        sender.deliver_due()
+
+
 def publish_item(values: dict) -> dict:
     """RQ job: produce one report, league table or open-data file and record it."""
     from marketplace.publications import jobs

@@ -14,7 +14,7 @@ from flask import has_app_context
 from flask.globals import app_ctx
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from marketplace import clock, create_app
@@ -31,6 +31,23 @@ def _database_url(tmp_dir: str) -> str:
     return "sqlite:///" + os.path.join(tmp_dir, "test.db")
 
 
+UNCOMMITTED_WRITES = "uncommitted_writes"
+
+
+def _track_uncommitted_writes(factory) -> None:
+    """Mark the test's session when it has flushed writes that are not committed yet."""
+
+    def flushed(session, _context):
+        session.info[UNCOMMITTED_WRITES] = True
+
+    def ended(session, *_args):
+        session.info.pop(UNCOMMITTED_WRITES, None)
+
+    event.listen(factory, "after_flush", flushed)
+    event.listen(factory, "after_commit", ended)
+    event.listen(factory, "after_soft_rollback", ended)
+
+
 class FreshGlobalsClient(FlaskClient):
     """Each request starts with an empty `g`, as in production.
 
@@ -42,6 +59,15 @@ class FreshGlobalsClient(FlaskClient):
     def open(self, *args, **kwargs):
         if has_app_context():
             app_ctx.g = self.application.app_ctx_globals_class()
+            if db.session.info.get(UNCOMMITTED_WRITES):
+                # As in production, a request starts with nothing uncommitted: what the test
+                # set up is committed (to a savepoint of the test's transaction), so a
+                # request that rolls its own work back (a refusal) cannot undo the setup.
+                db.session.commit()
+        # Buffered, the response is read and closed before the test sees it, as a server
+        # closes it once sent: work queued for after the response has run. A test that
+        # wants the moment between passes buffered=False and closes the response itself.
+        kwargs.setdefault("buffered", True)
         return super().open(*args, **kwargs)
 
 
@@ -59,6 +85,14 @@ def app():
             # Every download reads the database, unless a test installs a cache of its own.
             "REPORT_LOOKUP_CACHE_SECONDS": 0,
             "SERVER_NAME": None,
+            # Links in e-mails, the feed and the API are built from this, never from Host.
+            "PUBLIC_URL": "http://localhost",
+            # Work after the response (mail, password resets) runs as in production, but on
+            # the test's own thread as the response closes: the test's one database
+            # connection is not shared with a thread.
+            "AFTER_RESPONSE_THREADS": False,
+            # The per-address throttle is on but out of reach; its own tests lower it.
+            "AUTH_RATE_LIMIT": "100000 per minute",
         }
     )
     app.test_client_class = FreshGlobalsClient
@@ -102,9 +136,9 @@ def db_session(app, request):
         connection = db.engine.connect()
         transaction = connection.begin()
         original = db.session
-        db.session = scoped_session(
-            sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
-        )
+        factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
+        _track_uncommitted_writes(factory)
+        db.session = scoped_session(factory)
         try:
             yield db.session
         finally:

@@ -91,6 +91,9 @@ RULES: dict[str, dict[str, Case]] = {
             lambda w: {"centres": f"{w['centre']},{w['other_centre']}", "period": w["published"]},
         )
     },
+    # The comparison basket is anyone's: it lives in their own session.
+    "basket.add": {"POST": C(everyone(302), data=lambda w: {"centres": w["centre"]})},
+    "basket.remove": {"POST": C(everyone(302), data=lambda w: {"centre": w["centre"]})},
     # --- signing in and joining -------------------------------------------------------------
     "accounts.login": {"GET": C(PUBLIC), "POST": C(everyone(400), data=lambda w: {})},
     "accounts.logout_confirm": {"GET": C(s(302, 200, 200, 200, 200, 200))},
@@ -224,6 +227,9 @@ RULES: dict[str, dict[str, Case]] = {
         "GET": C(CENTRE),
         "POST": C(s(302, 403, 403, 400, 400, 403), data=lambda w: {}),
     },
+    "centre_tokens.created": {
+        "GET": C(s(302, 403, 403, 200, 404, 403), lambda w: {"public_id": w["token"]}),
+    },
     "centre_tokens.revoke": {
         "GET": C(s(302, 403, 403, 200, 404, 403), lambda w: {"public_id": w["token"]}),
         "POST": C(
@@ -304,6 +310,9 @@ RULES: dict[str, dict[str, Case]] = {
         "POST": C(admin_form(422), lambda w: {"domain": w["domain"]}, data=lambda w: {}),
     },
     "admin.reviews": {"GET": C(ADMIN)},
+    "admin.restatements": {"GET": C(ADMIN)},
+    # Posted empty: nothing chosen, no decision; the admin hears what is missing.
+    "admin.decide_restatements": {"POST": C(admin_form(422), data=lambda w: {})},
     "admin.review": {
         "GET": C(ADMIN, lambda w: {"public_id": w["review"]}),
         # Acknowledging needs nothing more than the click (a note is optional).
@@ -351,6 +360,9 @@ RULES: dict[str, dict[str, Case]] = {
             PUBLIC,
             lambda w: {"centres": f"{w['centre']},{w['other_centre']}", "period": w["published"]},
         )
+    },
+    "spc.centre_spc": {
+        "GET": C(PUBLIC, lambda w: {"slug": w["centre"], "metric_code": w["metric"]})
     },
     "metrics.list_metrics": {"GET": C(PUBLIC)},
     "metrics.get_metric": {"GET": C(PUBLIC, lambda w: {"code": w["metric"]})},

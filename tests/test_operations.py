@@ -108,6 +108,8 @@ def _production_app(monkeypatch, key: str | None):
         monkeypatch.delenv("SECRET_KEY", raising=False)
     else:
         monkeypatch.setenv("SECRET_KEY", key)
+    # Production also needs the public address its links are built from (issue 11).
+    monkeypatch.setenv("PUBLIC_URL", "https://marketplace.example.gov.uk")
     return create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
 
 

@@ -11,12 +11,14 @@ from marketplace.extensions import db
 from tests.factories import OrganisationFactory, ServiceCentreFactory, UserFactory
 
 
-def test_models_and_migrations_do_not_drift(app):
-    with db.engine.connect() as connection:
-        context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "render_as_batch": True}
-        )
-        diff = compare_metadata(context, db.metadata)
+def test_models_and_migrations_do_not_drift(db_session):
+    # Through the test's own connection: on SQLite a second one would wait for the write
+    # lock that the test's transaction (BEGIN IMMEDIATE) holds.
+    connection = db.session.connection()
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "render_as_batch": True}
+    )
+    diff = compare_metadata(context, db.metadata)
     assert diff == [], f"models and migrations differ; run `make migration MESSAGE=...`: {diff}"
 
 

@@ -18,3 +18,8 @@ def register(app: Flask) -> None:
         app.register_blueprint(blueprint)
     for command in (create_user_command, create_token_command, revoke_token_command):
         app.cli.add_command(command)
+
+    from marketplace import events
+    from marketplace.accounts.refusals import record_refusal
+
+    events.access_refused.connect(record_refusal)

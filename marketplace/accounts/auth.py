@@ -5,12 +5,12 @@ from __future__ import annotations
 import functools
 import hashlib
 
-from flask import Flask, g, redirect, request, url_for
+from flask import Flask, current_app, g, redirect, request, url_for
 from flask_login import current_user
 
 from marketplace import clock
 from marketplace.errors import DomainError, PermissionDenied
-from marketplace.extensions import db, login_manager
+from marketplace.extensions import db, limiter, login_manager
 
 
 class Unauthenticated(DomainError):
@@ -74,7 +74,7 @@ def user_for_token(raw: str):
     token = db.session.execute(
         db.select(ApiToken).where(ApiToken.token_hash == hash_token(raw))
     ).scalar_one_or_none()
-    if token is None or token.is_revoked or not token.user.active:
+    if token is None or not token.is_live or not token.user.active:
         return None
     if token.organisation_id != token.user.organisation_id:
         # The person has moved organisation: the token never follows them to act elsewhere.
@@ -99,6 +99,15 @@ def acting_organisation_id() -> int | None:
     if token is not None:
         return token.organisation_id
     return current_user.organisation_id if current_user.is_authenticated else None
+
+
+def _front_door_limit() -> str:
+    return current_app.config.get("AUTH_RATE_LIMIT") or "10 per minute"
+
+
+# One budget per client address shared by sign-in, registration and password reset, so a
+# password sprayer cannot spread guesses across the doors. Only POSTs count.
+front_door_limit = limiter.shared_limit(_front_door_limit, scope="front-door", methods=["POST"])
 
 
 def role_required(*roles: str):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from marketplace import clock
 from marketplace.db import IdMixin, TimestampMixin, UTCDateTime, one_of
 from marketplace.extensions import db
 
@@ -118,6 +119,9 @@ class LoginThrottle(IdMixin, db.Model):
     __table_args__ = (CheckConstraint("failed_logins >= 0", name="failed_logins_not_negative"),)
 
 
+DEFAULT_TOKEN_LIFETIME = timedelta(days=365)
+
+
 def new_token_public_id() -> str:
     # Hex, not URL-safe base64: an id starting with '-' reads as an option to `revoke-token`.
     return secrets.token_hex(11)
@@ -141,7 +145,12 @@ class ApiToken(IdMixin, TimestampMixin, db.Model):
     # Only a SHA-256 of the token is kept; the prefix lets people recognise it in lists.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     prefix: Mapped[str] = mapped_column(String(16), nullable=False)
+    # Written at most once a minute (accounts.auth), to spare the database a write a call.
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Every token dies: TOKEN_LIFETIME_DAYS after it is made, unless revoked sooner.
+    expires_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, nullable=False, default=lambda: clock.now() + DEFAULT_TOKEN_LIFETIME
+    )
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(lazy="joined")
@@ -152,6 +161,14 @@ class ApiToken(IdMixin, TimestampMixin, db.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= clock.now()
+
+    @property
+    def is_live(self) -> bool:
+        return not self.is_revoked and not self.is_expired
 
 
 # --- onboarding (accounts.registration, accounts.password_reset) ---------------------------
@@ -199,7 +216,9 @@ class EmailLink(IdMixin, db.Model):
         Integer, ForeignKey("users.id", ondelete="RESTRICT")
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, nullable=False, default=lambda: clock.now() + DEFAULT_TOKEN_LIFETIME
+    )
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set when a newer link of the same purpose for the same address replaces this one.
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

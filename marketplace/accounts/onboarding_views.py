@@ -17,9 +17,12 @@ from flask import (
 )
 from flask_login import current_user
 
-from marketplace.accounts import email_links, password_reset, registration
+from marketplace import background
+from marketplace.accounts import email_links, password_reset, registration, schemas
+from marketplace.accounts.auth import front_door_limit
 from marketplace.errors import FieldError, ValidationFailed
 from marketplace.extensions import db
+from marketplace.links import absolute_url
 from marketplace.mail import sender
 from marketplace.web import forms
 
@@ -56,18 +59,18 @@ def _invalid_link(error: email_links.LinkNotValid, again_url: str | None):
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@front_door_limit
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     if request.method == "GET":
         return _page("onboarding/register.html")
     try:
+        form = forms.load(schemas.AddressSchema(), request.form.to_dict(), detail="Register")
         registration.request_registration(
-            request.form.get("email", ""),
-            link=lambda secret: url_for(
-                "onboarding.complete_registration", token=secret, _external=True
-            ),
-            sign_in_link=url_for("accounts.login", _external=True),
+            form["email"],
+            link=lambda secret: absolute_url("onboarding.complete_registration", token=secret),
+            sign_in_link=absolute_url("accounts.login"),
         )
     except ValidationFailed as error:
         return _page("onboarding/register.html", error.errors)
@@ -130,24 +133,29 @@ def accept_invitation():
 
 
 @bp.route("/password-reset", methods=["GET", "POST"])
+@front_door_limit
 def request_password_reset():
     if request.method == "GET":
         return _page("onboarding/reset_request.html")
-    email = request.form.get("email", "").strip()
-    if not email:
-        return _page(
-            "onboarding/reset_request.html",
-            [FieldError("Enter the email address you sign in with.", "email")],
-        )
+    try:
+        form = forms.load(schemas.AddressSchema(), request.form.to_dict(), detail="Reset")
+    except ValidationFailed as error:
+        return _page("onboarding/reset_request.html", error.errors)
+    # Looking the address up, issuing the link and sending it all happen once the answer
+    # has gone, so the request costs the same time whether or not there is an account.
+    background.after_response(_request_reset, form["email"], request.remote_addr)
+    # The same answer whether or not there is an account, so it reveals nothing.
+    return _page("onboarding/reset_sent.html", email=request.form.get("email", "").strip())
+
+
+def _request_reset(email: str, ip_address: str | None) -> None:
     password_reset.request_reset(
         email,
-        link=lambda secret: url_for("onboarding.choose_password", token=secret, _external=True),
-        ip_address=request.remote_addr,
+        link=lambda secret: absolute_url("onboarding.choose_password", token=secret),
+        ip_address=ip_address,
     )
     db.session.commit()
     sender.deliver_after_commit(current_app.config)
-    # The same answer whether or not there is an account, so it reveals nothing.
-    return _page("onboarding/reset_sent.html", email=email)
 
 
 @bp.route("/password-reset/new", methods=["GET", "POST"])

@@ -25,7 +25,7 @@ MAX_RESETS_PER_HOUR = 3
 
 
 def request_reset(email: str, *, link: Callable[[str], str], ip_address: str | None = None) -> None:
-    address = accounts.normalise_email(email)
+    address = accounts.checked_email(email)
     user = accounts.get_user_by_email(address)
     if user is None or not user.active:
         audit.record(

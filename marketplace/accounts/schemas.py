@@ -12,6 +12,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 from marketplace.accounts.models import ROLES
 from marketplace.accounts.services import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from marketplace.accounts.tokens import TOKEN_NAME_MAX
+from marketplace.addresses import EmailAddress
 
 
 class Trimmed(fields.String):
@@ -32,7 +33,7 @@ class LoginSchema(Schema):
     class Meta:
         unknown = EXCLUDE  # the CSRF token and the submit button travel with the form
 
-    email = Trimmed(required=True, error_messages=_required("Enter your email address."))
+    email = EmailAddress(required=True, error_messages=_required("Enter your email address."))
     # Passwords are taken exactly as typed: spaces can be part of them.
     password = fields.String(
         required=True,
@@ -42,13 +43,7 @@ class LoginSchema(Schema):
 
 
 class NewUserSchema(Schema):
-    email = fields.Email(
-        required=True,
-        error_messages={
-            **_required("Enter an email address."),
-            "invalid": "Enter an email address like name@example.gov.uk.",
-        },
-    )
+    email = EmailAddress(required=True, error_messages=_required("Enter an email address."))
     role = fields.String(
         required=True,
         validate=validate.OneOf(ROLES, error="Choose buyer, centre or admin."),
@@ -69,6 +64,17 @@ class NewUserSchema(Schema):
             ),
         ),
         error_messages=_required("Enter a password."),
+    )
+
+
+class AddressSchema(Schema):
+    """One address on its own: registering, and asking for a password reset."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    email = EmailAddress(
+        required=True, error_messages=_required("Enter the email address you sign in with.")
     )
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from marketplace import clock
+from marketplace import addresses, clock
 from marketplace.accounts.models import ROLE_ORG_KINDS, LoginThrottle, Organisation, User
 from marketplace.audit import services as audit
 from marketplace.errors import Conflict, FieldError, NotFound, TooManyAttempts, ValidationFailed
@@ -29,7 +29,18 @@ STALE_FAILURES = timedelta(days=1)
 
 
 def normalise_email(email: str) -> str:
+    """For looking an address up; what is stored goes through checked_email first."""
     return (email or "").strip().lower()
+
+
+def checked_email(email: str) -> str:
+    """The one-mailbox form of an address (marketplace.addresses), or ValidationFailed."""
+    try:
+        return addresses.normalise(email)
+    except addresses.AddressNotValid as error:
+        raise ValidationFailed(
+            "Enter an email address.", errors=[FieldError(str(error), "email")]
+        ) from None
 
 
 def hash_password(password: str) -> str:
@@ -119,10 +130,11 @@ def create_user(
     actor_label: str | None = None,
     password_hash: str | None = None,
 ) -> User:
-    email = normalise_email(email)
     errors: list[FieldError] = []
-    if "@" not in email or email.startswith("@") or email.endswith("@"):
-        errors.append(FieldError("Enter an email address like name@example.gov.uk.", "email"))
+    try:
+        email = addresses.normalise(email)
+    except addresses.AddressNotValid as error:
+        errors.append(FieldError(str(error), "email"))
     if role not in ROLE_ORG_KINDS:
         errors.append(FieldError("Choose buyer, centre or admin.", "role"))
     elif organisation.kind not in ROLE_ORG_KINDS[role]:
@@ -327,6 +339,11 @@ def set_active(user: User, active: bool, *, actor, reason: str = "") -> None:
     user.active = active
     # Deactivation ends every session at once; reactivation needs a fresh sign-in anyway.
     user.session_version += 1
+    if not active:
+        # Revoked for good: reactivation must not bring a forgotten script's token back.
+        from marketplace.accounts.tokens import revoke_user_tokens
+
+        revoke_user_tokens(user, actor=actor, reason="account deactivated")
     audit.record(
         "user.activated" if active else "user.deactivated",
         actor=actor,

@@ -7,6 +7,9 @@ Callers commit. The secret is returned once by create_token and never kept: only
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
+
+from flask import current_app, has_app_context
 
 from marketplace import clock
 from marketplace.accounts.auth import hash_token
@@ -17,6 +20,14 @@ from marketplace.extensions import db
 
 TOKEN_PREFIX = "ssm_"  # noqa: S105 - a public marker, not a secret
 TOKEN_NAME_MAX = 100
+DEFAULT_LIFETIME_DAYS = 365
+
+
+def lifetime() -> timedelta:
+    days = DEFAULT_LIFETIME_DAYS
+    if has_app_context():
+        days = int(current_app.config.get("TOKEN_LIFETIME_DAYS") or DEFAULT_LIFETIME_DAYS)
+    return timedelta(days=days)
 
 
 def create_token(
@@ -45,7 +56,10 @@ def create_token(
     if not user.active:
         raise ValidationFailed(f"{user.email} is deactivated; it cannot hold tokens.")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = clock.now()
     token = ApiToken(
+        created_at=now,
+        expires_at=now + lifetime(),
         user=user,
         organisation_id=user.organisation_id,
         name=name,
@@ -61,7 +75,12 @@ def create_token(
         organisation_id=user.organisation_id,
         object_type="api_token",
         object_id=token.public_id,
-        detail={"name": token.name, "owner": user.email, "prefix": token.prefix},
+        detail={
+            "name": token.name,
+            "owner": user.email,
+            "prefix": token.prefix,
+            "expires_at": token.expires_at,
+        },
         ip_address=ip_address,
     )
     return token, secret
@@ -93,6 +112,17 @@ def organisation_token(public_id: str, organisation_id: int) -> ApiToken:
     if token is None:
         raise NotFound("There is no such API token for your organisation.")
     return token
+
+
+def revoke_user_tokens(user: User, *, actor=None, reason: str) -> int:
+    """Revoke for good every live token of a person (on deactivation); returns how many.
+
+    Reactivating the account does not bring them back: the person makes new ones.
+    """
+    live = db.session.execute(
+        db.select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    ).scalars()
+    return sum(revoke_token(token, actor=actor, reason=reason) for token in live)
 
 
 def revoke_token(

@@ -18,12 +18,15 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 
 from marketplace.accounts import schemas, services, tokens
-from marketplace.accounts.auth import role_required
+from marketplace.accounts.auth import front_door_limit, role_required
 from marketplace.errors import FieldError, TooManyAttempts, ValidationFailed
 from marketplace.extensions import db
+from marketplace.links import absolute_url
 from marketplace.web import forms
 
 bp = Blueprint("accounts", __name__)
+# The session key holding a new token's secret until its page has shown it.
+NEW_TOKEN = "new_api_token"  # noqa: S105 - a key name, not a secret
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -56,6 +59,7 @@ def _login_page(email: str, errors: list[FieldError], status: int):
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@front_door_limit
 def login():
     if request.method == "GET":
         return _login_page("", [], 200)
@@ -142,12 +146,10 @@ def new():
             errors = error.errors
         else:
             db.session.commit()
-            response = make_response(
-                render_template("accounts/token_created.html", token=token, secret=secret)
-            )
-            # The secret is on this page only: no browser or proxy may keep a copy.
-            response.headers["Cache-Control"] = "no-store"
-            return response
+            # POST/redirect/GET: reloading the page that shows the secret creates nothing.
+            # The secret waits in the session only until that page has shown it once.
+            session[NEW_TOKEN] = {"id": token.public_id, "secret": secret}
+            return redirect(url_for("centre_tokens.created", public_id=token.public_id), 303)
     return (
         render_template(
             "accounts/token_new.html",
@@ -157,6 +159,27 @@ def new():
         ),
         400 if errors else 200,
     )
+
+
+@centre_tokens.get("/<public_id>/created")
+@role_required("centre")
+def created(public_id: str):
+    token = tokens.organisation_token(public_id, _me().organisation_id)
+    kept = session.get(NEW_TOKEN) or {}
+    secret = None
+    if kept.get("id") == token.public_id:
+        secret = session.pop(NEW_TOKEN)["secret"]
+    response = make_response(
+        render_template(
+            "accounts/token_created.html",
+            token=token,
+            secret=secret,
+            example_url=absolute_url("centres.list_centres"),
+        )
+    )
+    # The secret is on this page only: no browser or proxy may keep a copy.
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @centre_tokens.route("/<public_id>/revoke", methods=["GET", "POST"])

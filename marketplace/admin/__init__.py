@@ -35,6 +35,7 @@ def register(app: Flask) -> None:
         metrics,
         organisations,
         periods,
+        restatements,
         reviews,
         tokens,
         users,

@@ -15,9 +15,11 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user
 from sqlalchemy import select
 
+from marketplace import clock
 from marketplace.accounts.auth import role_required
 from marketplace.benchmarks import periods as period_service
 from marketplace.benchmarks.models import ReportingPeriod
+from marketplace.errors import ValidationFailed
 from marketplace.extensions import db
 from marketplace.publications import jobs, queries, services
 
@@ -33,6 +35,7 @@ def periods():
     ).all()
     return render_template(
         "reports/admin_periods.html",
+        today=clock.today(),
         periods=rows,
         counts=queries.current_counts([period.id for period in rows]),
     )
@@ -47,13 +50,36 @@ def close(code: str):
             return redirect(url_for(".periods"))
         if not _confirmed():
             return _unconfirmed(period, "close")
-        period_service.close_period(
-            period, actor=current_user, reason=request.form.get("reason", "")
-        )
+        try:
+            period_service.close_period(
+                period, actor=current_user, reason=request.form.get("reason", "")
+            )
+        except ValidationFailed as error:
+            # Refused before anything changed; the session is discarded with the request.
+            message = error.errors[0].message if error.errors else error.detail
+            return (
+                render_template(
+                    "reports/admin_confirm.html",
+                    **_close_context(period),
+                    form_errors=[{"text": message, "href": "#reason"}],
+                    reason_error=message,
+                ),
+                422,
+            )
         db.session.commit()
-        flash(f"{period.code} is closed: no new data, restatements only.", "success")
+        note = " early" if period.closed_early_reason else ""
+        flash(f"{period.code} is closed{note}: no new data, restatements only.", "success")
         return redirect(url_for(".periods"))
-    return render_template("reports/admin_confirm.html", period=period, action="close")
+    return render_template("reports/admin_confirm.html", **_close_context(period))
+
+
+def _close_context(period: ReportingPeriod) -> dict:
+    return {
+        "period": period,
+        "action": "close",
+        "early": not period.has_ended(clock.today()),
+        "reason": request.form.get("reason", ""),
+    }
 
 
 @bp.route("/<code>/publish", methods=["GET", "POST"])
@@ -66,6 +92,7 @@ def publish(code: str):
         if not _confirmed():
             return _unconfirmed(period, "publish")
         actor_label = current_user.email
+        # Refused (IllegalTransition) for a quarter that has not ended, whatever the form says.
         services.start_publication(period, actor=current_user)
         plan = services.plan_period(period, actor_label=actor_label)
         redis_url = current_app.config.get("REDIS_URL")
@@ -94,8 +121,15 @@ def publish(code: str):
             "success" if not failures else "error",
         )
         return redirect(url_for(".periods"))
-    plan = services.plan_period(period, actor_label=current_user.email)
-    return render_template("reports/admin_confirm.html", period=period, action="publish", plan=plan)
+    publishable = period.status == "published" or period.has_ended(clock.today())
+    plan = services.plan_period(period, actor_label=current_user.email) if publishable else None
+    return render_template(
+        "reports/admin_confirm.html",
+        period=period,
+        action="publish",
+        plan=plan,
+        publishable=publishable,
+    )
 
 
 def _confirmed() -> bool:
@@ -115,6 +149,8 @@ def _unconfirmed(period: ReportingPeriod, action: str):
             period=period,
             action=action,
             plan=plan,
+            publishable=True,
+            early=action == "close" and not period.has_ended(clock.today()),
             form_errors=[{"text": message, "href": f"#{CONFIRM_FIELD}"}],
             confirm_error=message,
         ),

@@ -11,6 +11,17 @@ from marketplace.catalogue import reviews as service
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 
+DECISIONS = {
+    "acknowledge": service.acknowledge,
+    "revert": service.revert,
+    "request_change": service.request_change,
+}
+DONE = {
+    "acknowledge": "acknowledged",
+    "revert": "reverted, and the centre is told",
+    "request_change": "the centre is asked to change it",
+}
+
 
 @bp.get("/reviews")
 def reviews():
@@ -23,14 +34,18 @@ def reviews():
 
 @bp.route("/reviews/<public_id>", methods=["GET", "POST"])
 def review(public_id: str):
-    """The before/after comparison is the confirmation step: acknowledging posts from it."""
+    """The before/after comparison is the confirmation step: each decision posts from it.
+
+    Acknowledge (keep it), revert (restore the previous entry in one audited step and tell
+    the centre) or ask the centre to change it (with a note the centre receives).
+    """
     item = service.get(public_id)
     if request.method == "POST":
+        decision = request.form.get("decision", "acknowledge")
+        act = DECISIONS.get(decision, service.acknowledge)
         try:
             with db.session.begin_nested():
-                service.acknowledge(
-                    item, actor=current_user._get_current_object(), note=f.text("note")
-                )
+                act(item, actor=current_user._get_current_object(), note=f.text("note"))
         except DomainError as error:
             page, _ = f.form_page(
                 "admin/review.html",
@@ -40,6 +55,6 @@ def review(public_id: str):
             )
             return page, error.status
         db.session.commit()
-        flash(f"The change to {item.centre.name} is acknowledged.", "success")
+        flash(f"The change to {item.centre.name}: {DONE.get(decision, 'acknowledged')}.", "success")
         return redirect(url_for("admin.reviews"))
     return f.form_page("admin/review.html", review=item, rows=service.diff(item))

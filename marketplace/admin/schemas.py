@@ -7,6 +7,7 @@ import re
 from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
 
 from marketplace.accounts.models import ROLES
+from marketplace.addresses import EmailAddress
 from marketplace.benchmarks.models import DIRECTIONS, UNITS
 from marketplace.catalogue.models import BUSINESS_MODELS, DELIVERY_MODELS
 
@@ -181,12 +182,8 @@ class NewCentreSchema(_Form):
 
 
 class InvitationSchema(_Form):
-    email = fields.Email(
-        required=True,
-        error_messages={
-            **_required("Enter the person's email address."),
-            "invalid": "Enter an email address like name@example.gov.uk.",
-        },
+    email = EmailAddress(
+        required=True, error_messages=_required("Enter the person's email address.")
     )
     name = fields.String(load_default="", validate=validate.Length(max=200))
     organisation = fields.String(

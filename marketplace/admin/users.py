@@ -13,6 +13,7 @@ from marketplace.admin import bp, schemas
 from marketplace.admin import forms as f
 from marketplace.admin.services import organisations
 from marketplace.admin.services import users as service
+from marketplace.links import absolute_url
 from marketplace.mail import sender
 from marketplace.web import forms
 
@@ -54,7 +55,7 @@ def user(public_id: str):
 
 
 def _invite_link(secret: str) -> str:
-    return url_for("onboarding.accept_invitation", token=secret, _external=True)
+    return absolute_url("onboarding.accept_invitation", token=secret)
 
 
 @bp.route("/users/invite", methods=["GET", "POST"])

@@ -42,7 +42,30 @@ def register(app: Flask) -> None:
     api.register_blueprint(benchmarks_bp)
     api.register_blueprint(__import__("marketplace.api.reports", fromlist=["bp"]).bp)
     api.register_blueprint(__import__("marketplace.api.admin", fromlist=["bp"]).bp)
+    api.register_blueprint(__import__("marketplace.api.spc", fromlist=["bp"]).bp)
     app.register_blueprint(docs_bp)
+    app.before_request(_refuse_unacceptable_types)
+
+
+# What the API can answer: JSON, problem documents, the audit trail's CSV, and the HTML
+# guide at /api/docs. An Accept header that takes none of them is a 406, not a JSON body.
+OFFERED = ("application/json", PROBLEM_JSON, "text/csv", "text/html")
+
+
+def _refuse_unacceptable_types() -> None:
+    from flask import request
+
+    from marketplace.errors import DomainError
+
+    if not request.path.startswith("/api/") or "Accept" not in request.headers:
+        return
+    if request.accept_mimetypes.best_match(OFFERED) is None:
+        error = DomainError(
+            "The API answers in JSON (application/json, or application/problem+json for "
+            "errors); send an Accept header that allows it."
+        )
+        error.status, error.title = 406, "Not acceptable"
+        raise error
 
 
 def _describe_errors_and_security(api) -> None:
@@ -71,6 +94,25 @@ def _describe_errors_and_security(api) -> None:
     _forget_schemas(api, {"Error", "PaginationMetadata"})
     for name, scheme in SECURITY_SCHEMES.items():
         spec.components.security_scheme(name, scheme)
+    api.ma_plugin.converter.add_attribute_function(text_pattern)
+
+
+# What input_guard.text_problem refuses in every query argument and JSON string (NUL, the
+# controls XML 1.0 cannot carry, U+FFFE/U+FFFF), said in the document of each free text.
+TEXT_PATTERN = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\ufffe\\uffff]*$"
+
+
+def text_pattern(self, field, ret, **kwargs) -> dict:
+    """apispec attribute function: a plain String with no enum, format or pattern of its own
+    carries the pattern of text the server can store and publish."""
+    from marshmallow import fields
+
+    is_text = type(field) is fields.String or (
+        type(field) is fields.Raw and field.metadata.get("type") == "string"
+    )
+    if is_text and not {"enum", "format", "pattern"} & set(ret):
+        return {"pattern": TEXT_PATTERN}
+    return {}
 
 
 def _forget_schemas(api, names: set[str]) -> None:

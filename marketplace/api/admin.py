@@ -79,7 +79,7 @@ def _wants_csv(args: dict) -> bool:
     "matching event as CSV (no paging).",
 )
 @problem(401, "No valid session or token.")
-@problem(403, "Not an administrator.")
+@problem(403, "Not an administrator, or a session write without its CSRF token.")
 @problem(422, "A filter is not valid (see errors), or an unknown organisation.")
 @admins_only
 def list_audit_events(args):
@@ -157,9 +157,9 @@ def _json_body(view):
 @bp.route("/centres/<slug>/accreditation", methods=["POST"])
 @bp.doc(security=REQUIRED_AUTH)
 @bp.response(200, AccreditationStateSchema, description="The centre's accreditation now.")
-@problem(400, "Malformed JSON, or no CSRF token with a session cookie.")
+@problem(400, "Malformed JSON.")
 @problem(401, "No valid session or token.")
-@problem(403, "Not an administrator.")
+@problem(403, "Not an administrator, or a session write without its CSRF token.")
 @problem(404, "There is no centre with that slug.")
 @problem(409, "The change is not allowed from the centre's current status.")
 @problem(415, "The body is not JSON.")

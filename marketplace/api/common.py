@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, request, url_for
+from flask import current_app, request
 from flask_login import current_user
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -18,6 +18,7 @@ from sqlalchemy import func
 from marketplace.accounts.auth import Unauthenticated, authenticated_by_token
 from marketplace.catalogue.services import DEFAULT_PER_PAGE, MAX_PER_PAGE
 from marketplace.extensions import csrf, db
+from marketplace.links import absolute_url
 from marketplace.web.pagination import MAX_PAGE, Page
 
 API_PREFIX = "/api/v1"
@@ -81,7 +82,15 @@ def _protect_cookie_sessions() -> None:
     # Reading current_user runs the loaders, which is what sets authenticated_by_token().
     # Anonymous requests carry no ambient authority to abuse; the view answers them 401.
     if current_user.is_authenticated and not authenticated_by_token():
-        csrf.protect()
+        from flask_wtf.csrf import CSRFError
+
+        from marketplace.errors import PermissionDenied
+
+        try:
+            csrf.protect()
+        except CSRFError as error:
+            # A session without the page's token may not write: forbidden, not malformed.
+            raise PermissionDenied(error.description) from None
 
 
 def problem_response(blueprint: Blueprint, status: int, description: str):
@@ -220,11 +229,6 @@ def _page_url(number: int, per_page: int) -> str:
             continue
         values = request.args.getlist(key)
         args[key] = values if len(values) > 1 else values[0]
-    return url_for(
-        request.endpoint,
-        **(request.view_args or {}),
-        **args,
-        page=number,
-        per_page=per_page,
-        _external=True,
+    return absolute_url(
+        request.endpoint, **(request.view_args or {}), **args, page=number, per_page=per_page
     )

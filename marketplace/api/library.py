@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from marshmallow import ValidationError, fields, validate, validates
+from marshmallow import ValidationError, fields, pre_load, validate, validates
 
 from marketplace.api.common import (
     OPTIONAL_AUTH,
@@ -23,7 +23,7 @@ from marketplace.benchmarks.schemas import (
     ServiceLineDetailSchema,
 )
 from marketplace.catalogue import services as catalogue
-from marketplace.catalogue.models import ServiceLine
+from marketplace.catalogue.models import SERVICE_LINE_CODES, ServiceLine
 from marketplace.errors import NotFound
 from marketplace.extensions import db
 
@@ -42,12 +42,20 @@ service_lines_bp = api_blueprint(
 
 class MetricFilterSchema(PageArgsSchema):
     service_line = fields.String(
-        metadata={"description": "Only metrics of this service line (its code)."}
+        metadata={
+            "description": "Only metrics of this service line (its code).",
+            "enum": list(SERVICE_LINE_CODES),
+        }
     )
     status = fields.String(
         validate=validate.OneOf(METRIC_STATUSES),
         metadata={"description": "active or retired; both when left out."},
     )
+
+    @pre_load
+    def drop_blanks(self, data, **kwargs):
+        # As the centre list does: an empty filter (`?service_line=`) is no filter.
+        return {k: v for k, v in dict(data).items() if not (isinstance(v, str) and not v.strip())}
 
     @validates("service_line")
     def known_service_line(self, value, **kwargs):

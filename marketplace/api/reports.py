@@ -6,8 +6,6 @@ Public: what is published is public. The files themselves are served from /repor
 
 from __future__ import annotations
 
-from flask import url_for
-
 from marketplace.api.common import (
     OPTIONAL_AUTH,
     PageArgsSchema,
@@ -17,6 +15,7 @@ from marketplace.api.common import (
     paginate,
     problem_response,
 )
+from marketplace.links import absolute_url
 from marketplace.publications import queries
 from marketplace.publications.models import Publication
 from marketplace.publications.schemas import ReportFilterSchema, ReportSchema
@@ -60,7 +59,7 @@ def as_item(publication: Publication) -> dict:
         "filename": publication.filename,
         "change_note": [line for line in publication.change_note.splitlines() if line],
         "links": {
-            "self_": url_for("reports.get_report", report_id=publication.public_id, _external=True),
+            "self_": absolute_url("reports.get_report", report_id=publication.public_id),
             "download": file_url(publication, fixed=True, external=True),
             "latest": file_url(latest, fixed=False, external=True),
             "html": page_url(publication, fixed=True, external=True),

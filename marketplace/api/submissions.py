@@ -124,7 +124,7 @@ def _file_from_request() -> tuple[bytes, str, str]:
 @problem(400, "The file could not be read (binary, not UTF-8, damaged workbook).")
 @problem(401, "No valid session or token.")
 @problem(403, "The token or account is not this centre's; the attempt is audited.")
-@problem(404, "No centre has that slug.")
+@problem(404, "No centre you may see has that slug.")
 @problem(413, "The file is larger than MAX_UPLOAD_BYTES, or has too many rows.")
 @problem(415, "The content type is not CSV, JSON or an Excel workbook.")
 @problem(422, "The file was refused: every problem is listed in `errors` with row and field.")
@@ -139,7 +139,9 @@ def post_submission(args, slug):
     the submission it was accepted as and changes nothing.
     """
     actor = signed_in_user()
-    centre = submissions.get_centre(slug)
+    # A hidden (applied or withdrawn) centre is 404 to whoever may not see it, as on GET:
+    # a 403 naming it would tell a stranger it exists.
+    centre = catalogue.get_public_centre(slug, viewer=viewer())
     submissions.check_can_submit(
         centre,
         actor,

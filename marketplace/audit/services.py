@@ -1,6 +1,7 @@
 """Writing audit events, and reading them back (filters, pages, CSV).
 
-Callers pass the acting user; nothing here reads the request.
+Callers pass the acting user. Where the change came from (the client's address and the API
+token, if any) is read from marketplace.provenance, so every event records it.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from typing import Any
 
 from sqlalchemy import Text, cast, func
 
+from marketplace import provenance
 from marketplace.audit.models import AuditEvent
 from marketplace.errors import FieldError, ValidationFailed
 from marketplace.extensions import db
+from marketplace.spreadsheets import neutralise_text
 
 SYSTEM = "system"
 
@@ -32,7 +35,17 @@ def record(
     detail: dict | None = None,
     ip_address: str | None = None,
 ) -> AuditEvent:
-    """Add an event to the current transaction, so it commits or rolls back with the change."""
+    """Add an event to the current transaction, so it commits or rolls back with the change.
+
+    An event made in a request authenticated by an API token names the token in its
+    detail (`api_token`: the token's public id).
+    """
+    detail = dict(detail or {})
+    token_id = provenance.api_token_id()
+    if token_id is not None:
+        detail.setdefault("api_token", token_id)
+    if ip_address is None:
+        ip_address = provenance.ip_address()
     label = actor_label or (getattr(actor, "email", None) if actor is not None else None) or SYSTEM
     if organisation_id is None and actor is not None:
         organisation_id = getattr(actor, "organisation_id", None)
@@ -43,7 +56,7 @@ def record(
         organisation_id=organisation_id,
         object_type=object_type,
         object_id=None if object_id is None else str(object_id),
-        detail=jsonable(detail or {}),
+        detail=jsonable(detail),
         ip_address=ip_address,
     )
     db.session.add(event)
@@ -76,8 +89,6 @@ CSV_COLUMNS = (
     "detail",
     "ip_address",
 )
-# Spreadsheets run cells that start with these as formulas; a leading quote keeps them text.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -226,4 +237,5 @@ def csv_chunks(query: AuditQuery, *, batch: int = 1000) -> Iterator[str]:
 
 
 def _cell(value: str) -> str:
-    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+    # Spreadsheets run formulas; a leading quote keeps them text (marketplace.spreadsheets).
+    return neutralise_text(value)

@@ -33,6 +33,7 @@ class BenchmarkRow:
     trend: list[tuple[str, float | None]]
     direction: str | None
     chart: Markup
+    corrected: bool = False  # changed before publication ("restated" is for published ones)
 
 
 @dataclass
@@ -114,6 +115,11 @@ def _row(audience, centre, metric, period, stats, values, window) -> BenchmarkRo
     reading = values.get((metric.id, period.id, centre.id))
     visible = audience.stats_visible(period, stats)
     value = reading.value if reading is not None else None
+    kind = (
+        readings.change_kind(period, reading.revision, reading.updated_at)
+        if reading is not None
+        else None
+    )
     percentile, band = readings.standing(audience, metric, period, stats, centre.id, value)
     trend = [
         (
@@ -132,7 +138,8 @@ def _row(audience, centre, metric, period, stats, values, window) -> BenchmarkRo
         withheld=stats is not None and not visible,
         percentile=percentile,
         band=band,
-        restated=reading is not None and reading.revision > 1,
+        restated=kind == "restated",
+        corrected=kind == "corrected",
         trend=trend,
         direction=readings.trend_direction(
             [v for _label, v in trend], higher_is_better=metric.higher_is_better

@@ -12,8 +12,10 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 
 from marketplace.accounts.auth import role_required
+from marketplace.audit import services as audit
+from marketplace.benchmarks import periods, restatements, submissions, templates_export
 from marketplace.benchmarks import submission_history as history
-from marketplace.benchmarks import submissions, templates_export
+from marketplace.benchmarks.ingest_schemas import REASON_MAX_LENGTH
 from marketplace.errors import DomainError, FieldError, NotFound
 from marketplace.extensions import db
 from marketplace.web import pagination
@@ -50,6 +52,9 @@ def _summary_errors(errors: list[FieldError]) -> list[dict]:
         if error.field and error.field != "file":
             where.append(f"column ‘{error.field}’")
         prefix = (", ".join(where) + ": ") if where else ""
+        if error.field == "reason":
+            items.append({"text": error.message, "href": "#reason"})
+            continue
         items.append({"text": prefix + error.message, "href": "#file"})
     return items
 
@@ -58,12 +63,17 @@ def _summary_errors(errors: list[FieldError]) -> list[dict]:
 @role_required("centre")
 def index():
     centre = _my_centre()
+    # The current quarter is always open, even if nobody opened it (audited, committed).
+    current = periods.ensure_current(actor_label=audit.SYSTEM)
+    db.session.commit()
     page = pagination.page_number(request.args.get("page"))
     listing = history.list_submissions(centre, page=page)
     return render_template(
         "centre/submissions.html",
         centre=centre,
         listing=listing,
+        current=current,
+        deadline=periods.submission_deadline(current),
         period=templates_export.open_period(),
         flagged=len(history.flagged_observations(centre)),
     )
@@ -79,7 +89,14 @@ def new():
     reason = request.form.get("reason", "") if request.method == "POST" else ""
     if request.method == "POST":
         upload = request.files.get("file")
-        if upload is None or not upload.filename:
+        try:
+            # The same schema (and so the same 2,000-character bound) as the API and CLI.
+            submissions.load_reason(reason)
+        except DomainError as error:
+            errors, detail, status = list(error.errors), error.detail, error.status
+        if errors:
+            pass
+        elif upload is None or not upload.filename:
             errors = [FieldError("Select a file to upload.", field="file")]
             status = 400
         else:
@@ -121,6 +138,7 @@ def new():
             errors=errors,
             form_errors=_summary_errors(errors),
             period=templates_export.open_period(),
+            reason_max=REASON_MAX_LENGTH,
         ),
         status,
     )
@@ -132,6 +150,12 @@ def _accepted_message(outcome) -> str:
     parts.append(f"{summary.get('updated', 0)} changed")
     parts.append(f"{summary.get('unchanged', 0)} unchanged")
     text = ", ".join(parts) + "."
+    if summary.get("pending"):
+        text += (
+            f" {summary['pending']} restated figure{'s' if summary['pending'] != 1 else ''} of "
+            "published periods wait for the authority's approval: the published figures stay "
+            "until then."
+        )
     if outcome.flags:
         text += (
             f" {len(outcome.flags)} figure{'s' if len(outcome.flags) != 1 else ''} "
@@ -151,6 +175,10 @@ def show(public_id: str):
         submission=sub,
         summary=sub.summary or {},
         changes=submissions.changes_of(sub),
+        restatements={
+            (r.observation.metric.code, r.observation.period.code): r
+            for r in restatements.for_submission(sub.id)
+        },
         flag_states=history.flag_states(centre, sub),
     )
 

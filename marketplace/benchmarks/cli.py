@@ -67,9 +67,14 @@ def import_benchmarks_command(centre_slug: str, file: Path, reason: str):
     summary = sub.summary
     click.echo(
         f"Accepted for {centre.name} as submission {sub.public_id}: {sub.row_count} rows, "
-        f"{summary['created']} new, {summary['updated']} changed "
-        f"({summary['restated']} restated), {summary['unchanged']} unchanged."
+        f"{summary['created']} new, {summary['updated']} changed, "
+        f"{summary['unchanged']} unchanged."
     )
+    if summary.get("pending"):
+        click.echo(
+            f"  {summary['pending']} restated figure(s) of published periods wait for the "
+            "authority's approval; the published figures stay until then."
+        )
     for flag in outcome.flags:
         click.echo(
             f"  Check: {flag.metric} {flag.period} = {flag.value} is far from other centres "

@@ -166,14 +166,18 @@ def _standings(
     ranked = audience.stats_visible(period, stats)
     o, c = Observation.__table__.c, ServiceCentre.__table__.c
     query = (
-        db.select(o.centre_id, o.value, o.revision, c.slug, c.name, c.accreditation_status)
+        db.select(
+            o.centre_id, o.value, o.revision, c.slug, c.name, c.accreditation_status, o.updated_at
+        )
         .join(ServiceCentre.__table__, c.id == o.centre_id)
         .where(o.metric_id == metric.id, o.period_id == period.id)
     )
     rows = []
     everyone_shown = audience.period_visible(period)
     place = peers.placer(metric, stats if ranked else None)
-    for centre_id, value, revision, slug, name, status in db.session.execute(query).all():
+    for centre_id, value, revision, slug, name, status, updated_at in db.session.execute(
+        query
+    ).all():
         in_group = centre_id in member_ids
         is_own = centre_id == own
         # Members' values are shown once the period is visible; the own centre's always.
@@ -189,7 +193,7 @@ def _standings(
                 value=value,
                 percentile=percentile,
                 band=band,
-                restated=revision > 1,
+                restated=readings.change_kind(period, revision, updated_at) == "restated",
                 in_group=in_group,
                 is_own=is_own,
             )

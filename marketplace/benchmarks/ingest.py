@@ -9,6 +9,7 @@ then rolls its savepoint back, so nothing of the upload is kept.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -24,13 +25,14 @@ from marketplace.benchmarks import (
     parsing,
     peers,
     problems,
+    restatements,
     set_checks,
     validation,
 )
 from marketplace.benchmarks.models import Metric, Observation, ReportingPeriod, Submission
 from marketplace.benchmarks.outcomes import Change, Flag, SubmissionOutcome
 from marketplace.catalogue.models import ServiceCentre
-from marketplace.errors import FieldError, ValidationFailed
+from marketplace.errors import DomainError, FieldError, ValidationFailed
 from marketplace.extensions import db
 
 
@@ -51,6 +53,8 @@ class IngestRequest:
     flag_outliers: bool
     max_bytes: int
     max_rows: int
+    # The file read by read() before any transaction; run() reads it itself when None.
+    parsed: parsing.ParsedFile | None = None
 
     @property
     def actor_id(self) -> int | None:
@@ -87,12 +91,36 @@ class ProblemTally:
         return self.row_problem_count + self.set_problem_count + len(self.parse_errors)
 
 
-def run(request: IngestRequest) -> SubmissionOutcome:
-    """Read and check the whole file, then apply it; raise with every problem found."""
+def read(request: IngestRequest) -> IngestRequest:
+    """Check the size and read the whole file into rows, touching no table.
+
+    Called before the centre's lock and the savepoint, so a slow or hostile file holds no
+    database lock while it is read, and a file that cannot be read is refused before any
+    write. At most max_rows + 1 rows are kept: one more than allowed is enough to refuse.
+    """
     _check_size(request)
     parsed = parsing.parse(
         request.content, filename=request.filename, content_type=request.content_type
     )
+    try:
+        rows = list(itertools.islice(parsed.rows, request.max_rows + 1))
+    except DomainError:
+        raise
+    except RecursionError:
+        raise parsing.refuse("The file is nested too deeply to be read.") from None
+    except (ArithmeticError, ValueError, UnicodeError) as error:
+        raise parsing.refuse(
+            f"The file could not be read ({type(error).__name__}).",
+            status_cls=parsing.UnreadableFile,
+        ) from None
+    return dataclasses.replace(request, parsed=dataclasses.replace(parsed, rows=iter(rows)))
+
+
+def run(request: IngestRequest) -> SubmissionOutcome:
+    """Read and check the whole file, then apply it; raise with every problem found."""
+    if request.parsed is None:
+        request = read(request)
+    parsed = request.parsed
     if parsed.reason and not request.reason:
         request = dataclasses.replace(request, reason=parsed.reason.strip())
     today = clock.today()
@@ -105,9 +133,11 @@ def run(request: IngestRequest) -> SubmissionOutcome:
     tally.errors.extend(tally.set_errors)
     if tally.errors:
         raise _refusal(tally)
-    changes, changed_pairs = _changes(request, today)
+    changes, changed_pairs, held = _changes(request, today)
     summary = _summary(changes, row_count)
     submission = _record(request, parsed.file_format, row_count, summary)
+    # Restatements of published figures wait for the authority; the rest is written now.
+    restatements.hold(request, submission, held)
     _write_values(request, submission, summary)
     flags = _flag_outliers(request, submission, summary)
     _expire_observations(request.centre.id)
@@ -183,26 +213,38 @@ def _refusal(tally: ProblemTally) -> ValidationFailed:
     )
 
 
-def _changes(request: IngestRequest, today: date) -> tuple[list[Change], set[tuple[int, int]]]:
-    """What the file changes, and the (metric id, period id) pairs whose figure differs."""
+def _changes(
+    request: IngestRequest, today: date
+) -> tuple[list[Change], set[tuple[int, int]], set[tuple[int, int]]]:
+    """What the file changes; the (metric id, period id) pairs whose figure differs now; and
+    the pairs held as pending restatements (a changed figure of a published period)."""
+    published = set(
+        db.session.scalars(select(ReportingPeriod.id).where(ReportingPeriod.status == "published"))
+    )
     changes: list[Change] = []
     changed_pairs: set[tuple[int, int]] = set()
+    held_pairs: set[tuple[int, int]] = set()
     for code, period, held, old, new, restated, metric_id, period_id in set_checks.changed_rows(
         request.centre.id, request.reason, today
     ):
         old_text = validation.fmt(old) if held else None
         new_text = validation.fmt(new)
-        changes.append(Change(code, period, old_text, new_text, bool(restated)))
-        if old_text != new_text:
+        pending = bool(restated) and held is not None and period_id in published
+        changes.append(Change(code, period, old_text, new_text, bool(restated), pending))
+        if pending:
+            held_pairs.add((metric_id, period_id))
+        elif old_text != new_text:
             changed_pairs.add((metric_id, period_id))
-    return changes, changed_pairs
+    return changes, changed_pairs, held_pairs
 
 
 def _summary(changes: list[Change], row_count: int) -> dict:
     new_values = sum(1 for c in changes if c.old is None)
+    pending = sum(1 for c in changes if c.pending)
     return {
         "created": new_values,
-        "updated": len(changes) - new_values,
+        "updated": len(changes) - new_values - pending,
+        "pending": pending,
         "unchanged": row_count - len(changes),
         "restated": sum(1 for c in changes if c.restated),
         "changes": [c.as_row() for c in changes],
@@ -300,6 +342,7 @@ def _audit_accepted(
             "created": summary["created"],
             "updated": summary["updated"],
             "restated": summary["restated"],
+            "pending": summary["pending"],
             "flags": len(flags),
             "reason": request.reason,
         },

@@ -7,7 +7,15 @@ gets the same message whatever the format.
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
+
+#: The one bound on a submission's reason, whichever door it comes through.
+REASON_MAX_LENGTH = 2000
+REASON_TOO_LONG = f"Keep the reason to {REASON_MAX_LENGTH:,} characters or fewer."
+
+
+def _reason_length() -> validate.Length:
+    return validate.Length(max=REASON_MAX_LENGTH, error=REASON_TOO_LONG)
 
 
 class ObservationInSchema(Schema):
@@ -49,7 +57,7 @@ class SubmissionBodySchema(Schema):
     reason = fields.String(
         load_default=None,
         allow_none=True,
-        validate=validate.Length(max=2000),
+        validate=_reason_length(),
         metadata={"description": "Why values of a closed or published period are restated"},
     )
 
@@ -59,12 +67,21 @@ class SubmissionArgsSchema(Schema):
 
     reason = fields.String(
         load_default="",
-        validate=validate.Length(max=2000),
+        validate=_reason_length(),
         metadata={"description": "Required when the file restates a closed or published period"},
     )
     filename = fields.String(
         load_default="", validate=validate.Length(max=255), metadata={"description": "Kept"}
     )
+
+
+class UploadReasonSchema(Schema):
+    """The reason that travels with a file: the web form, the CLI and submit() load it here."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    reason = fields.String(load_default="", allow_none=True, validate=_reason_length())
 
 
 class ChangeSchema(Schema):

@@ -120,6 +120,9 @@ class ReportingPeriod(IdMixin, db.Model):
     status: Mapped[str] = mapped_column(String(10), nullable=False, default="open", index=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when the authority closed the quarter before its last day had passed: the reason,
+    # shown as a "closed early" note wherever the period is listed.
+    closed_early_reason: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         UniqueConstraint("year", "quarter"),
@@ -128,7 +131,15 @@ class ReportingPeriod(IdMixin, db.Model):
         CheckConstraint("ends_on > starts_on", name="dates_ordered"),
         CheckConstraint(one_of("status", PERIOD_STATUSES), name="status"),
         CheckConstraint("status <> 'published' OR published_at IS NOT NULL", name="published_at"),
+        CheckConstraint(
+            "closed_early_reason IS NULL OR length(trim(closed_early_reason)) > 0",
+            name="closed_early_reason_not_blank",
+        ),
     )
+
+    def has_ended(self, today: date) -> bool:
+        """True once the quarter's last day is over (it may be closed and published)."""
+        return today > self.ends_on
 
     @classmethod
     def newest_first(cls) -> tuple:
@@ -308,4 +319,68 @@ class PeerStatistic(IdMixin, db.Model):
     __table_args__ = (
         UniqueConstraint("metric_id", "period_id"),
         CheckConstraint("n >= 0", name="n_not_negative"),
+    )
+
+
+RESTATEMENT_STATUSES = ("pending", "approved", "refused", "superseded")
+
+
+class PendingRestatement(IdMixin, db.Model):
+    """A centre's new figure for a published period, waiting for the authority.
+
+    Published reports, the league table and the open data keep the published figure until an
+    admin approves it (benchmarks/restatements.py): approval writes it to the observation
+    (keeping the old one as an ObservationRevision, with the centre's reason); refusal keeps
+    the published figure and the admin's reason, which the centre sees. A newer restatement
+    of the same figure supersedes a pending one.
+    """
+
+    __tablename__ = "pending_restatements"
+
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
+    observation_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("observations.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    submission_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("submissions.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    value: Mapped[Decimal] = mapped_column(Numeric(18, 6), nullable=False)
+    numerator: Mapped[Decimal | None] = mapped_column(Numeric(20, 6))
+    denominator: Mapped[Decimal | None] = mapped_column(Numeric(20, 6))
+    comment: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    actor_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("users.id", ondelete="RESTRICT")
+    )
+    actor_label: Mapped[str] = mapped_column(String(320), nullable=False)
+    status: Mapped[str] = mapped_column(String(12), nullable=False, default="pending")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, nullable=False)
+    decided_by_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("users.id", ondelete="RESTRICT")
+    )
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
+
+    observation: Mapped[Observation] = relationship()
+    submission: Mapped[Submission] = relationship()
+
+    __table_args__ = (
+        CheckConstraint(one_of("status", RESTATEMENT_STATUSES), name="status"),
+        CheckConstraint("length(trim(reason)) > 0", name="reason_not_blank"),
+        CheckConstraint(
+            "(status IN ('pending', 'superseded')) = (decided_at IS NULL)", name="decided_at"
+        ),
+        CheckConstraint(
+            "status <> 'refused' OR length(trim(decision_reason)) > 0",
+            name="refusal_has_reason",
+        ),
+        CheckConstraint("denominator IS NULL OR denominator > 0", name="denominator_positive"),
+        # At most one restatement of a figure waits at a time.
+        Index(
+            "uq_pending_restatements_one_pending",
+            "observation_id",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
     )

@@ -20,6 +20,8 @@ class Change:
     old: str | None
     new: str
     restated: bool
+    # A restatement of a published figure: held for the authority, not yet applied.
+    pending: bool = False
 
     def as_dict(self) -> dict:
         return {
@@ -32,7 +34,7 @@ class Change:
 
     def as_row(self) -> list:
         # Stored compactly in Submission.summary: a file may change 100,000 values.
-        return [self.metric, self.period, self.old, self.new, self.restated]
+        return [self.metric, self.period, self.old, self.new, self.restated, self.pending]
 
 
 def changes_of(submission: Submission) -> list[Change]:

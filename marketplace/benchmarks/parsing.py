@@ -355,6 +355,22 @@ def parse_csv(content: bytes) -> ParsedFile:
 
 
 def parse(content: bytes, *, filename: str, content_type: str) -> ParsedFile:
+    """Read the file with every parser failure a plain refusal (never a 500)."""
+    try:
+        return _parse(content, filename=filename, content_type=content_type)
+    except DomainError:
+        raise
+    except RecursionError:
+        raise refuse("The file is nested too deeply to be read.") from None
+    except (ArithmeticError, ValueError, UnicodeError, csv.Error) as error:
+        raise refuse(
+            f"The file could not be read ({type(error).__name__}). Check it holds only a "
+            "benchmark table and upload it again.",
+            status_cls=UnreadableFile,
+        ) from None
+
+
+def _parse(content: bytes, *, filename: str, content_type: str) -> ParsedFile:
     kind = detect_kind(content, filename, content_type)
     if kind == "xlsx":
         from marketplace.benchmarks.workbooks import parse_xlsx

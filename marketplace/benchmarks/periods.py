@@ -1,14 +1,21 @@
 """Reporting periods: calendar quarters written YYYY-Qn, opened, closed (and later published).
 
-A period is created 'open' (accepting data). Closing it stops new data (restatements only);
-reopening a closed period needs a reason. Publishing belongs to the publication service,
-which moves a closed period to 'published'. Every change leaves an audit event.
+A period is created 'open' (accepting data). The current quarter is always open: if nobody
+opened it, `ensure_current` does, lazily, when centres open their submissions page or
+submit, and in `flask recompute-statistics --current`. Closing stops new data (restatements
+only) and is allowed once the quarter's last day is over; closing earlier needs a reason,
+kept as a visible "closed early" note. Reopening a closed period needs a reason. Publishing
+belongs to the publication service, which moves a closed, finished period to 'published'
+(`check_publishable`). Centres may send a quarter's figures until its submission deadline,
+SUBMISSION_DEADLINE_DAYS after its last day. Every change leaves an audit event.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+
+from sqlalchemy.exc import IntegrityError
 
 from marketplace import clock
 from marketplace.audit import services as audit
@@ -69,6 +76,36 @@ def codes_between(first: str, last: str) -> list[str]:
     return codes
 
 
+DEFAULT_SUBMISSION_DEADLINE_DAYS = 30
+
+
+def submission_deadline(period: ReportingPeriod) -> date:
+    """The last day centres are expected to send the quarter's figures."""
+    from flask import current_app, has_app_context
+
+    days = DEFAULT_SUBMISSION_DEADLINE_DAYS
+    if has_app_context():
+        days = int(current_app.config.get("SUBMISSION_DEADLINE_DAYS", days))
+    return period.ends_on + timedelta(days=days)
+
+
+def ensure_current(*, actor=None, actor_label: str | None = None) -> ReportingPeriod:
+    """The period of the quarter running today, opened now if nobody opened it (audited)."""
+    period, _created = ensure_period(
+        quarter_of(clock.today()), actor=actor, actor_label=actor_label or audit.SYSTEM
+    )
+    return period
+
+
+def check_publishable(period: ReportingPeriod) -> None:
+    """An unfinished quarter is never published, whatever its status says."""
+    if not period.has_ended(clock.today()):
+        raise IllegalTransition(
+            f"{period.code} runs until {period.ends_on:%-d %B %Y}; an unfinished quarter "
+            "cannot be published."
+        )
+
+
 def get_period_or_none(code: str) -> ReportingPeriod | None:
     return db.session.execute(
         db.select(ReportingPeriod).where(ReportingPeriod.code == code)
@@ -113,8 +150,17 @@ def ensure_period(
         ends_on=ends_on,
         status="open",
     )
-    db.session.add(period)
-    db.session.flush()
+    try:
+        # Two uploads on the first day of a quarter may both open it: the second waits for
+        # the first's commit, meets the unique key, and uses the period the first opened.
+        with db.session.begin_nested():
+            db.session.add(period)
+            db.session.flush()
+    except IntegrityError:
+        existing = get_period_or_none(code)
+        if existing is None:
+            raise
+        return existing, False
     audit.record(
         "period.created",
         actor=actor,
@@ -129,14 +175,32 @@ def ensure_period(
 def close_period(
     period: ReportingPeriod, *, actor=None, actor_label: str | None = None, reason: str = ""
 ) -> ReportingPeriod:
-    """open -> closed: no new data from now on, restatements only."""
+    """open -> closed: no new data from now on, restatements only.
+
+    Before the quarter's last day is over this is an early close: it needs a reason, which
+    the period keeps as its "closed early" note.
+    """
     period = _lock(period)
+    reason = (reason or "").strip()
     if period.status != "open":
         raise IllegalTransition(
             f"{period.code} is {period.status}; only an open period can be closed."
         )
+    early = not period.has_ended(clock.today())
+    if early and not reason:
+        raise ValidationFailed(
+            f"{period.code} could not be closed.",
+            errors=[
+                FieldError(
+                    f"{period.code} runs until {period.ends_on:%-d %B %Y}. Give the reason to "
+                    "close it early; it is shown on the periods page.",
+                    "reason",
+                )
+            ],
+        )
     period.status = "closed"
     period.closed_at = clock.now()
+    period.closed_early_reason = reason if early else None
     db.session.flush()
     # While a quarter runs its groups are drawn as at today; from now on, as at its last day.
     peers.recompute_period(period.id)
@@ -146,7 +210,7 @@ def close_period(
         actor_label=actor_label,
         object_type="period",
         object_id=period.code,
-        detail={"from": "open", "to": "closed", "reason": (reason or "").strip()},
+        detail={"from": "open", "to": "closed", "reason": reason, "early": early},
     )
     return period
 
@@ -168,6 +232,7 @@ def reopen_period(
         )
     period.status = "open"
     period.closed_at = None
+    period.closed_early_reason = None
     db.session.flush()
     audit.record(
         "period.reopened",

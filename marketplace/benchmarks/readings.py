@@ -37,6 +37,33 @@ def visible_periods(audience: Audience) -> list[ReportingPeriod]:
     return list(db.session.execute(query).scalars())
 
 
+def change_kind(period: ReportingPeriod, revision: int, updated_at) -> str | None:
+    """How a stored figure was changed, in the words the service uses everywhere:
+
+    "restated" when a published figure was changed (only an approved restatement can, after
+    the period was published); "corrected" when it was changed before publication, inside
+    an open (or closed, unpublished) period; None for a figure never changed.
+    """
+    if revision <= 1:
+        return None
+    if (
+        period.status == "published"
+        and period.published_at is not None
+        and updated_at is not None
+        and updated_at > period.published_at
+    ):
+        return "restated"
+    return "corrected"
+
+
+def default_period(periods: Sequence[ReportingPeriod]) -> ReportingPeriod | None:
+    """The newest published period of `periods` (newest first), else the newest of them."""
+    for period in periods:
+        if period.status == "published":
+            return period
+    return periods[0] if periods else None
+
+
 def resolve_period(
     audience: Audience,
     code: str | None,
@@ -44,15 +71,17 @@ def resolve_period(
     *,
     wanted_id: int | None = None,
 ) -> ReportingPeriod | None:
-    """The period asked for (it must be visible), or the newest visible one.
+    """The period asked for (it must be visible), or by default the latest published one.
 
+    Buyers and admins may also see unpublished periods, but only when they choose one: the
+    default is the newest published period (the newest visible one if none is published).
     Without the list of visible periods (an empty `periods`), the one period is read alone:
     by its code, or by `wanted_id` when no code was given.
     """
     if not code:
         if wanted_id is not None and not periods:
             return db.session.get(ReportingPeriod, wanted_id)
-        return periods[0] if periods else None
+        return default_period(periods)
     year, quarter = parse_code(code)
     wanted = code_for(year, quarter)
     if not periods:
@@ -103,9 +132,9 @@ def readings(
     if not metric_ids or not period_ids:
         return {}
     o = Observation.__table__.c
-    query = db.select(o.metric_id, o.period_id, o.centre_id, o.value, o.revision).where(
-        o.metric_id.in_(metric_ids), o.period_id.in_(period_ids)
-    )
+    query = db.select(
+        o.metric_id, o.period_id, o.centre_id, o.value, o.revision, o.updated_at
+    ).where(o.metric_id.in_(metric_ids), o.period_id.in_(period_ids))
     if centre_ids is not None:
         centre_ids = sorted(set(centre_ids))
         if not centre_ids:

@@ -8,7 +8,9 @@ import click
 from flask.cli import with_appcontext
 
 from marketplace import clock
+from marketplace.audit import services as audit
 from marketplace.benchmarks import peers
+from marketplace.benchmarks import periods as periods_service
 from marketplace.benchmarks.models import ReportingPeriod
 from marketplace.clihelpers import one_transaction
 from marketplace.errors import NotFound, ValidationFailed
@@ -36,6 +38,8 @@ def recompute_statistics_command(period_code: str | None, current: bool):
                 raise ValidationFailed(f"'{period_code}' is not a period; write it as 2026-Q1.")
             query = query.where(ReportingPeriod.code == period_code)
         elif current:
+            # The running quarter is always open: opened here if nobody did.
+            periods_service.ensure_current(actor_label=audit.SYSTEM)
             query = query.where(ReportingPeriod.ends_on >= clock.today())
         periods = db.session.scalars(query).all()
         if period_code and not periods:

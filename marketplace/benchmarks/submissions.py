@@ -17,12 +17,15 @@ from sqlalchemy import select
 
 from marketplace import events
 from marketplace.audit import services as audit
-from marketplace.benchmarks import ingest
+from marketplace.benchmarks import ingest, periods
+from marketplace.benchmarks.ingest_schemas import UploadReasonSchema
 from marketplace.benchmarks.models import Submission
 from marketplace.benchmarks.outcomes import Flag, SubmissionOutcome, changes_of
 from marketplace.catalogue.models import ServiceCentre
-from marketplace.errors import DomainError, NotFound, PermissionDenied
+from marketplace.errors import DomainError, FieldError, NotFound, PermissionDenied, ValidationFailed
 from marketplace.extensions import db
+from marketplace.input_guard import text_problem
+from marketplace.web import forms
 
 CHANNELS = ("web", "api", "cli", "fixtures")
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
@@ -104,6 +107,10 @@ def submit(
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}")
     max_bytes, max_rows = _limits()
+    # The same bound as the API's and the web form's (one schema), before any file is read.
+    reason = load_reason(reason)
+    # The current quarter is always open, even if nobody opened it.
+    periods.ensure_current(actor_label=audit.SYSTEM)
     request = ingest.IngestRequest(
         centre=centre,
         content=content,
@@ -113,13 +120,15 @@ def submit(
         channel=channel,
         actor=actor,
         actor_label=actor_label or getattr(actor, "email", None) or channel,
-        reason=(reason or "").strip(),
+        reason=reason,
         recompute_peers=recompute_peers,
         flag_outliers=flag_outliers,
         max_bytes=max_bytes,
         max_rows=max_rows,
     )
     try:
+        request = _checked_reason(request)
+        request = ingest.read(request)  # before any lock: reading takes no database time
         outcome = _apply_once(request)
     except DomainError as error:
         _audit_refusal(request, error)
@@ -130,6 +139,23 @@ def submit(
         # the same transaction, whichever door the file came through.
         events.submission_accepted.send(outcome, actor=actor, actor_label=actor_label)
     return outcome
+
+
+def load_reason(reason: str | None) -> str:
+    """The reason as every door accepts it: at most REASON_MAX_LENGTH characters, trimmed."""
+    loaded = forms.load(UploadReasonSchema(), {"reason": reason or ""}, "The reason is too long.")
+    return (loaded.get("reason") or "").strip()
+
+
+def _checked_reason(request: ingest.IngestRequest) -> ingest.IngestRequest:
+    """A reason reaches the change notes of the Atom feed and the PDFs: XML must carry it."""
+    problem = text_problem(request.reason)
+    if problem:
+        raise ValidationFailed(
+            "The reason contains a character that cannot be stored or published.",
+            errors=[FieldError(problem, field="reason")],
+        )
+    return request
 
 
 def _apply_once(request: ingest.IngestRequest) -> SubmissionOutcome:

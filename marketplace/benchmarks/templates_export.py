@@ -19,6 +19,7 @@ from marketplace.benchmarks.models import Metric, Observation, ReportingPeriod
 from marketplace.catalogue.models import ServiceCentre, ServiceLine
 from marketplace.errors import NotFound
 from marketplace.extensions import db
+from marketplace.spreadsheets import neutralise, xlsx_cell
 
 LAYOUTS = ("long", "wide")
 FORMATS = ("csv", "xlsx")
@@ -114,7 +115,7 @@ def build(centre: ServiceCentre, layout: str, file_format: str) -> Template:
         out = io.StringIO(newline="")
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(header)
-        writer.writerows(body)
+        writer.writerows([neutralise(_cell(cell)) for cell in row] for row in body)
         return Template(f"{stem}.csv", "text/csv", out.getvalue().encode("utf-8"))
     return Template(f"{stem}.xlsx", XLSX_MIMETYPE, _workbook(header, body, centre))
 
@@ -126,20 +127,23 @@ def _workbook(header: list[str], body: list[list[str]], centre: ServiceCentre) -
     sheet = book.create_sheet("Figures")
     sheet.append(header)
     for row in body:
-        # Numbers as numbers, so Excel neither warns nor reformats them.
-        sheet.append([_cell(value) for value in row])
+        # Numbers as numbers, so Excel neither warns nor reformats them; text as text.
+        sheet.append([xlsx_cell(sheet, _cell(value)) for value in row])
     guide = book.create_sheet("Metric definitions")
     guide.append(["metric", "name", "service line", "unit", "definition", "lowest", "highest"])
     for metric in centre_metrics(centre):
         guide.append(
             [
-                metric.code,
-                metric.name,
-                metric.service_line.name,
-                metric.unit_label,
-                metric.definition,
-                _cell(_plain(metric.valid_min)),
-                _cell(_plain(metric.valid_max)),
+                xlsx_cell(guide, value)
+                for value in (
+                    metric.code,
+                    metric.name,
+                    metric.service_line.name,
+                    metric.unit_label,
+                    metric.definition,
+                    _cell(_plain(metric.valid_min)),
+                    _cell(_plain(metric.valid_max)),
+                )
             ]
         )
     out = io.BytesIO()

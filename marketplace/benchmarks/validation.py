@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from marketplace.benchmarks.parsing import RawRow
 from marketplace.errors import FieldError
+from marketplace.input_guard import bounded_decimal, text_problem
 
 MAX_ERRORS = 200
 MAX_COMMENT = 2000
@@ -85,12 +86,16 @@ def number_problem(cell: object, what: str) -> tuple[Decimal | None, str | None]
         number = Decimal(repr(cell))
     else:
         text = _text(cell)
+        if text_problem(text):
+            return None, f"{what}: {text_problem(text)}"
         if text == "":
             return None, (
                 f"{what} is empty. Enter the figure; a blank is never read as zero. If you have "
                 "no figure, delete the row."
             )
         if PLAIN_NUMBER.match(text):
+            if len(text) > 100:  # Decimal() of a megabyte of digits is slow; refused below
+                return None, f"{what} has too many digits to be a figure. Check it."
             number = Decimal(text)
         elif THOUSANDS.match(text):
             return None, (
@@ -128,8 +133,9 @@ def number_problem(cell: object, what: str) -> tuple[Decimal | None, str | None]
                 f"{what} '{describe(cell)}' is not a number. Enter a number such as 4.12, "
                 "with no words, commas or symbols."
             )
-    if not number.is_finite():
-        return None, f"{what} must be a finite number."
+    problem = bounded_decimal(number)
+    if problem:
+        return None, f"{what} {problem}."
     return number, None
 
 
@@ -137,6 +143,8 @@ def period_problem(cell: object) -> tuple[str | None, str | None]:
     text = _text(cell)
     if text == "":
         return None, "The period is empty. Write the quarter like 2026-Q1."
+    if text_problem(text):
+        return None, "The period: " + text_problem(text)
     match = PERIOD.match(text.upper())
     if match:
         return text.upper(), None
@@ -159,6 +167,8 @@ def metric_problem(cell: object) -> tuple[str | None, str | None]:
     text = _text(cell)
     if text == "":
         return None, "The metric code is empty. Enter a code such as ap_cost_per_invoice."
+    if text_problem(text):
+        return None, "The metric code: " + text_problem(text)
     return text.lower(), None
 
 
@@ -202,6 +212,8 @@ def clean_row(
             and PERIOD.fullmatch(period_code)
             and SIMPLE_VALUE.fullmatch(figure)
             and (comment is None or len(comment) <= MAX_COMMENT)
+            and code.isprintable()
+            and (type(comment) is not str or text_problem(comment) is None)
         ):
             numerator = _simple_part(raw.numerator, positive=False)
             denominator = _simple_part(raw.denominator, positive=True)
@@ -272,6 +284,10 @@ def _clean_row_slowly(raw, seq, metric_ids, period_ids) -> tuple[tuple, list[Fie
             raw.value_column,
         )
     comment = _text(raw.comment)
+    problem = text_problem(comment)
+    if problem:
+        fail(f"The comment: {problem[0].lower()}{problem[1:]}", "comment")
+        comment = ""
     if len(comment) > MAX_COMMENT:
         fail(f"The comment is {len(comment)} characters; keep it under {MAX_COMMENT}.", "comment")
         comment = comment[:MAX_COMMENT]

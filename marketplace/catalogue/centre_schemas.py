@@ -127,6 +127,18 @@ class PricingSchema(Schema):
     )
 
 
+# What the Email and URL validators accept (or blank), said in the document.
+EMAIL_PATTERN = (
+    r"^(?:|[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@"
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$"
+)
+# A host label neither starts nor ends with a hyphen (as the URL validator checks).
+WEBSITE_PATTERN = (
+    r"^(?:|https?://(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+    r"(?:/[A-Za-z0-9._~/-]*)?)$"
+)
+
+
 class ContactSchema(Schema):
     class Meta:
         unknown = RAISE
@@ -134,11 +146,13 @@ class ContactSchema(Schema):
     name = fields.String(attribute="contact_name", validate=Length(max=200))
     email = fields.String(
         attribute="contact_email",
+        metadata={"pattern": EMAIL_PATTERN},
         validate=blank_or(Email(error="Enter an email address like name@example.org.")),
     )
     phone = fields.String(attribute="contact_phone", validate=Length(max=40))
     website = fields.String(
         attribute="website",
+        metadata={"pattern": WEBSITE_PATTERN},
         validate=blank_or(
             URL(schemes={"http", "https"}, error="Enter a web address starting https://.")
         ),

@@ -6,7 +6,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre
 from marshmallow.validate import Length, OneOf, Range
 
 from marketplace.catalogue import services
-from marketplace.catalogue.models import BUSINESS_MODELS, STATUSES
+from marketplace.catalogue.models import BUSINESS_MODELS, SERVICE_LINE_CODES, STATUSES
 
 
 class CentreFilterSchema(Schema):
@@ -15,9 +15,13 @@ class CentreFilterSchema(Schema):
     class Meta:
         unknown = EXCLUDE  # tracking and cache-busting parameters are ignored, not refused
 
-    service_line = fields.String(
-        load_default=None,
-        metadata={"description": "Only centres offering this service line (code)."},
+    service_line = fields.List(
+        fields.String(metadata={"enum": list(SERVICE_LINE_CODES)}),
+        load_default=tuple,  # a callable, so the OpenAPI document shows no default
+        metadata={
+            "description": "Only centres offering this service line (code). Repeat it "
+            "(service_line=finance&service_line=payroll) for centres offering every line named."
+        },
     )
     business_model = fields.String(
         load_default=None,
@@ -73,9 +77,21 @@ class CentreFilterSchema(Schema):
     def drop_blanks(self, data, **kwargs):
         # An HTML form sends an empty value for "any"; treat it as not filtering at all.
         cleaned = {}
+        # A query string's repeated service_line arrives as a list (the web page reads it
+        # with getlist, the API through webargs); one value, from a caller or a test, too.
+        lines = (
+            data.getlist("service_line") if hasattr(data, "getlist") else data.get("service_line")
+        )
         for key in data:
-            value = data[key]
-            if isinstance(value, str):
+            value = lines if key == "service_line" else data[key]
+            if key == "service_line":
+                value = [value] if isinstance(value, str) else value
+                if isinstance(value, list | tuple):
+                    value = [v.strip() if isinstance(v, str) else v for v in value]
+                    value = list(dict.fromkeys(v for v in value if v != ""))
+                    if not value:
+                        continue
+            elif isinstance(value, str):
                 value = value.strip()
                 if not value:
                     continue
@@ -84,14 +100,16 @@ class CentreFilterSchema(Schema):
 
     @validates("service_line")
     def known_service_line(self, value, **kwargs):
-        if value is None:  # marshmallow 4 also validates the load_default
+        if not value:  # marshmallow 4 also validates the load_default
             return
         codes = services.service_line_codes()
-        if value not in codes:
+        unknown = [code for code in value if code not in codes]
+        if unknown:
             raise ValidationError(
-                f"'{value}' is not a service line. Choose one of: {', '.join(codes)}."
+                " ".join(f"'{code}' is not a service line." for code in unknown)
+                + f" Choose from: {', '.join(codes)}."
             )
 
     @post_load
     def make_query(self, data, **kwargs) -> services.CentreQuery:
-        return services.CentreQuery(**data)
+        return services.CentreQuery(**{**data, "service_line": tuple(data["service_line"] or ())})

@@ -26,6 +26,9 @@ from marketplace.accounts.models import Organisation
 from marketplace.db import IdMixin, TimestampMixin, UTCDateTime, one_of
 from marketplace.extensions import db
 
+# DOMAIN.md's six service lines, which the metric library loads: the closed vocabulary the
+# API documents (the schemas check codes against the database).
+SERVICE_LINE_CODES = ("finance", "payroll", "hr", "procurement", "ict", "customer")
 BUSINESS_MODELS = ("public_in_house", "joint_venture", "employee_owned_mutual", "private")
 BUSINESS_MODEL_LABELS = {
     "public_in_house": "Public in-house",
@@ -289,7 +292,9 @@ class AccreditationEvent(IdMixin, db.Model):
     )
 
 
-REVIEW_STATUSES = ("pending", "acknowledged")
+# Acknowledged (seen, kept), reverted (the previous entry restored in one audited step) or
+# change requested (the centre is asked to change it); acknowledged_at is when it was decided.
+REVIEW_STATUSES = ("pending", "acknowledged", "reverted", "change_requested")
 
 
 class CentreEditReview(IdMixin, db.Model):
@@ -330,7 +335,5 @@ class CentreEditReview(IdMixin, db.Model):
 
     __table_args__ = (
         CheckConstraint(one_of("status", REVIEW_STATUSES), name="status"),
-        CheckConstraint(
-            "(status = 'acknowledged') = (acknowledged_at IS NOT NULL)", name="acknowledged_at"
-        ),
+        CheckConstraint("(status = 'pending') = (acknowledged_at IS NULL)", name="acknowledged_at"),
     )

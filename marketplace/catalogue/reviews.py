@@ -22,8 +22,9 @@ from marketplace.catalogue.models import (
     CentreEditReview,
     ServiceCentre,
 )
-from marketplace.errors import IllegalTransition, NotFound
+from marketplace.errors import FieldError, IllegalTransition, NotFound, ValidationFailed
 from marketplace.extensions import db
+from marketplace.mail import services as mail
 
 HIGHLIGHTED_FIELDS = (
     "business_model",
@@ -94,7 +95,7 @@ def recently_acknowledged(limit: int = 20) -> list[CentreEditReview]:
     return list(
         db.session.execute(
             db.select(CentreEditReview)
-            .where(CentreEditReview.status == "acknowledged")
+            .where(CentreEditReview.status != "pending")
             .order_by(CentreEditReview.acknowledged_at.desc(), CentreEditReview.id.desc())
             .limit(limit)
         ).scalars()
@@ -110,7 +111,14 @@ def get(public_id: str) -> CentreEditReview:
     return review
 
 
-def acknowledge(review: CentreEditReview, *, actor, note: str = "") -> CentreEditReview:
+DECISION_LABELS = {
+    "acknowledged": "Acknowledged",
+    "reverted": "Reverted",
+    "change_requested": "Change requested",
+}
+
+
+def _decide(review: CentreEditReview, status: str, actor, note: str) -> CentreEditReview:
     review = db.session.execute(
         db.select(CentreEditReview)
         .where(CentreEditReview.id == review.id)
@@ -118,12 +126,109 @@ def acknowledge(review: CentreEditReview, *, actor, note: str = "") -> CentreEdi
         .execution_options(populate_existing=True)
     ).scalar_one()
     if review.status != "pending":
-        raise IllegalTransition("This change has already been acknowledged.")
-    review.status = "acknowledged"
+        label = DECISION_LABELS.get(review.status, review.status).lower()
+        raise IllegalTransition(f"This change has already been decided ({label}).")
+    review.status = status
     review.acknowledged_by_id = actor.id
     review.acknowledged_at = clock.now()
     review.note = (note or "").strip()
     db.session.flush()
+    return review
+
+
+def _tell_centre(review: CentreEditReview, subject: str, what: str) -> None:
+    """E-mail whoever made the change (outbox), in the decision's transaction."""
+    address = review.submitted_by_label
+    if not address or "@" not in address:
+        return
+    mail.queue(
+        address,
+        subject,
+        "entry_change_decided",
+        review=review,
+        what=what,
+        rows=diff(review),
+    )
+
+
+def revert(review: CentreEditReview, *, actor, note: str = "") -> CentreEditReview:
+    """Restore the entry as it was before the change, in one audited step; tell the centre."""
+    from marketplace.catalogue import editing
+
+    review = _decide(review, "reverted", actor, note)
+    restored = {
+        name: _stored_value(name, change.get("before")) for name, change in review.changes.items()
+    }
+    # An admin's edit: it restores the entry at once and needs no review of its own.
+    editing.update_centre(review.centre, restored, actor=actor)
+    _audit_decision("centre.update_reverted", review, actor)
+    _tell_centre(
+        review,
+        f"Your change to {review.centre.name} was reverted",
+        "The accreditation authority reverted this change: your entry shows what it showed before.",
+    )
+    return review
+
+
+def request_change(review: CentreEditReview, *, actor, note: str = "") -> CentreEditReview:
+    """Ask the centre to change its entry; the note (required) says what and why."""
+    if not (note or "").strip():
+        raise ValidationFailed(
+            "Say what the centre should change.",
+            errors=[FieldError("Say what the centre should change, and why.", "note")],
+        )
+    review = _decide(review, "change_requested", actor, note)
+    _audit_decision("centre.update_change_requested", review, actor)
+    _tell_centre(
+        review,
+        f"Please change your entry for {review.centre.name}",
+        "The accreditation authority asks you to change this part of your entry.",
+    )
+    return review
+
+
+def _stored_value(field: str, value: Any) -> Any:
+    """A value as the review kept it (JSON) turned back into what the column holds."""
+    from datetime import date
+    from decimal import Decimal
+
+    from sqlalchemy import Integer, Numeric
+
+    if value is None:
+        return None
+    if field == "certifications":
+        return [
+            {**cert, "expires_on": date.fromisoformat(str(cert["expires_on"]))}
+            if cert.get("expires_on")
+            else cert
+            for cert in value
+        ]
+    column = ServiceCentre.__table__.columns.get(field)
+    if column is not None and isinstance(column.type, Numeric):
+        return Decimal(str(value))
+    if column is not None and isinstance(column.type, Integer):
+        return int(value)
+    return value
+
+
+def _audit_decision(action: str, review: CentreEditReview, actor) -> None:
+    audit.record(
+        action,
+        actor=actor,
+        organisation_id=review.centre.organisation_id,
+        object_type="centre",
+        object_id=review.centre.slug,
+        detail={
+            "review": review.public_id,
+            "fields": sorted(review.changes),
+            "highlighted": review.highlighted,
+            "note": review.note,
+        },
+    )
+
+
+def acknowledge(review: CentreEditReview, *, actor, note: str = "") -> CentreEditReview:
+    review = _decide(review, "acknowledged", actor, note)
     audit.record(
         "centre.update_acknowledged",
         actor=actor,
@@ -172,7 +277,26 @@ def _show(field: str, value: Any) -> str:
             f"{' ' + c['reference'] if c.get('reference') else ''}, expires {c.get('expires_on')}"
             for c in value
         )
+    if field.startswith("ownership_"):
+        return f"{_plain_number(value)}%"
+    if field.startswith("board_") or field in ("employees_served", "transactions_per_year"):
+        try:
+            return f"{int(value):,}"
+        except (TypeError, ValueError):
+            return str(value)
     return str(value)
+
+
+def _plain_number(value: Any) -> str:
+    """25.00 -> 25, 33.50 -> 33.5: as people write shares."""
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    text = f"{number.normalize():f}"
+    return text
 
 
 def diff(review: CentreEditReview) -> list[DiffRow]:

@@ -60,13 +60,17 @@ MAX_PER_PAGE = 100
 class CentreQuery:
     """What someone asked the catalogue for; built by CentreFilterSchema from query args."""
 
-    service_line: str | None = None
+    service_line: tuple[str, ...] = ()  # every one of these lines (the filter is repeatable)
     business_model: str | None = None
     status: str | None = None
     q: str | None = None
     sort: str = DEFAULT_SORT
     page: int = 1
     per_page: int = DEFAULT_PER_PAGE
+
+    def __post_init__(self):
+        if isinstance(self.service_line, str):  # one line named as a plain string
+            object.__setattr__(self, "service_line", (self.service_line,))
 
     def is_filtered(self) -> bool:
         return any((self.service_line, self.business_model, self.status, self.q))
@@ -128,8 +132,9 @@ def _conditions(query: CentreQuery, viewer, day: date) -> list:
         if query.status
         else ServiceCentre.accreditation_status.in_(PUBLIC_STATUSES)
     ]
-    if query.service_line:
-        conditions.append(ServiceCentre.service_lines.any(ServiceLine.code == query.service_line))
+    # A centre must offer every line asked for: one EXISTS per line.
+    for code in query.service_line:
+        conditions.append(ServiceCentre.service_lines.any(ServiceLine.code == code))
     if query.business_model:
         conditions.append(ServiceCentre.business_model == query.business_model)
     for term in (query.q or "").split():
@@ -178,6 +183,16 @@ def search_centres(query: CentreQuery, *, viewer=None) -> Page:
         .all()
     )
     return Page(items=list(rows), total=total, page=query.page, per_page=query.per_page)
+
+
+def unlisted_counts() -> dict[str, int]:
+    """How many centres the public list leaves out, by status (applied, withdrawn)."""
+    rows = db.session.execute(
+        db.select(ServiceCentre.accreditation_status, func.count(ServiceCentre.id))
+        .where(ServiceCentre.accreditation_status.not_in(PUBLIC_STATUSES))
+        .group_by(ServiceCentre.accreditation_status)
+    ).all()
+    return {status: count for status, count in rows}
 
 
 def service_lines() -> list[ServiceLine]:

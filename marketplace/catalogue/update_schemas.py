@@ -33,7 +33,9 @@ from marketplace.catalogue.models import (
     CERTIFICATION_LABELS,
     CERTIFICATION_SCHEMES,
     DELIVERY_MODELS,
+    SERVICE_LINE_CODES,
 )
+from marketplace.catalogue.profile_form import MAX_ROWS
 
 
 def _known_scheme(value: str) -> None:
@@ -54,6 +56,7 @@ class CertificationInSchema(Schema):
 
     scheme = fields.String(
         required=True,
+        metadata={"enum": list(CERTIFICATION_SCHEMES)},
         validate=lambda value: _known_scheme(value),
         error_messages={"required": "Choose the certification scheme."},
     )
@@ -62,6 +65,10 @@ class CertificationInSchema(Schema):
         required=True, error_messages={"invalid": "Enter the expiry date as YYYY-MM-DD."}
     )
 
+
+# As many items as the web form takes: the API is no wider a door.
+MAX_LIST_ITEMS = MAX_ROWS
+_TOO_MANY = f"List at most {MAX_LIST_ITEMS} items."
 
 # Nested groups whose keys become the centre's own column names on load.
 _GROUPS = ("ownership", "board_seats", "capacity", "pricing", "contact")
@@ -98,13 +105,21 @@ class CentreUpdateSchema(Schema):
     pricing = fields.Nested(PricingSchema)
     contact = fields.Nested(ContactSchema)
     service_lines = fields.List(
-        fields.String(),
-        validate=Length(min=1, error="A centre offers at least one service line."),
-        metadata={"description": "Service line codes; replaces the list."},
+        fields.String(validate=Length(min=1, max=40), metadata={"enum": list(SERVICE_LINE_CODES)}),
+        validate=Length(
+            min=1, max=MAX_LIST_ITEMS, error="A centre offers at least one service line."
+        ),
+        metadata={"description": "Service line codes; replaces the list.", "uniqueItems": True},
     )
-    sites = fields.List(fields.Nested(SiteSchema), metadata={"description": "Replaces the list."})
+    sites = fields.List(
+        fields.Nested(SiteSchema),
+        validate=Length(max=MAX_LIST_ITEMS, error=_TOO_MANY),
+        metadata={"description": "Replaces the list."},
+    )
     certifications = fields.List(
-        fields.Nested(CertificationInSchema), metadata={"description": "Replaces the list."}
+        fields.Nested(CertificationInSchema),
+        validate=Length(max=MAX_LIST_ITEMS, error=_TOO_MANY),
+        metadata={"description": "Replaces the list."},
     )
 
     @validates("service_lines")

@@ -32,7 +32,7 @@ def centres():
     errors: dict[str, str] = {}
     page = None
     try:
-        query = CentreFilterSchema().load(request.args.to_dict())
+        query = CentreFilterSchema().load(request.args)  # service_line may repeat
         page = services.search_centres(query, viewer=current_user)
     except ValidationError as error:
         errors = _by_field(forms.field_errors(error.messages))
@@ -56,6 +56,7 @@ def centres():
         business_models=BUSINESS_MODEL_LABELS,
         statuses={code: STATUS_LABELS[code] for code in services.filter_statuses(current_user)},
         pagination=pagination.links(page) if page is not None else None,
+        unlisted=services.unlisted_counts(),
     ), (400 if errors else 200)
 
 

@@ -34,7 +34,10 @@ class OutboxEmail(IdMixin, db.Model):
     template: Mapped[str] = mapped_column(String(80), nullable=False)
     status: Mapped[str] = mapped_column(String(10), nullable=False, default="queued", index=True)
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # Why the last attempt failed; kept with the message, so one bad message stops no other.
     last_error: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    # When a failed message is tried again (growing delays); None: as soon as possible.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, nullable=False)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

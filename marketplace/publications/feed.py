@@ -9,9 +9,8 @@ from __future__ import annotations
 from datetime import UTC
 from xml.etree.ElementTree import Element, SubElement, tostring
 
-from flask import url_for
-
 from marketplace import clock
+from marketplace.links import absolute_url
 from marketplace.publications.models import Publication
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -26,16 +25,16 @@ def atom(publications: list[Publication]) -> bytes:
 
     root = Element("feed", xmlns=ATOM)
     SubElement(root, "title").text = "Published performance reports of shared-service centres"
-    SubElement(root, "id").text = url_for("publications.atom_feed", _external=True)
+    SubElement(root, "id").text = absolute_url("publications.atom_feed")
     updated = publications[0].published_at if publications else clock.now()
     SubElement(root, "updated").text = _time(updated)
-    SubElement(root, "link", rel="self", href=url_for("publications.atom_feed", _external=True))
+    SubElement(root, "link", rel="self", href=absolute_url("publications.atom_feed"))
     SubElement(
         root,
         "link",
         rel="alternate",
         type="text/html",
-        href=url_for("publications.index", _external=True),
+        href=absolute_url("publications.index"),
     )
     author = SubElement(root, "author")
     SubElement(author, "name").text = (

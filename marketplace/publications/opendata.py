@@ -6,6 +6,8 @@ import csv
 import io
 import json
 
+from marketplace.spreadsheets import neutralise_text
+
 COLUMNS = (
     "period",
     "centre",
@@ -32,10 +34,8 @@ LICENCE = "Open Government Licence v3.0"
 
 
 def safe_cell(text: str) -> str:
-    """Spreadsheets run a cell that starts with = + - @ (or a tab/CR) as a formula: defuse it."""
-    if text and text[0] in "=+-@\t\r":
-        return "'" + text
-    return text
+    """Spreadsheets run formulas: defuse text the one way (marketplace.spreadsheets)."""
+    return neutralise_text(text)
 
 
 def to_csv(data: dict) -> bytes:

@@ -6,10 +6,13 @@ from marketplace import events
 from marketplace.publications import services
 
 
-def _republish_restatements(outcome, *, actor=None, actor_label: str | None = None, **_) -> None:
-    # A restated published figure is never left behind its report.
-    services.after_submission(outcome, actor=actor, actor_label=actor_label)
+def _republish_approved(restatements, *, period_ids, actor=None, actor_label=None, **_) -> None:
+    # A restatement of a published figure reaches the published outputs only once the
+    # authority approves it; then each period is republished once.
+    services.after_approval(
+        restatements, period_ids=period_ids, actor=actor, actor_label=actor_label
+    )
 
 
 def connect() -> None:
-    events.submission_accepted.connect(_republish_restatements)
+    events.restatements_approved.connect(_republish_approved)

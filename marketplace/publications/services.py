@@ -221,6 +221,7 @@ def start_publication(
             f"{period.code} is {period.status}; close it before publishing, so that no new "
             "data arrives while its reports are rendered."
         )
+    period_service.check_publishable(period)
     period.status = "published"
     period.published_at = clock.now()
     db.session.flush()
@@ -251,7 +252,12 @@ def publish_inline(
 
 
 def republish_for_restatement(
-    centre_id: int, period_id: int, *, actor=None, actor_label: str | None = None, reason: str = ""
+    centre_id: int | None,
+    period_id: int,
+    *,
+    actor=None,
+    actor_label: str | None = None,
+    reason: str = "",
 ) -> list:
     """After a restatement of a published period: publish every artefact whose figures moved.
 
@@ -283,32 +289,28 @@ def republish_for_restatement(
     return publish_inline(period, actor=actor, actor_label=label)
 
 
-def after_submission(outcome, *, actor=None, actor_label: str | None = None) -> list:
-    """Republish each published period an accepted submission restated.
+def after_approval(restatements, *, period_ids, actor=None, actor_label: str | None = None) -> list:
+    """Republish each published period whose restatements the authority approved: once per
+    period, however many it approved, so each affected report, the league table and the open
+    data get exactly one new version, whose change note names the restatements.
 
-    Called by publications/receivers.py when benchmarks announce an accepted submission
-    (events.submission_accepted), in the same transaction, whichever door the file came
-    through, so a restated published figure is never left behind its report.
+    Called by publications/receivers.py on events.restatements_approved, in the transaction
+    of the approval.
     """
-    if not outcome.created:
-        return []
-    codes = sorted({change.period for change in outcome.changes if change.restated})
-    if not codes:
-        return []
     results: list = []
-    periods = db.session.execute(
-        select(ReportingPeriod).where(
-            ReportingPeriod.code.in_(codes), ReportingPeriod.status == "published"
-        )
-    ).scalars()
-    for period in periods:
+    for period_id in period_ids:
+        names = [
+            f"{item.observation.centre.slug} {item.observation.metric.code}"
+            for item in restatements
+            if item.observation.period_id == period_id
+        ]
         results.extend(
             republish_for_restatement(
-                outcome.submission.centre_id,
-                period.id,
+                None,
+                period_id,
                 actor=actor,
                 actor_label=actor_label,
-                reason=outcome.submission.reason,
+                reason="Approved restatements: " + "; ".join(names),
             )
         )
     return results

@@ -15,6 +15,7 @@ from flask import Blueprint, abort, current_app, render_template, request, send_
 
 from marketplace.benchmarks.periods import PERIOD_CODE
 from marketplace.extensions import db
+from marketplace.links import absolute_url
 from marketplace.publications import feed, lookups, queries
 from marketplace.publications.models import KIND_LABELS, Publication
 from marketplace.publications.storage import storage_for
@@ -25,7 +26,6 @@ bp = Blueprint("publications", __name__, url_prefix="/reports")
 FIXED_MAX_AGE = 365 * 24 * 3600
 LATEST_MAX_AGE = 300
 PER_PAGE = 25
-MIMETYPES = {"text/csv": "text/csv; charset=utf-8"}
 
 
 def _period(code: str) -> str:
@@ -34,7 +34,13 @@ def _period(code: str) -> str:
     return code
 
 
+def _builder(external: bool):
+    return absolute_url if external else url_for
+
+
 def file_url(publication: Publication, *, fixed: bool = True, external: bool = False) -> str:
+    """The file's address; external ones start with PUBLIC_URL, never the request's host."""
+    url_for = _builder(external)
     period = publication.period.code
     ext = {"open_data_csv": "csv", "open_data_json": "json"}.get(publication.kind)
     if publication.kind == "centre_report":
@@ -45,10 +51,11 @@ def file_url(publication: Publication, *, fixed: bool = True, external: bool = F
                 centre_slug=slug,
                 period=period,
                 version=publication.version,
-                _external=external,
             )
         return url_for(
-            "publications.centre_pdf", centre_slug=slug, period=period, _external=external
+            "publications.centre_pdf",
+            centre_slug=slug,
+            period=period,
         )
     if publication.kind == "league_table":
         if fixed:
@@ -56,22 +63,28 @@ def file_url(publication: Publication, *, fixed: bool = True, external: bool = F
                 "publications.league_pdf_version",
                 period=period,
                 version=publication.version,
-                _external=external,
             )
-        return url_for("publications.league_pdf", period=period, _external=external)
+        return url_for(
+            "publications.league_pdf",
+            period=period,
+        )
     if fixed:
         return url_for(
             "publications.open_data_version",
             period=period,
             version=publication.version,
             ext=ext,
-            _external=external,
         )
-    return url_for("publications.open_data", period=period, ext=ext, _external=external)
+    return url_for(
+        "publications.open_data",
+        period=period,
+        ext=ext,
+    )
 
 
 def page_url(publication: Publication, *, fixed: bool = True, external: bool = False):
     """The HTML page of a report or league table (open data has none)."""
+    url_for = _builder(external)
     period = publication.period.code
     version = {"version": publication.version} if fixed else {}
     if publication.kind == "centre_report":
@@ -80,12 +93,11 @@ def page_url(publication: Publication, *, fixed: bool = True, external: bool = F
             f"publications.{endpoint}",
             centre_slug=publication.centre.slug,
             period=period,
-            _external=external,
             **version,
         )
     if publication.kind == "league_table":
         endpoint = "league_page_version" if fixed else "league_page"
-        return url_for(f"publications.{endpoint}", period=period, _external=external, **version)
+        return url_for(f"publications.{endpoint}", period=period, **version)
     return None
 
 
@@ -141,7 +153,8 @@ def _file_info(kind: str, period: str, *, centre_slug=None, version=None) -> Fil
 def _send(info: FileInfo, *, fixed: bool):
     response = send_file(
         storage_for(current_app.config).path(info.storage_key),
-        mimetype=MIMETYPES.get(info.content_type, info.content_type),
+        # Werkzeug adds "; charset=utf-8" to text types itself: a charset here is doubled.
+        mimetype=info.content_type.split(";", 1)[0],
         download_name=info.filename,
         conditional=True,
         etag=info.sha256,

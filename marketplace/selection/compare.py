@@ -55,6 +55,7 @@ class Cell:
     percentile: float | None
     band: int | None
     restated: bool = False
+    corrected: bool = False
     trend: list[tuple[str, float | None]] = field(default_factory=list)
     direction: str | None = None
 
@@ -251,6 +252,11 @@ def matrix(
             reading = values.get((metric_id, period_id, centre_id))
             visible = reading is not None and shown[centre_id]
             value = reading.value if visible else None
+            kind = (
+                readings.change_kind(period, reading.revision, reading.updated_at)
+                if visible
+                else None
+            )
             # The same rule as readings.standing, with the row's visibility worked out once.
             percentile, band = (
                 peers.position(metric, stats, value)
@@ -267,7 +273,8 @@ def matrix(
                     value=value,
                     percentile=percentile,
                     band=band,
-                    restated=bool(visible and reading.revision > 1),
+                    restated=bool(visible and kind == "restated"),
+                    corrected=bool(visible and kind == "corrected"),
                     trend=trend,
                     direction=readings.trend_direction(
                         [v for _label, v in trend], higher_is_better=metric.higher_is_better

@@ -52,6 +52,8 @@ def table_rows(comparison: Comparison) -> list[RowText]:
                     detail += f", percentile {percentile_text(cell.percentile)}"
                 if cell.restated:
                     detail += " (restated)"
+                elif cell.corrected:
+                    detail += " (corrected)"
             cells.append(
                 CellText(
                     value=value_text(cell.value, unit, decimals)

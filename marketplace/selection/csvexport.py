@@ -11,27 +11,11 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
-from decimal import Decimal
 
 from flask import Response
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(cell) -> str | int | float | Decimal:
-    if cell is None:
-        return ""
-    if isinstance(cell, bool):
-        return "yes" if cell else "no"
-    if isinstance(cell, Decimal):
-        # Fixed point: str() would write a rounded zero such as 0E-7 in scientific notation.
-        return f"{cell:f}"
-    if isinstance(cell, int | float):
-        return cell
-    text = str(cell)
-    if text.startswith(FORMULA_PREFIXES):
-        return "'" + text
-    return text
+from marketplace.spreadsheets import FORMULA_STARTS as FORMULA_PREFIXES  # noqa: F401
+from marketplace.spreadsheets import neutralise
 
 
 def to_csv(rows: Iterable[Sequence]) -> str:

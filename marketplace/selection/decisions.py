@@ -88,10 +88,68 @@ def lock(actor, evaluation: Evaluation, seen: str | None = None) -> Evaluation:
     return evaluation
 
 
+def standings(evaluation: Evaluation) -> dict[str, str]:
+    """Each shortlisted centre's accreditation standing today {slug: status}."""
+    return {c.centre.slug: c.centre.status for c in evaluation.candidates}
+
+
+def standing_changes(evaluation: Evaluation) -> list[dict]:
+    """Shortlisted centres whose standing changed since the shortlist was locked."""
+    if not evaluation.is_locked or not evaluation.snapshot:
+        return []
+    at_lock = {c["slug"]: c for c in evaluation.snapshot.get("candidates", [])}
+    now = standings(evaluation)
+    changes = []
+    for slug, locked in at_lock.items():
+        current = now.get(slug)
+        if current is not None and current != locked.get("status"):
+            changes.append(
+                {"slug": slug, "name": locked["name"], "at_lock": locked["status"], "now": current}
+            )
+    return changes
+
+
+def _contract(contract: dict | None, errors: list[FieldError], lines: list[str]) -> dict:
+    """The contract basics of an award: value, start and end dates, annual volumes."""
+    contract = contract or {}
+    value = contract.get("contract_value")
+    starts, ends = contract.get("contract_starts_on"), contract.get("contract_ends_on")
+    if value is None:
+        errors.append(FieldError("Give the contract value in pounds.", "contract_value"))
+    if starts is None:
+        errors.append(FieldError("Give the date the contract starts.", "contract_starts_on"))
+    if ends is None:
+        errors.append(FieldError("Give the date the contract ends.", "contract_ends_on"))
+    elif starts is not None and ends <= starts:
+        errors.append(FieldError("The contract must end after it starts.", "contract_ends_on"))
+    volumes = {k: int(v) for k, v in (contract.get("annual_volumes") or {}).items()}
+    unknown = sorted(set(volumes) - set(lines))
+    if unknown:
+        errors.append(
+            FieldError(
+                f"Give volumes only for the evaluation's service lines ({', '.join(lines)}).",
+                "annual_volumes",
+            )
+        )
+    return {
+        "contract_value": value,
+        "contract_starts_on": starts,
+        "contract_ends_on": ends,
+        "annual_volumes": volumes,
+    }
+
+
 def record_outcome(
-    actor, evaluation: Evaluation, kind: str, centre_slug: str | None, rationale: str
+    actor,
+    evaluation: Evaluation,
+    kind: str,
+    centre_slug: str | None,
+    rationale: str,
+    *,
+    contract: dict | None = None,
 ) -> EvaluationOutcome:
-    """Awarded (to a centre on the locked shortlist), none suitable, or cancelled; once."""
+    """Awarded (to a centre on the locked shortlist, accredited today, with the contract
+    basics), none suitable, or cancelled; once."""
     if not can_edit(actor, evaluation):
         raise PermissionDenied("Only buyers of the organisation that owns it can decide.")
     evaluation = locked_row(evaluation)
@@ -105,19 +163,8 @@ def record_outcome(
     if kind not in OUTCOME_KINDS:
         errors.append(FieldError("Choose the outcome.", "kind"))
     elif kind == "awarded":
-        shortlist = {c.centre.slug: c.centre_id for c in evaluation.candidates}
-        if not centre_slug:
-            errors.append(FieldError("Choose the centre you awarded.", "centre"))
-        elif centre_slug not in shortlist:
-            errors.append(
-                FieldError(
-                    f"'{centre_slug}' was not on the locked shortlist; an award must go to "
-                    "a shortlisted centre.",
-                    "centre",
-                )
-            )
-        else:
-            centre_id = shortlist[centre_slug]
+        centre_id = _awardable_centre(evaluation, centre_slug, errors)
+        terms = _contract(contract, errors, [line.code for line in evaluation.service_lines])
     if not rationale:
         errors.append(FieldError("Give the rationale for the outcome.", "rationale"))
     if errors:
@@ -129,16 +176,64 @@ def record_outcome(
         rationale=rationale,
         decided_by_id=actor.id,
         decided_at=clock.now(),
+        standings=standings(evaluation),
+        **(terms if kind == "awarded" else {}),
     )
     db.session.add(outcome)
     db.session.flush()
+    _audit_outcome(actor, evaluation, outcome, centre_slug if centre_id else None)
+    db.session.refresh(evaluation)
+    return outcome
+
+
+def _awardable_centre(evaluation: Evaluation, centre_slug: str | None, errors: list) -> int | None:
+    """The id of the shortlisted centre to award, if it may be awarded today (else errors)."""
+    shortlist = {c.centre.slug: c.centre for c in evaluation.candidates}
+    if not centre_slug:
+        errors.append(FieldError("Choose the centre you awarded.", "centre"))
+        return None
+    if centre_slug not in shortlist:
+        errors.append(
+            FieldError(
+                f"'{centre_slug}' was not on the locked shortlist; an award must go to "
+                "a shortlisted centre.",
+                "centre",
+            )
+        )
+        return None
+    centre = shortlist[centre_slug]
+    if centre.status != "accredited":
+        errors.append(
+            FieldError(
+                f"{centre.name} is {centre.status_label.lower()} today; only a centre "
+                "accredited on the day can be awarded.",
+                "centre",
+            )
+        )
+        return None
+    return centre.id
+
+
+def _audit_outcome(actor, evaluation: Evaluation, outcome, centre_slug: str | None) -> None:
+    contract = {}
+    if outcome.kind == "awarded":
+        contract = {
+            "contract_value": str(outcome.contract_value),
+            "contract_starts_on": outcome.contract_starts_on.isoformat(),
+            "contract_ends_on": outcome.contract_ends_on.isoformat(),
+            "annual_volumes": outcome.annual_volumes,
+        }
     audit.record(
         "evaluation.outcome_recorded",
         actor=actor,
         organisation_id=evaluation.organisation_id,
         object_type="evaluation",
         object_id=evaluation.public_id,
-        detail={"kind": kind, "centre": centre_slug if centre_id else None, "rationale": rationale},
+        detail={
+            "kind": outcome.kind,
+            "centre": centre_slug,
+            "rationale": outcome.rationale,
+            "standings": outcome.standings,
+            **contract,
+        },
     )
-    db.session.refresh(evaluation)
-    return outcome

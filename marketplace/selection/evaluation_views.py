@@ -9,6 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from marketplace.accounts.auth import role_required
+from marketplace.benchmarks import readings
 from marketplace.benchmarks.models import ReportingPeriod
 from marketplace.catalogue.models import ServiceLine
 from marketplace.errors import Conflict, PermissionDenied, ValidationFailed
@@ -41,6 +42,14 @@ def _details_choices(service_lines=()):
     ).scalars()
     lines = db.session.execute(db.select(ServiceLine).order_by(ServiceLine.position)).scalars()
     return list(periods), list(lines), services.accredited_centres()
+
+
+def _default_period_code() -> str:
+    periods = db.session.execute(
+        db.select(ReportingPeriod).order_by(*ReportingPeriod.newest_first())
+    ).scalars()
+    period = readings.default_period(list(periods))
+    return period.code if period is not None else ""
 
 
 def _details_form(template_args: dict, status: int = 200):
@@ -85,7 +94,8 @@ def new():
         values = {
             "title": "",
             "needs": "",
-            "period": request.args.get("period", ""),
+            # The latest published period unless the buyer came with another one chosen.
+            "period": request.args.get("period", "") or _default_period_code(),
             "service_lines": comparing.split_list(request.args.getlist("service_lines")),
             "centres": comparing.split_list(request.args.getlist("centres")),
         }
@@ -115,6 +125,7 @@ def show(public_id: str):
         "selection/evaluation.html",
         evaluation=evaluation,
         view=view,
+        standing_changes=services.standing_changes(evaluation),
         can_edit=services.can_edit(current_user, evaluation),
         outcome_labels=OUTCOME_LABELS,
     )
@@ -243,21 +254,40 @@ def outcome(public_id: str):
         raise Conflict("Lock the shortlist before recording the outcome.")
     if evaluation.outcome is not None:
         raise Conflict("The outcome has been recorded already; it cannot be changed.")
-    values = {"outcome": "", "rationale": ""}
+    values = {
+        "outcome": "",
+        "rationale": "",
+        "contract_value": "",
+        "contract_starts_on": "",
+        "contract_ends_on": "",
+    }
+    volumes = {line.code: "" for line in evaluation.service_lines}
     form_errors, errors, status = [], {}, 200
     if request.method == "POST":
         values = {key: request.form.get(key, "") for key in values}
+        volumes = {code: request.form.get(f"volume_{code}", "") for code in volumes}
         # One radio group: "award:<slug>", "none_suitable" or "cancelled".
         kind, _sep, slug = values["outcome"].partition(":")
         posted = {"kind": "awarded" if kind == "award" else kind, "centre": slug or None}
         try:
             data = load_form(
                 OutcomeSchema(),
-                {**posted, "rationale": values["rationale"]},
+                {
+                    **posted,
+                    **{k: v for k, v in values.items() if k != "outcome"},
+                    "annual_volumes": {
+                        code: v.strip().replace(",", "") for code, v in volumes.items() if v.strip()
+                    },
+                },
                 "The outcome could not be recorded.",
             )
             services.record_outcome(
-                current_user, evaluation, data["kind"], data.get("centre"), data["rationale"]
+                current_user,
+                evaluation,
+                data["kind"],
+                data.get("centre"),
+                data["rationale"],
+                contract=data,
             )
         except ValidationFailed as error:
             db.session.rollback()
@@ -274,6 +304,8 @@ def outcome(public_id: str):
             evaluation=evaluation,
             view=evaluation.snapshot,
             values=values,
+            volumes=volumes,
+            standings=services.standings(evaluation),
             form_errors=form_errors,
             errors=errors,
             outcome_labels=OUTCOME_LABELS,

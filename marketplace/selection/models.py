@@ -7,13 +7,16 @@ The database carries the rules that make a decision defensible, not only the ser
   can never be unlocked (composite foreign key (evaluation_id, evaluation_status) ->
   evaluations(id, status) with evaluation_status fixed to 'locked');
 - an award names a centre, "none suitable" and "cancelled" do not; a rationale is required;
+- an award records the contract basics (value, start and end dates; annual volumes per
+  service line), other outcomes none; on PostgreSQL a trigger (migration 0007) refuses a new
+  award without them, or to a centre that is not accredited on the day of the decision;
 - a buyer's score is 0-100 and belongs to a criterion and a candidate of the same evaluation.
 """
 
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
@@ -21,6 +24,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     ForeignKey,
     ForeignKeyConstraint,
     Integer,
@@ -240,6 +244,15 @@ class EvaluationOutcome(IdMixin, db.Model):
         Integer, ForeignKey("users.id", ondelete="RESTRICT"), nullable=False
     )
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, nullable=False)
+    # The contract an award makes (later work rates its KPIs): value in £, dates, and the
+    # annual volumes per service line {service line code: volume}.
+    contract_value: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    contract_starts_on: Mapped[date | None] = mapped_column(Date)
+    contract_ends_on: Mapped[date | None] = mapped_column(Date)
+    annual_volumes: Mapped[dict | None] = mapped_column(JSON)
+    # Each shortlisted centre's accreditation standing when the outcome was recorded
+    # {slug: status}, beside the standing at lock kept in the snapshot.
+    standings: Mapped[dict | None] = mapped_column(JSON)
 
     evaluation: Mapped[Evaluation] = relationship(
         back_populates="outcome",
@@ -274,6 +287,19 @@ class EvaluationOutcome(IdMixin, db.Model):
             name="award_names_centre",
         ),
         CheckConstraint("length(trim(rationale)) > 0", name="rationale_not_blank"),
+        # Only an award carries a contract; the service (and on PostgreSQL the trigger of
+        # migration 0007, for new rows) requires its basics, older awards have none.
+        CheckConstraint(
+            "kind = 'awarded' OR (contract_value IS NULL AND contract_starts_on IS NULL "
+            "AND contract_ends_on IS NULL AND annual_volumes IS NULL)",
+            name="contract_only_for_award",
+        ),
+        CheckConstraint("contract_value IS NULL OR contract_value >= 0", name="contract_value"),
+        CheckConstraint(
+            "contract_starts_on IS NULL OR contract_ends_on IS NULL "
+            "OR contract_ends_on > contract_starts_on",
+            name="contract_dates_ordered",
+        ),
     )
 
     @property

@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from marshmallow import Schema, fields, validate
 
 from marketplace.benchmarks.models import DIRECTIONS, PERIOD_STATUSES, UNITS
+from marketplace.catalogue.models import SERVICE_LINE_CODES
 from marketplace.errors import FieldError, ValidationFailed
 from marketplace.selection.models import OUTCOME_KINDS
 from marketplace.web import forms
@@ -43,6 +44,27 @@ class OutcomeSchema(Schema):
         validate=validate.Length(
             min=1, max=10000, error="Give the rationale (up to 10,000 characters)."
         ),
+    )
+    # The contract basics of an award (the service requires them for an award only).
+    contract_value = fields.Decimal(
+        load_default=None,
+        places=2,
+        validate=validate.Range(min=0, max=Decimal("999999999999"), error="Give the value in £."),
+        error_messages={"invalid": "Give the contract value in pounds, like 1250000."},
+    )
+    contract_starts_on = fields.Date(
+        load_default=None, error_messages={"invalid": "Give the start date as YYYY-MM-DD."}
+    )
+    contract_ends_on = fields.Date(
+        load_default=None, error_messages={"invalid": "Give the end date as YYYY-MM-DD."}
+    )
+    annual_volumes = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(
+            validate=validate.Range(min=0, max=10**12),
+            error_messages={"invalid": "Give each annual volume as a whole number."},
+        ),
+        load_default=dict,
     )
 
 
@@ -99,28 +121,46 @@ def weights_from_form(form) -> tuple[dict, dict, str]:
 # --- API -------------------------------------------------------------------------------------
 
 
+# The periods the database holds (its CHECK: years 2000 to 2200).
+PERIOD_PATTERN = r"^(?:2[01]\d\d|2200)-Q[1-4]$"
+_LINES = "|".join(SERVICE_LINE_CODES)
+
+
 class BenchmarkArgsSchema(Schema):
     period = fields.String(
-        metadata={"description": "The quarter, YYYY-Qn; the newest visible one when left out."}
+        metadata={
+            "description": "The quarter, YYYY-Qn; the newest visible one when left out.",
+            "pattern": PERIOD_PATTERN,
+        }
     )
 
 
 class CompareArgsSchema(Schema):
     centres = fields.String(
         required=True,
-        metadata={"description": "2 to 6 centre slugs, comma-separated."},
+        metadata={
+            "description": "2 to 6 centre slugs, comma-separated.",
+            "pattern": r"^[a-z0-9-]+(?:,[a-z0-9-]+){1,5}$",
+        },
     )
     period = fields.String(
-        metadata={"description": "The quarter, YYYY-Qn; the newest visible one when left out."}
+        metadata={
+            "description": "The quarter, YYYY-Qn; the newest visible one when left out.",
+            "pattern": PERIOD_PATTERN,
+        }
     )
     weights = fields.String(
         metadata={
+            "pattern": r"^[a-z0-9_]+:\d+(?:\.\d+)?(?:,[a-z0-9_]+:\d+(?:\.\d+)?)*$",
             "description": "Weights per metric, `code:weight,code:weight` (numbers ≥ 0). "
-            "Metrics left out get weight 0. Without it every metric weighs 1."
+            "Metrics left out get weight 0. Without it every metric weighs 1.",
         }
     )
     service_lines = fields.String(
-        metadata={"description": "Only the metrics of these service lines (comma-separated)."}
+        metadata={
+            "description": "Only the metrics of these service lines (comma-separated).",
+            "pattern": f"^(?:{_LINES})(?:,(?:{_LINES}))*$",
+        }
     )
 
 

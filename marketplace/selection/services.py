@@ -34,6 +34,8 @@ from marketplace.selection.decisions import (  # noqa: F401 - part of this modul
     fingerprint,
     lock,
     record_outcome,
+    standing_changes,
+    standings,
 )
 from marketplace.selection.models import (
     MAX_CANDIDATES,

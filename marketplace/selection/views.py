@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, redirect, render_template, request
 from flask_login import current_user
 from markupsafe import Markup, escape
 
@@ -13,6 +13,7 @@ from marketplace.catalogue.models import ServiceCentre, ServiceLine
 from marketplace.catalogue.services import PUBLIC_STATUSES
 from marketplace.errors import ValidationFailed
 from marketplace.extensions import db
+from marketplace.selection import basket
 from marketplace.selection import compare as comparing
 from marketplace.selection.compare_view import table_rows
 from marketplace.selection.csvexport import csv_response
@@ -58,6 +59,11 @@ def _line_and_metric_choices():
 def compare():
     audience = audience_for(current_user)
     asked = _asked()
+    # The comparison basket follows the address; a bare /compare shows the basket's centres.
+    if "centres" in request.args:
+        basket.keep(basket.from_address(asked["slugs"]))
+    elif not request.args and basket.current():
+        return redirect(basket.compare_url(basket.current()))
     comparison = None
     form_errors = []
     status = 200

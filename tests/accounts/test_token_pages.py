@@ -86,7 +86,9 @@ def test_creating_a_token_shows_it_once(app, as_persona, personas):
     assert 'name="csrf_token"' in form
     assert '<label class="govuk-label govuk-label--s" for="name">' in form
 
-    response = client.post("/centre/tokens/new", data={"name": "  Quarterly upload  "})
+    created = client.post("/centre/tokens/new", data={"name": "  Quarterly upload  "})
+    assert created.status_code == 303  # POST/redirect/GET (this test read a 200 before)
+    response = client.get(created.headers["Location"])
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     page = response.get_data(as_text=True)

@@ -6,6 +6,7 @@ import smtplib
 
 import pytest
 
+from marketplace import clock
 from marketplace.extensions import db
 from marketplace.mail import sender
 from marketplace.mail import services as mail
@@ -14,6 +15,7 @@ from marketplace.mail.models import OutboxEmail
 
 class FakeSMTP:
     sent: list = []
+    envelopes: list = []
     fail = False
 
     def __init__(self, host, port, timeout):
@@ -25,7 +27,8 @@ class FakeSMTP:
     def login(self, user, password):
         pass
 
-    def send_message(self, message):
+    def send_message(self, message, from_addr=None, to_addrs=None):
+        FakeSMTP.envelopes.append(to_addrs)
         if FakeSMTP.fail:
             raise smtplib.SMTPRecipientsRefused({message["To"]: (550, b"no")})
         FakeSMTP.sent.append(message)
@@ -36,7 +39,7 @@ class FakeSMTP:
 
 @pytest.fixture
 def smtp(app, monkeypatch):
-    FakeSMTP.sent, FakeSMTP.fail = [], False
+    FakeSMTP.sent, FakeSMTP.envelopes, FakeSMTP.fail = [], [], False
     monkeypatch.setattr(sender.smtplib, "SMTP", FakeSMTP)
     monkeypatch.setitem(app.config, "MAIL_SMTP_HOST", "smtp.example.invalid")
     return FakeSMTP
@@ -83,13 +86,21 @@ def test_a_failure_is_kept_for_another_attempt_then_given_up(app, smtp, personas
     smtp.fail = True
     for _ in range(sender.MAX_ATTEMPTS):
         sender.deliver_queued(app.config)
+        # Each retry waits its turn (next_attempt_at); step past it.
+        db.session.refresh(email)
+        if email.next_attempt_at is not None:
+            clock.freeze(email.next_attempt_at)
     db.session.refresh(email)
     assert (email.status, email.attempts) == ("failed", sender.MAX_ATTEMPTS)
     assert "SMTPRecipientsRefused" in email.last_error
 
 
 def test_a_reset_request_is_sent_at_once_when_smtp_is_configured(client, smtp, personas):
-    client.post("/password-reset", data={"email": personas["buyer"].email})
+    response = client.post(
+        "/password-reset", data={"email": personas["buyer"].email}, buffered=False
+    )
+    assert smtp.sent == []  # not in the request: once the response has gone
+    response.close()
     assert [m["To"] for m in smtp.sent] == [personas["buyer"].email]
     stored = db.session.execute(db.select(OutboxEmail)).scalars().one()
     assert stored.status == "sent"

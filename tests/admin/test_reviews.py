@@ -124,3 +124,68 @@ def test_nothing_changed_is_not_queued(as_persona, personas):
     )
     assert "Nothing changed." in response.get_data(as_text=True)
     assert _reviews() == []
+
+
+# Issue 12, point 7: revert or ask for a change, with figures written as people read them.
+
+
+def _ownership_change(as_persona, centre):
+    response = as_persona("centre_user").post(
+        "/centre/profile",
+        data=_form(
+            centre,
+            **{
+                "ownership-employee": "48",
+                "ownership-government": "27",
+                "ownership-private_partner": "25",
+                "capacity-employees_served": "48000",
+            },
+        ),
+    )
+    assert response.status_code == 302
+    [review] = _reviews()
+    return review
+
+
+def test_a_live_ownership_change_is_reverted_in_one_audited_step(as_persona, personas, admin):
+    from marketplace.mail.models import OutboxEmail
+
+    centre = personas["centre"]
+    before = (centre.ownership_employee, centre.ownership_private, centre.employees_served)
+    review = _ownership_change(as_persona, centre)
+    page = admin.get(f"/admin/reviews/{review.public_id}").get_data(as_text=True)
+    assert "48,000" in page and "48%" in page and "25%" in page
+    assert "48000" not in page and "25.00" not in page
+    response = admin.post(
+        f"/admin/reviews/{review.public_id}",
+        data={"decision": "revert", "note": "Ownership must match the accreditation"},
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    centre = db.session.get(ServiceCentre, centre.id)
+    assert (centre.ownership_employee, centre.ownership_private, centre.employees_served) == before
+    assert db.session.get(CentreEditReview, review.id).status == "reverted"
+    assert events("centre.update_reverted")[0].detail["note"] == (
+        "Ownership must match the accreditation"
+    )
+    assert len(_reviews()) == 1  # the admin's restoring edit needs no review of its own
+    (mail,) = db.session.scalars(
+        db.select(OutboxEmail).where(OutboxEmail.template == "entry_change_decided")
+    )
+    assert mail.to_address == personas["centre_user"].email
+    assert "reverted" in mail.subject and "48%" in mail.body_text
+
+
+def test_the_centre_can_be_asked_to_change_it(as_persona, personas, admin):
+    review = _ownership_change(as_persona, personas["centre"])
+    refused = admin.post(f"/admin/reviews/{review.public_id}", data={"decision": "request_change"})
+    assert refused.status_code == 422
+    response = admin.post(
+        f"/admin/reviews/{review.public_id}",
+        data={"decision": "request_change", "note": "Send the new shareholder agreement"},
+    )
+    assert response.status_code == 302
+    assert db.session.get(CentreEditReview, review.id).status == "change_requested"
+    assert events("centre.update_change_requested")[0].detail["note"] == (
+        "Send the new shareholder agreement"
+    )

@@ -240,7 +240,8 @@ def csrf_token_for(app, client) -> str:
 def test_a_session_write_without_a_csrf_token_is_refused(app, personas, csrf_enabled):
     client = app.test_client()
     sign_in(client, personas["centre_user"])
-    body = assert_problem(client.patch(URL, json=CHANGE), 400)
+    # Forbidden, not malformed: the request is fine, the session may not write without it.
+    body = assert_problem(client.patch(URL, json=CHANGE), 403)
     assert "CSRF" in body["detail"]
     assert centre_a().summary != CHANGE["summary"]
     assert update_events() == []
@@ -251,7 +252,7 @@ def test_a_session_write_with_a_wrong_csrf_token_is_refused(app, personas, csrf_
     sign_in(client, personas["centre_user"])
     csrf_token_for(app, client)
     response = client.patch(URL, json=CHANGE, headers={"X-CSRFToken": "forged"})
-    assert_problem(response, 400)
+    assert_problem(response, 403)
 
 
 def test_a_session_write_with_the_csrf_token_is_accepted(app, personas, csrf_enabled):

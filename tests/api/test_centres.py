@@ -214,3 +214,17 @@ def test_unknown_addresses_and_methods_are_problems(client, catalogue):
     assert_problem(response, 405)
     assert set(response.headers["Allow"].replace(" ", "").split(",")) >= {"GET", "PATCH"}
     assert_problem(client.post("/api/v1/centres"), 405)
+
+
+def test_service_line_repeats_and_a_centre_must_offer_every_one(client, catalogue):
+    assert slugs(client.get("/api/v1/centres?service_line=hr").get_json()) == ["charlie"]
+    both = client.get("/api/v1/centres?service_line=hr&service_line=ict")
+    assert both.status_code == 200
+    assert slugs(both.get_json()) == ["charlie"]
+    assert "service_line=hr&service_line=ict" in both.get_json()["links"]["self"]
+    assert (
+        slugs(client.get("/api/v1/centres?service_line=hr&service_line=payroll").get_json()) == []
+    )
+    refused = client.get("/api/v1/centres?service_line=hr&service_line=gardening")
+    assert refused.status_code == 422
+    assert "'gardening' is not a service line." in refused.get_data(as_text=True)

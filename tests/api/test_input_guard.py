@@ -42,7 +42,7 @@ def test_a_nul_in_a_json_body_changes_nothing(as_persona, personas):
         "/api/v1/centres/centre-a", json={"summary": "Payroll\u0000 for Wales"}
     )
     body = assert_problem(response, 422)
-    assert body["errors"][0]["field"] == "body"
+    assert body["errors"][0]["field"] == "summary"
     db.session.expire_all()
     assert db.session.get(ServiceCentre, centre.id).summary == before
     assert db.session.query(AuditEvent).filter_by(action="centre.update").count() == 0

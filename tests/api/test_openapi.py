@@ -190,3 +190,17 @@ def test_descriptions_are_escaped_and_only_backticks_become_code(app):
     )
     assert str(inline_code("`<b>`")) == "<code>&lt;b&gt;</code>"
     assert str(inline_code("an odd ` backtick")) == "an odd ` backtick"
+
+
+def test_the_service_line_filter_is_a_repeatable_list_of_strings(document):
+    (parameter,) = [
+        p
+        for p in document["paths"]["/api/v1/centres"]["get"]["parameters"]
+        if p["name"] == "service_line"
+    ]
+    assert parameter["in"] == "query"
+    assert parameter["schema"]["type"] == "array"
+    assert parameter["schema"]["items"]["type"] == "string"
+    # Closed vocabulary: the document names every service-line code it accepts.
+    assert "payroll" in parameter["schema"]["items"]["enum"]
+    assert parameter.get("explode", True) is True

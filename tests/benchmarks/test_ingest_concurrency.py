@@ -1,8 +1,9 @@
-"""Two uploads for one centre at the same moment, on PostgreSQL, with real commits.
+"""Two uploads for one centre at the same moment, with real commits, on both databases.
 
-The centre's row lock serialises them: the second waits, then works from what the first
-committed, so no update is lost and nothing is half-applied. SQLite allows one writer at a
-time anyway, so this runs only on PostgreSQL.
+On PostgreSQL the centre's row lock serialises them; on SQLite the write transaction's
+BEGIN IMMEDIATE does (after the busy timeout's wait, not "database is locked"). Either way
+the second waits, then works from what the first committed, so no update is lost and
+nothing is half-applied. Each thread is a POST request's worth of work.
 
 Real commits from several threads cannot live inside the suite's rolled-back transaction,
 and the audit trail is append-only (it cannot be cleaned up), so the test works in a
@@ -45,17 +46,21 @@ def committed_world(scratch_database):
     ]
     period = ReportingPeriodFactory(year=2026, quarter=3, status="open")
     ObservationFactory(centre=centre, metric=metrics[0], period=period, value=Decimal(3))
+    ids = {"centre": centre.id, "metrics": [m.id for m in metrics], "period": period.id}
     db.session.commit()
-    return {"centre": centre.id, "metrics": [m.id for m in metrics], "period": period.id}
+    # End this thread's session: on SQLite an idle transaction left open here would hold
+    # the write lock (outside a request, transactions begin IMMEDIATE) while the uploads run.
+    db.session.remove()
+    return ids
 
 
 def _upload_in_thread(app, centre_id, content, start, results, name, hold=0.0):
     """One request's worth of work: its own app context, session and connection."""
-    with app.app_context():
+    with app.test_request_context(method="POST"):
         try:
-            centre = db.session.get(ServiceCentre, centre_id)
             start.wait(timeout=10)
             began = time.perf_counter()
+            centre = db.session.get(ServiceCentre, centre_id)
             outcome = submissions.submit(
                 centre, content, filename=f"{name}.csv", content_type="text/csv", channel="api"
             )

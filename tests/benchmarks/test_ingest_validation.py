@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from marketplace.benchmarks import outliers, validation
+from marketplace.benchmarks import outliers, restatements, submissions, validation
 from marketplace.benchmarks.models import ObservationRevision
 from marketplace.errors import ValidationFailed
 from marketplace.extensions import db
@@ -212,6 +212,11 @@ def test_restating_a_published_figure_needs_a_reason_and_keeps_history(world):
     assert "changes the published figure" in errors[0].message
 
     outcome = submit(world, change, reason="Invoices of a closed site were counted twice")
+    # A published figure changes only once the authority approves the restatement.
+    assert value_of(world, world.cost, world.published).value == Decimal("5.00")
+    restatements.approve(
+        [r.public_id for r in restatements.pending(centre_id=world.centre.id)], actor=None
+    )
     assert [c.as_dict() for c in outcome.changes] == [
         {
             "metric": "ap_cost_per_invoice",
@@ -314,3 +319,70 @@ def test_an_unquoted_thousands_separator_that_splits_the_row_is_caught(world):
     assert [(e.row, e.field) for e in errors] == [(2, "value")]
     assert "more cells than the header" in errors[0].message
     assert "write 40000, not 40,000" in errors[0].message
+
+
+METRICS_CSV = Path(__file__).resolve().parents[2] / "fixtures" / "demo" / "metrics.csv"
+
+
+def test_every_real_gov_uk_cost_per_transaction_loads_under_the_library_range(world):
+    """The reference library refuses only the impossible: GOV.UK's published costs per
+    transaction reach thousands of pounds, and every one of them must load whole."""
+    from marketplace.benchmarks.models import Metric, Observation, ReportingPeriod
+    from tests.factories import MetricFactory, ServiceLineFactory, quarter_bounds
+
+    with METRICS_CSV.open(encoding="utf-8", newline="") as handle:
+        library = {row["code"]: row for row in csv.DictReader(handle)}
+    definition = library["cost_per_transaction"]
+    customer = ServiceLineFactory(code="customer")
+    metric = MetricFactory(
+        code="cost_per_transaction",
+        service_line=customer,
+        decimals=int(definition["decimals"]),
+        valid_min=Decimal(definition["valid_min"]) if definition["valid_min"] else None,
+        valid_max=Decimal(definition["valid_max"]) if definition["valid_max"] else None,
+    )
+    with SERVICES_CSV.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    costs = [i for i, name in enumerate(rows[0]) if "CPT" in name]
+    # Every cost figure, as a person fixes it for upload: thousands separators removed;
+    # the placeholders ('-') are not figures.
+    figures = [
+        row[i].replace(",", "")
+        for row in rows[1:]
+        for i in costs
+        if i < len(row) and row[i] and row[i] != "-"
+    ]
+    assert len(figures) > 2800 and max(Decimal(f) for f in figures) > 5000
+    # A centre has one figure per metric and quarter: spread them over the past quarters
+    # of as many centres as it takes, each centre one upload.
+    quarters = [(year, q) for year in range(2000, 2026) for q in (1, 2, 3, 4)]
+    db.session.add_all(
+        ReportingPeriod(
+            code=f"{year}-Q{q}",
+            year=year,
+            quarter=q,
+            starts_on=quarter_bounds(year, q)[0],
+            ends_on=quarter_bounds(year, q)[1],
+            status="open",
+        )
+        for year, q in quarters
+    )
+    db.session.flush()
+    for start in range(0, len(figures), len(quarters)):
+        centre = ServiceCentreFactory(lines=["customer"])
+        lines = ["metric,period,value"] + [
+            f"cost_per_transaction,{year}-Q{q},{figure}"
+            for (year, q), figure in zip(quarters, figures[start:], strict=False)
+        ]
+        outcome = submissions.submit(
+            centre, csv_bytes(*lines), filename="cpt.csv", content_type="text/csv", channel="cli"
+        )
+        assert outcome.created
+    stored = db.session.execute(
+        db.select(db.func.count(), db.func.max(Observation.value)).where(
+            Observation.metric_id == metric.id
+        )
+    ).one()
+    assert stored[0] == len(figures)
+    assert stored[1] == max(Decimal(f) for f in figures)
+    assert db.session.get(Metric, metric.id).valid_max is None

@@ -52,5 +52,5 @@ def test_closing_a_period_redraws_its_groups(db_session):
         value=Decimal("9"),
     )
     assert peers.group_stats(metric.id, period.id).n == 2
-    periods.close_period(period, actor_label="test")
+    periods.close_period(period, actor_label="test", reason="Closed early for the test")
     assert peers.group_stats(metric.id, period.id).n == 3

@@ -1,8 +1,9 @@
-"""Two uploads rebuilding the same peer group at once, on PostgreSQL, with real commits.
+"""Two uploads rebuilding the same peer group at once, with real commits, on both databases.
 
 Without a lock the second transaction's insert breaks the unique (metric, period) key, or
 overwrites figures computed from newer data. The period lock makes the second wait, then
-rebuild from what the first committed, so both changes end up in the statistics.
+rebuild from what the first committed, so both changes end up in the statistics. (On
+SQLite the second waits at BEGIN IMMEDIATE for the first writer, with the same outcome.)
 
 Real commits from two threads cannot live inside the suite's rolled-back transaction, so the
 test works in a scratch database of its own, made from the models and dropped at the end.

@@ -156,7 +156,7 @@ def test_wrong_content_type_is_415_and_too_large_is_413(world, client, token, ap
 def test_a_session_write_needs_the_csrf_header(world, as_persona, app, monkeypatch):
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
     response = as_persona("centre_user").post(URL, data=GOOD, content_type="text/csv")
-    assert response.status_code == 400
+    assert response.status_code == 403
     assert snapshot()["submissions"] == []
 
 

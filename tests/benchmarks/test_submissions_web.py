@@ -209,3 +209,59 @@ def test_the_upload_form_needs_a_csrf_token(world, as_persona, app, monkeypatch)
     before = snapshot()
     assert upload(client, GOOD).status_code == 400
     assert snapshot() == before
+
+
+# Issue 12, point 9: the reason has one bound on every door (one schema).
+
+
+def test_the_web_form_refuses_a_reason_over_2000_characters_and_keeps_nothing(world, as_persona):
+    before = snapshot()
+    restating = csv_bytes("metric,period,value", "ap_cost_per_invoice,2026-Q1,5.00")
+    response = upload(as_persona("centre_user"), restating, reason="x" * 450_000)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Keep the reason to 2,000 characters or fewer." in html
+    assert 'href="#reason"' in html
+    assert snapshot() == before
+
+
+def test_a_reason_of_exactly_2000_characters_is_accepted(world, as_persona):
+    response = upload(as_persona("centre_user"), GOOD, reason="y" * 2000)
+    assert response.status_code == 302
+
+
+def test_the_cli_refuses_the_same_long_reason(world, app, tmp_path):
+    path = tmp_path / "figures.csv"
+    path.write_bytes(GOOD)
+    result = app.test_cli_runner().invoke(
+        args=["import-benchmarks", world.centre.slug, str(path), "--reason", "z" * 2001]
+    )
+    assert result.exit_code != 0
+    assert "Keep the reason to 2,000 characters or fewer." in result.output
+
+
+# Issue 12, points 5 and 6: a restatement of a published figure waits; wording is exact.
+
+
+def test_a_web_restatement_of_a_published_figure_waits_for_the_authority(world, as_persona):
+    ObservationFactory(centre=world.centre, metric=world.cost, period=world.published, value=5)
+    ObservationFactory(centre=world.centre, metric=world.paid, period=world.open, value=90)
+    client = as_persona("centre_user")
+    content = csv_bytes(
+        "metric,period,value",
+        "ap_cost_per_invoice,2026-Q1,4.50",
+        "invoices_paid_30_days,2026-Q3,92",
+    )
+    response = upload(client, content, reason="Credit notes were missed")
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "wait for the authority" in page
+    assert "Waiting for the authority: the published figure stays until it is approved." in page
+    # The open period's change is a correction, never called a restatement.
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+    assert "invoices_paid_30_days 2026-Q3 90 92 Corrected" in text
+    assert "ap_cost_per_invoice 2026-Q1 5 4.5 Restated" in text
+    assert value_of(world, world.cost, world.published).value == Decimal("5")
+    assert value_of(world, world.paid, world.open).value == Decimal("92")
+    (event,) = audit_events("submission.accepted")
+    assert event.detail["pending"] == 1

@@ -89,6 +89,12 @@ def test_buyer_compares_evaluates_locks_and_awards(visit):
     page.get_by_label("Rationale").fill(
         "Highest weighted score, full coverage, and the strongest social value offer."
     )
+    # An award records the contract's basics.
+    page.get_by_label("Contract value (£)").fill("1250000")
+    page.get_by_label("Starts on").fill("2027-04-01")
+    page.get_by_label("Ends on").fill("2030-03-31")
+    for volume in page.locator("input[id^='volume_']").all():
+        volume.fill("150000")
     page.get_by_role("button", name="Record the outcome").click()
     visit.check("evaluation with outcome")
     assert page.get_by_text("Outcome recorded.").is_visible()

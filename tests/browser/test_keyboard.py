@@ -121,6 +121,16 @@ def test_buyer_journey_by_keyboard_alone(js_visit):
     assert award.is_checked()
     keys.tab_to(page.get_by_label("Rationale"), "outcome: rationale")
     keys.type("Highest weighted score, chosen without a mouse.")
+    for label, text in (
+        ("Contract value (£)", "1250000"),
+        ("Starts on", "2027-04-01"),
+        ("Ends on", "2030-03-31"),
+    ):
+        keys.tab_to(page.get_by_label(label), f"outcome: {label}")
+        keys.type(text)
+    for index, volume in enumerate(page.locator("input[id^='volume_']").all()):
+        keys.tab_to(volume, f"outcome: volume {index + 1}")
+        keys.type("150000")
     keys.tab_to(page.get_by_role("button", name="Record the outcome"), "outcome: record")
     keys.follow()
     visit.check("evaluation with outcome")

@@ -21,7 +21,7 @@ def test_public_finds_a_centre_and_downloads_its_latest_report(visit):
 
     # Payroll from an accredited employee-owned mutual.
     filters = page.locator("form#filters")
-    filters.get_by_label("Service line").select_option(label="Payroll")
+    filters.get_by_role("checkbox", name="Payroll", exact=True).check()
     filters.get_by_label("Business model").select_option(label="Employee-owned mutual")
     filters.get_by_label("Accreditation status").select_option(label="Accredited")
     filters.get_by_role("button", name="Apply filters").click()
@@ -30,7 +30,7 @@ def test_public_finds_a_centre_and_downloads_its_latest_report(visit):
     # The filters survive in the URL and in the form.
     assert "service_line=payroll" in page.url
     assert "business_model=employee_owned_mutual" in page.url
-    assert filters.get_by_label("Service line").input_value() == "payroll"
+    assert filters.get_by_role("checkbox", name="Payroll", exact=True).is_checked()
     results = page.locator("#results")
     names = results.get_by_role("heading", level=3).all_inner_texts()
     assert "Northmoor Shared Services Mutual" in names
@@ -66,3 +66,19 @@ def test_public_finds_a_centre_and_downloads_its_latest_report(visit):
     latest = page.request.get(visit.url(f"/reports/northmoor/{PUBLISHED_PERIOD}.pdf"))
     assert latest.status == 200
     assert latest.body() == data
+
+
+def test_public_filters_by_two_service_lines(visit):
+    page = visit.page
+    visit.goto("/centres", "centre list")
+    filters = page.locator("form#filters")
+    filters.get_by_role("checkbox", name="Payroll", exact=True).check()
+    filters.get_by_role("checkbox", name="ICT service desk", exact=True).check()
+    filters.get_by_role("button", name="Apply filters").click()
+    visit.check("centre list, two service lines")
+    assert "service_line=payroll" in page.url and "service_line=ict" in page.url
+    cards = page.get_by_role("list", name="Service centres")
+    names = cards.get_by_role("heading", level=3).all_inner_texts()
+    # Only centres offering both payroll and ICT.
+    assert sorted(names) == ["Brightfield Outsourcing Ltd", "Harbourgate Business Services"]
+    assert filters.get_by_role("checkbox", name="ICT service desk", exact=True).is_checked()

@@ -94,9 +94,27 @@ def test_filters_come_from_the_url_and_stay_in_the_form(client, listed):
     response = client.get("/centres?service_line=payroll&status=expired")
     assert result_names(response) == ["Bravo Business Services"]
     body = response.get_data(as_text=True)
-    assert re.search(r'<option value="payroll" selected>', body)
+    assert re.search(r'name="service_line" type="checkbox" value="payroll" checked', body)
     assert re.search(r'<option value="expired" selected>', body)
     assert "1 centre match your filters" in text(response)
+
+
+def test_service_lines_repeat_and_a_centre_must_offer_every_one(client, listed):
+    centre("Foxtrot Both Lines", lines=["finance", "payroll"])
+    finance = result_names(client.get("/centres?service_line=finance"))
+    assert "Alpha Shared Services" in finance and "Foxtrot Both Lines" in finance
+    response = client.get("/centres?service_line=finance&service_line=payroll")
+    both = result_names(response)
+    assert "Foxtrot Both Lines" in both
+    assert "Alpha Shared Services" not in both and "Bravo Business Services" not in both
+    body = response.get_data(as_text=True)
+    for code in ("finance", "payroll"):
+        assert re.search(rf'name="service_line" type="checkbox" value="{code}" checked', body)
+    # The sort links keep both lines.
+    assert "service_line=finance&amp;service_line=payroll&amp;sort=-name" in body
+    refused = client.get("/centres?service_line=finance&service_line=gardening")
+    assert refused.status_code == 400
+    assert "'gardening' is not a service line." in text(refused)
 
 
 def test_free_text_search(client, listed):
@@ -426,3 +444,11 @@ def test_home_page_explains_and_counts(client, listed):
     body = response.get_data(as_text=True)
     assert 'href="/centres?service_line=finance"' in body
     assert 'href="/centres"' in body and 'href="/metrics"' in body
+
+
+def test_the_list_says_how_many_centres_are_not_listed_and_why(client, listed):
+    page = text(client.get("/centres"))
+    assert (
+        "2 centres are not listed: 1 has applied and is not yet accredited, and 1 has "
+        "withdrawn from the marketplace." in page
+    )

@@ -10,7 +10,7 @@ from marketplace.benchmarks import peers
 from marketplace.extensions import db
 from marketplace.selection import services as selection
 from tests.publications.helpers import open_pdf, pdf_text
-from tests.selection.conftest import build_bench
+from tests.selection.conftest import CONTRACT, build_bench
 
 RATIONALE = 'Best value. <img src="file:///etc/passwd"> <b>bold</b>'
 
@@ -48,7 +48,7 @@ def download(client, address, **kwargs):
 def test_the_record_shows_what_was_locked_and_decided(as_persona, personas, evaluation):
     buyer = personas["alb_buyer"]
     selection.lock(buyer, evaluation)
-    selection.record_outcome(buyer, evaluation, "awarded", "centre-a", RATIONALE)
+    selection.record_outcome(buyer, evaluation, "awarded", "centre-a", RATIONALE, contract=CONTRACT)
     db.session.commit()
     client = as_persona("alb_buyer")
 

@@ -234,3 +234,17 @@ def test_the_lookup_cache_serves_files_without_the_database_for_a_short_while(
     assert fetch(client, "/reports/ssc-a/2026-Q3.pdf").headers["ETag"] == first.headers["ETag"]
     with clock.frozen_at(start + timedelta(seconds=31)):
         assert fetch(client, "/reports/ssc-a/2026-Q3.pdf").headers["ETag"] != first.headers["ETag"]
+
+
+def test_open_data_csv_has_one_charset_and_a_multi_range_request_gets_the_whole_file(
+    client, published
+):
+    data = fetch(client, "/reports/2026-Q3.csv")
+    assert data.headers["Content-Type"] == "text/csv; charset=utf-8"
+
+    url = "/reports/ssc-a/2026-Q3/v1.pdf"
+    whole = fetch(client, url).data
+    several = fetch(client, url, headers={"Range": "bytes=0-9,20-29"})
+    # A server may ignore a Range header; several ranges are ignored rather than a 416.
+    assert several.status_code == 200
+    assert several.data == whole

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from marketplace.audit.models import AuditEvent
-from marketplace.benchmarks import submissions
+from marketplace.benchmarks import restatements, submissions
 from marketplace.catalogue import accreditation
 from marketplace.errors import IllegalTransition
 from marketplace.extensions import db
@@ -28,9 +28,11 @@ def publications(period, **filters):
     return db.session.scalars(statement.order_by(Publication.id)).all()
 
 
-def restate(centre, metric_code, period_code, value, reason="Corrected after audit"):
+def restate(centre, metric_code, period_code, value, reason="Corrected after audit", approve=True):
+    """Send a restatement; of a published figure it waits until the authority approves it
+    (which republishes the period once, through events.restatements_approved)."""
     body = f"metric,period,value\n{metric_code},{period_code},{value}\n".encode()
-    return submissions.submit(
+    outcome = submissions.submit(
         centre,
         body,
         filename="restatement.csv",
@@ -39,6 +41,10 @@ def restate(centre, metric_code, period_code, value, reason="Corrected after aud
         actor_label="test",
         reason=reason,
     )
+    waiting = [r.public_id for r in restatements.pending(centre_id=centre.id)]
+    if approve and waiting:
+        restatements.approve(waiting, actor=None)
+    return outcome
 
 
 def test_publishing_builds_a_report_per_accredited_centre_a_league_table_and_open_data(app, world):
@@ -155,7 +161,7 @@ def test_a_restatement_publishes_version_2_and_keeps_version_1(app, world):
     first = publications(world.q3, kind="centre_report", centre_id=centre.id)[0]
 
     before = {p.id for p in publications(world.q3)}
-    # Accepting the restatement republishes by itself (events.submission_accepted).
+    # Approving the restatement republishes the period once (events.restatements_approved).
     restate(centre, "ap_cost_per_invoice", "2026-Q3", "4.40", reason="Invoices double counted")
     republished = [p for p in publications(world.q3) if p.id not in before]
 

@@ -10,7 +10,7 @@ Statistics are computed by the statistics engineer's peers.recompute_all().
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -29,6 +29,14 @@ from tests.factories import (
 )
 
 D = Decimal
+
+# The contract basics an award records (issue 12): value, dates, annual volumes per line.
+CONTRACT = {
+    "contract_value": Decimal("1250000"),
+    "contract_starts_on": date(2027, 4, 1),
+    "contract_ends_on": date(2030, 3, 31),
+    "annual_volumes": {"finance": 120000},
+}
 
 # Cost per invoice by centre (index 0 = centre-a, 1 = centre-b, then the others), per period.
 COSTS = {

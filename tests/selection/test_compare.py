@@ -30,9 +30,8 @@ def test_compare_page_shows_centres_side_by_side(bench, as_persona, persona):
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     text = text_of(page)
-    period = "Q3 2026" if persona in SEES_UNPUBLISHED else "Q2 2026"
-    assert f"Benchmarks side by side, {period}" in text
-    assert ("Not yet published" in text) == (persona in SEES_UNPUBLISHED)
+    # Everyone starts on the latest published period; unpublished ones only when chosen.
+    assert "Benchmarks side by side, Q2 2026" in text
     assert "Unit costs are not a pure measure of efficiency" in text
     for name in ("Centre A Services", "Centre B Services", "Peer 0 Shared Services"):
         assert name in text
@@ -155,7 +154,7 @@ def test_suspended_centres_are_shown_with_a_warning(bench, as_persona, db_sessio
 
 def test_buyers_can_start_an_evaluation_from_a_comparison(bench, as_persona):
     page = as_persona("buyer").get("/compare?centres=centre-a,centre-b").get_data(as_text=True)
-    assert "/buyer/evaluations/new?centres=centre-a,centre-b&amp;period=2026-Q3" in page
+    assert "/buyer/evaluations/new?centres=centre-a,centre-b&amp;period=2026-Q2" in page
     assert "/buyer/evaluations/new" not in as_persona("anonymous").get(
         "/compare?centres=centre-a,centre-b"
     ).get_data(as_text=True)
@@ -326,3 +325,60 @@ def test_openapi_describes_compare(bench, as_persona):
     assert "422" in get["responses"]
     centre = document["components"]["schemas"]["CompareCentre"]["properties"]
     assert {"score", "coverage", "rank"} <= set(centre)
+
+
+# Issue 12, point 3: buyers start on the latest published period, unpublished ones labelled.
+
+
+def test_buyers_see_the_latest_published_period_unless_they_choose(bench, as_persona):
+    client = as_persona("buyer")
+    text = text_of(client.get("/compare?centres=centre-a,centre-b").get_data(True))
+    assert "Benchmarks side by side, Q2 2026" in text
+    assert "Not yet published" not in text.split("Benchmarks side by side")[1]
+    chosen = text_of(client.get("/compare?centres=centre-a,centre-b&period=2026-Q3").get_data(True))
+    assert "Benchmarks side by side, Q3 2026" in chosen
+    assert "Not yet published" in chosen
+
+
+def test_api_compare_defaults_to_the_latest_published_period(bench, as_persona):
+    body = as_persona("buyer").get("/api/v1/compare?centres=centre-a,centre-b").get_json()
+    assert (body["period"]["code"], body["period"]["published"]) == ("2026-Q2", True)
+    chosen = as_persona("buyer").get("/api/v1/compare?centres=centre-a,centre-b&period=2026-Q3")
+    assert chosen.get_json()["period"] == {
+        **chosen.get_json()["period"],
+        "code": "2026-Q3",
+        "published": False,
+    }
+
+
+def test_starting_an_evaluation_preselects_the_latest_published_period(bench, as_persona):
+    client = as_persona("buyer")
+    page = client.get("/buyer/evaluations/new?centres=centre-a,centre-b").get_data(as_text=True)
+    assert '<option value="2026-Q2" selected>' in page
+    assert '<option value="2026-Q3">Q3 2026 (not yet published)</option>' in page
+    refused = client.post(
+        "/buyer/evaluations/new",
+        data={"title": "Payroll 2027", "service_lines": "finance", "centres": ["centre-a"]},
+    )
+    assert refused.status_code in (400, 422)
+    assert "Choose the period whose figures you will evaluate." in refused.get_data(as_text=True)
+
+
+# Issue 12, point 6: "restated" only for a published figure; "corrected" before publication.
+
+
+def test_restated_only_for_published_figures_corrected_before(bench, as_persona, db_session):
+    from datetime import UTC, datetime
+
+    corrected = bench.observations["ap_cost_per_invoice", "2026-Q3", "centre-a"]
+    corrected.revision = 2  # changed while 2026-Q3 was not yet published
+    early = bench.observations["ap_cost_per_invoice", "2026-Q2", "centre-a"]
+    early.revision, early.updated_at = 2, datetime(2026, 7, 15, tzinfo=UTC)  # before publication
+    restated = bench.observations["ap_cost_per_invoice", "2026-Q2", "centre-b"]
+    restated.revision, restated.updated_at = 2, datetime(2026, 9, 1, tzinfo=UTC)  # approved later
+    db_session.flush()
+    client = as_persona("buyer")
+    q3 = text_of(client.get("/compare?centres=centre-a,centre-b&period=2026-Q3").get_data(True))
+    assert "(corrected)" in q3 and "(restated)" not in q3
+    q2 = text_of(client.get("/compare?centres=centre-a,centre-b&period=2026-Q2").get_data(True))
+    assert q2.count("(restated)") == 1 and q2.count("(corrected)") == 1

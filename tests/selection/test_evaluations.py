@@ -17,6 +17,7 @@ from marketplace.extensions import db
 from marketplace.selection import services, snapshot_schema
 from marketplace.selection.models import Evaluation, EvaluationOutcome
 from tests.factories import OrganisationFactory, UserFactory
+from tests.selection.conftest import CONTRACT
 
 D = Decimal
 
@@ -297,7 +298,15 @@ def test_the_outcome_is_recorded_once_after_locking(evaluation, as_persona, pers
     form = client.get(url + "/outcome").get_data(as_text=True)
     assert 'value="award:centre-a"' in form and 'value="none_suitable"' in form
     response = client.post(
-        url + "/outcome", data={"outcome": "award:centre-a", "rationale": "Best value for money."}
+        url + "/outcome",
+        data={
+            "outcome": "award:centre-a",
+            "rationale": "Best value for money.",
+            "contract_value": "1250000",
+            "contract_starts_on": "2027-04-01",
+            "contract_ends_on": "2030-03-31",
+            "volume_finance": "120,000",
+        },
     )
     assert response.status_code == 302
     text = text_of(client.get(url).get_data(as_text=True))
@@ -408,7 +417,9 @@ def test_a_locked_evaluation_exports_its_snapshot_safely(
     db_session.flush()
     services.set_weights(buyer, evaluation, {}, {"social_value": {"centre-a": D(70)}})
     services.lock(buyer, evaluation)
-    services.record_outcome(buyer, evaluation, "awarded", "centre-a", "@risk: none")
+    services.record_outcome(
+        buyer, evaluation, "awarded", "centre-a", "@risk: none", contract=CONTRACT
+    )
     response = as_persona("buyer").get(f"/buyer/evaluations/{evaluation.public_id}/export.csv")
     assert response.status_code == 200
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True)[1:])))
@@ -527,7 +538,9 @@ def decided(evaluation, personas, is_postgres):
         pytest.skip("the freezing triggers exist on PostgreSQL only")
     buyer = personas["alb_buyer"]
     services.lock(buyer, evaluation)
-    services.record_outcome(buyer, evaluation, "awarded", "centre-a", "Best value")
+    services.record_outcome(
+        buyer, evaluation, "awarded", "centre-a", "Best value", contract=CONTRACT
+    )
     return evaluation
 
 
@@ -590,3 +603,120 @@ def test_locking_refuses_figures_that_changed_since_the_buyer_looked(
     assert client.post(url, data={"seen": fresh}).status_code == 302
     snapshot = db_session.get(Evaluation, evaluation.id).snapshot
     assert snapshot["cells"]["ap_cost_per_invoice"]["centre-b"]["value"] == "1.000000"
+
+
+# --- issue 12, point 1: only a centre accredited on the day can be awarded ---------------------
+
+
+def _suspend(centre, admin, reason="Data breach under investigation"):
+    from marketplace.catalogue import accreditation
+
+    accreditation.change(centre, "suspend", actor=admin, reason=reason)
+    db.session.flush()
+
+
+def test_an_award_to_a_centre_suspended_after_locking_is_refused_and_shown(
+    evaluation, as_persona, personas, bench, db_session
+):
+    buyer = personas["alb_buyer"]
+    services.lock(buyer, evaluation)
+    assert evaluation.snapshot["candidates"][1]["status"] == "accredited"  # standing at lock
+    _suspend(bench.centres[1], personas["admin"])
+    db.session.commit()
+    client = as_persona("alb_buyer")
+    url = f"/buyer/evaluations/{evaluation.public_id}"
+    page = text_of(client.get(url).get_data(as_text=True))
+    assert (
+        "Centre B Services was accredited when the shortlist was locked and is suspended now"
+        in (page)
+    )
+    form = client.get(url + "/outcome").get_data(as_text=True)
+    assert "Cannot be awarded: Centre B Services is suspended today" in form
+    refused = client.post(
+        url + "/outcome",
+        data={
+            "outcome": "award:centre-b",
+            "rationale": "Cheapest",
+            "contract_value": "900000",
+            "contract_starts_on": "2027-04-01",
+            "contract_ends_on": "2030-03-31",
+        },
+    )
+    assert refused.status_code == 400
+    assert "only a centre accredited on the day can be awarded" in refused.get_data(as_text=True)
+    assert evaluation.outcome is None
+    with pytest.raises(ValidationFailed, match="could not be recorded"):
+        services.record_outcome(
+            buyer, evaluation, "awarded", "centre-b", "Cheap", contract=CONTRACT
+        )
+    # Another shortlisted centre can still be awarded, and the record keeps both standings.
+    outcome = services.record_outcome(
+        buyer, evaluation, "awarded", "centre-a", "Best value", contract=CONTRACT
+    )
+    assert outcome.standings == {
+        "centre-a": "accredited",
+        "centre-b": "suspended",
+        "peer-4": "accredited",
+    }
+    assert (outcome.contract_value, outcome.annual_volumes) == (
+        D("1250000.00"),
+        {"finance": 120000},
+    )
+
+
+def test_an_award_needs_its_contract_basics(evaluation, personas):
+    buyer = personas["alb_buyer"]
+    services.lock(buyer, evaluation)
+    with pytest.raises(ValidationFailed) as caught:
+        services.record_outcome(
+            buyer,
+            evaluation,
+            "awarded",
+            "centre-a",
+            "Best",
+            contract={
+                **CONTRACT,
+                "contract_value": None,
+                "contract_ends_on": CONTRACT["contract_starts_on"],
+            },
+        )
+    assert [e.field for e in caught.value.errors] == ["contract_value", "contract_ends_on"]
+
+
+def test_the_database_refuses_an_award_to_a_suspended_centre(
+    evaluation, personas, bench, db_session, is_postgres
+):
+    if not is_postgres:
+        pytest.skip("the award trigger exists on PostgreSQL only; the service checks SQLite")
+    services.lock(personas["alb_buyer"], evaluation)
+    _suspend(bench.centres[1], personas["admin"])
+    with pytest.raises(IntegrityError, match="not accredited"), db_session.begin_nested():
+        db_session.add(
+            EvaluationOutcome(
+                evaluation_id=evaluation.id,
+                kind="awarded",
+                centre_id=bench.centres[1].id,
+                rationale="Straight to the table",
+                decided_by_id=personas["alb_buyer"].id,
+                **CONTRACT,
+            )
+        )
+        db_session.flush()
+
+
+def test_buyers_of_live_evaluations_are_told_when_a_shortlisted_centre_is_suspended(
+    evaluation, personas, bench, db_session
+):
+    from marketplace.mail.models import OutboxEmail
+
+    services.lock(personas["alb_buyer"], evaluation)
+    decided = start(personas["alb_buyer"], centres=("centre-b", "peer-4"))
+    services.lock(personas["alb_buyer"], decided)
+    services.record_outcome(personas["alb_buyer"], decided, "cancelled", None, "Not needed")
+    _suspend(bench.centres[1], personas["admin"])
+    mails = db_session.execute(db.select(OutboxEmail).order_by(OutboxEmail.id)).scalars().all()
+    told = [m for m in mails if m.template == "standing_changed"]
+    assert [m.to_address for m in told] == [personas["alb_buyer"].email]  # the live one only
+    assert evaluation.title in told[0].subject
+    assert "is now Suspended" in told[0].body_text
+    assert "an award to Centre B Services will be refused" in told[0].body_text

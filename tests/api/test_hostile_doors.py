@@ -1,0 +1,113 @@
+"""Hidden centres are 404 through every door to those who may not see them; PATCH lists are
+bounded as the web form bounds them; route numbers beyond their columns are 404. Issue 13."""
+
+from __future__ import annotations
+
+import pytest
+
+from marketplace.accounts.tokens import create_token
+from tests.api.helpers import assert_problem
+from tests.factories import ServiceCentreFactory
+
+
+@pytest.fixture
+def bearer(personas):
+    def make(name: str) -> dict:
+        _, secret = create_token(personas[name], f"{name} script")
+        return {"Authorization": f"Bearer {secret}"}
+
+    return make
+
+
+@pytest.mark.parametrize("status", ["applied", "withdrawn"])
+def test_posting_to_a_hidden_centres_submissions_is_404_not_403_naming_it(
+    client, personas, bearer, status
+):
+    hidden = ServiceCentreFactory(accreditation_status=status)
+    url = f"/api/v1/centres/{hidden.slug}/submissions"
+    for name in ("buyer", "other_centre_user"):
+        got = client.get(f"/api/v1/centres/{hidden.slug}", headers=bearer(name))
+        posted = client.post(
+            url, data=b"metric,period,value\n", content_type="text/csv", headers=bearer(name)
+        )
+        assert got.status_code == 404
+        body = assert_problem(posted, 404)
+        assert hidden.name not in body["detail"]
+
+
+def test_a_patch_with_more_sites_than_the_form_takes_is_422(as_persona):
+    sites = [{"name": f"Site {i}"} for i in range(20_000)]
+    response = as_persona("centre_user").patch("/api/v1/centres/centre-a", json={"sites": sites})
+    body = assert_problem(response, 422)
+    assert any("at most 200" in e["message"] for e in body["errors"])
+
+
+def test_a_patch_with_an_empty_service_line_code_is_422(as_persona):
+    response = as_persona("centre_user").patch(
+        "/api/v1/centres/centre-a", json={"service_lines": [""]}
+    )
+    assert_problem(response, 422)
+
+
+@pytest.mark.parametrize("version", ["9223372036854775808", "2147483648", "9" * 5000])
+def test_report_versions_beyond_the_integer_column_are_404(client, version):
+    for url in (
+        f"/reports/centre-a/2026-Q1/v{version}.pdf",
+        f"/reports/league-table/2026-Q1/v{version}.pdf",
+        f"/reports/2026-Q1/v{version}.csv",
+    ):
+        assert client.get(url).status_code == 404
+    assert client.get("/healthz").status_code == 200
+
+
+def test_deep_json_to_the_api_is_a_400_problem(as_persona):
+    response = as_persona("centre_user").patch(
+        "/api/v1/centres/centre-a", data="[" * 100_000, content_type="application/json"
+    )
+    assert_problem(response, 400)
+
+
+def test_a_huge_integer_in_json_is_a_400_problem(as_persona):
+    response = as_persona("centre_user").patch(
+        "/api/v1/centres/centre-a",
+        data='{"capacity": {"employees_served": ' + "9" * 5000 + "}}",
+        content_type="application/json",
+    )
+    assert_problem(response, 400)
+
+
+@pytest.mark.parametrize("text", ["Payroll\\ud800", "Payroll\\u000c", "Payroll\\u001b"])
+def test_uncarriable_text_in_json_is_422_naming_the_field(as_persona, text):
+    response = as_persona("centre_user").patch(
+        "/api/v1/centres/centre-a",
+        data='{"summary": "' + text + '"}',
+        content_type="application/json",
+    )
+    body = assert_problem(response, 422)
+    assert body["errors"][0]["field"] == "summary"
+
+
+def test_uncarriable_text_in_a_web_form_is_refused(as_persona):
+    response = as_persona(None).post("/login", data={"email": "a\x1b@example.org", "password": "x"})
+    assert response.status_code == 422
+
+
+def test_an_api_request_accepting_only_xml_is_406(client):
+    response = client.get("/api/v1/centres", headers={"Accept": "application/xml"})
+    body = assert_problem(response, 406)
+    assert "JSON" in body["detail"]
+    assert client.get("/api/v1/centres", headers={"Accept": "*/*"}).status_code == 200
+
+
+def test_too_many_form_parts_is_not_called_a_file_too_large(app, as_persona):
+    parts = b"".join(
+        b'--b\r\nContent-Disposition: form-data; name="f%d"\r\n\r\nx\r\n' % i for i in range(2000)
+    )
+    response = as_persona("centre_user").post(
+        "/centre/submissions/new",
+        data=parts + b"--b--\r\n",
+        content_type="multipart/form-data; boundary=b",
+    )
+    assert response.status_code == 413
+    page = response.get_data(as_text=True)
+    assert "too many parts" in page and "file is too large" not in page

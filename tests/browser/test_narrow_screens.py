@@ -1,0 +1,93 @@
+"""At 390 px (a phone) no page is wider than the screen: wide tables scroll in their own
+labelled, focusable region instead of pushing the page sideways."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import _close_visit, _open_visit
+from tests.browser.site import PUBLISHED_PERIOD
+from tests.browser.steps import sign_in
+
+WIDTH = 390
+PUBLIC_PAGES = [
+    "/centres",
+    "/centres/harbourgate",
+    "/metrics/ap_cost_per_invoice",
+    "/compare?centres=harbourgate,brightfield,greywater,northmoor,ashcombe,fellside",
+    "/reports",
+    "/methodology",
+]
+
+
+def page_width(page) -> int:
+    return page.evaluate("() => document.scrollingElement.scrollWidth")
+
+
+def assert_fits(visit, path: str) -> None:
+    width = page_width(visit.page)
+    assert width <= WIDTH, f"{path} is {width} px wide at a {WIDTH} px screen"
+    # Every scrolling table region can be reached and is named.
+    for region in visit.page.locator(".app-table-scroll").all():
+        assert region.get_attribute("tabindex") == "0"
+        assert region.get_attribute("role") == "region" and region.get_attribute("aria-label")
+
+
+def test_no_page_scrolls_sideways_on_a_phone(browser, live, scanner):
+    visit = _open_visit(browser, live, scanner, javascript=True)
+    try:
+        visit.page.set_viewport_size({"width": WIDTH, "height": 800})
+        for path in PUBLIC_PAGES:
+            visit.goto(path)
+            assert_fits(visit, path)
+
+    finally:
+        _close_visit(visit)
+
+
+# Known defect, not yet found: in the suite's site the two report pages are 398 px wide at
+# 390 px (816 px before their tables scrolled in their own regions); the demo served by
+# `make run` fits. Strict: once a page fits, its case fails and it goes back into
+# PUBLIC_PAGES.
+@pytest.mark.xfail(strict=True, reason="the report pages are 8 px too wide at 390 px")
+@pytest.mark.parametrize(
+    "path",
+    [f"/reports/harbourgate/{PUBLISHED_PERIOD}", f"/reports/league-table/{PUBLISHED_PERIOD}"],
+)
+def test_a_report_page_fits_a_phone(browser, live, scanner, path):
+    visit = _open_visit(browser, live, scanner, javascript=True)
+    try:
+        visit.page.set_viewport_size({"width": WIDTH, "height": 800})
+        visit.goto(path)
+        assert_fits(visit, path)
+    finally:
+        _close_visit(visit)
+
+
+# Known defect: the weights form is 413 px wide at 390 px. Strict, as above.
+@pytest.mark.xfail(strict=True, reason="the evaluation weights page is 413 px wide at 390 px")
+def test_a_buyers_evaluation_pages_fit_a_phone(browser, live, scanner):
+    visit = _open_visit(browser, live, scanner, javascript=True)
+    try:
+        # A buyer's evaluation: its weights form and its page.
+        # Signing in is another journey's subject: on a desktop screen, its menu is open.
+        visit.page.set_viewport_size({"width": 1280, "height": 800})
+        visit.goto("/", "home page")
+        sign_in(visit, "buyer@demo.example")
+        visit.page.set_viewport_size({"width": WIDTH, "height": 800})
+        page = visit.page
+        visit.goto(
+            f"/buyer/evaluations/new?centres=harbourgate,brightfield,greywater&period={PUBLISHED_PERIOD}",
+            "start an evaluation",
+        )
+        page.get_by_label("Title").fill("Payroll from April 2027")
+        page.get_by_label("What you need").fill("About 80,000 payslips a month.")
+        page.get_by_role("checkbox", name="Payroll", exact=True).check()
+        page.get_by_role("button", name="Start evaluation").click()
+        visit.check("weights and scores")
+        assert_fits(visit, "weights and scores")
+        evaluation = page.url.split("?", 1)[0].removesuffix("/weights")
+        visit.goto(evaluation.removeprefix(live.url), "evaluation")
+        assert_fits(visit, "evaluation")
+    finally:
+        _close_visit(visit)

@@ -46,10 +46,9 @@ def periods():
 def close(code: str):
     period = period_service.get_period(code)
     if request.method == "POST":
-        if request.form.get(CONFIRM_FIELD) == "no":
-            return redirect(url_for(".periods"))
-        if not _confirmed():
-            return _unconfirmed(period, "close")
+        unanswered = _unless_confirmed(period, "close")
+        if unanswered is not None:
+            return unanswered
         try:
             period_service.close_period(
                 period, actor=current_user, reason=request.form.get("reason", "")
@@ -87,10 +86,9 @@ def _close_context(period: ReportingPeriod) -> dict:
 def publish(code: str):
     period = period_service.get_period(code)
     if request.method == "POST":
-        if request.form.get(CONFIRM_FIELD) == "no":
-            return redirect(url_for(".periods"))
-        if not _confirmed():
-            return _unconfirmed(period, "publish")
+        unanswered = _unless_confirmed(period, "publish")
+        if unanswered is not None:
+            return unanswered
         actor_label = current_user.email
         # Refused (IllegalTransition) for a quarter that has not ended, whatever the form says.
         services.start_publication(period, actor=current_user)
@@ -132,8 +130,14 @@ def publish(code: str):
     )
 
 
-def _confirmed() -> bool:
-    return request.form.get(CONFIRM_FIELD) == "yes"
+def _unless_confirmed(period: ReportingPeriod, action: str):
+    """Back to the list on 'No', the question again unless 'Yes'; None once confirmed."""
+    answer = request.form.get(CONFIRM_FIELD)
+    if answer == "no":
+        return redirect(url_for(".periods"))
+    if answer != "yes":
+        return _unconfirmed(period, action)
+    return None
 
 
 def _unconfirmed(period: ReportingPeriod, action: str):

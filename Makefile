@@ -19,11 +19,14 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-marketplace/static/build/app.css: node_modules/.installed build-assets.mjs marketplace/assets/app.scss
+# The npm build, then fingerprinted names and gzip/Brotli copies (marketplace/static_assets.py).
+marketplace/static/build/manifest.json: node_modules/.installed build-assets.mjs marketplace/assets/app.scss \
+		$(wildcard marketplace/static/js/*.js) scripts/fingerprint-assets $(VENV)/.installed
 	npm run --silent build
+	$(BIN)/python scripts/fingerprint-assets
 
 install: $(VENV)/.installed
-assets: marketplace/static/build/app.css
+assets: marketplace/static/build/manifest.json
 
 run: install assets
 	$(FLASK) db upgrade

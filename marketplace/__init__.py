@@ -71,6 +71,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     _register_request_logging(app)
     security.install(app)
+
+    from marketplace import static_assets
+
+    static_assets.install(app)
     return app
 
 

@@ -106,6 +106,11 @@ def _in_london(moment: datetime) -> datetime:
     return moment.astimezone(LONDON)
 
 
+def london_date(moment: datetime) -> date:
+    """The day it was in London at that moment (stored times are UTC)."""
+    return _in_london(moment).date()
+
+
 def date_text(day: date | None) -> str:
     """'1 December 2026' (GOV.UK style, no leading zero); a moment is dated in London."""
     if day is None:

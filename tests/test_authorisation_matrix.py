@@ -364,6 +364,7 @@ RULES: dict[str, dict[str, Case]] = {
     "spc.centre_spc": {
         "GET": C(PUBLIC, lambda w: {"slug": w["centre"], "metric_code": w["metric"]})
     },
+    "spc.centre_signals": {"GET": C(PUBLIC, lambda w: {"slug": w["centre"]})},
     "metrics.list_metrics": {"GET": C(PUBLIC)},
     "metrics.get_metric": {"GET": C(PUBLIC, lambda w: {"code": w["metric"]})},
     "periods.list_periods": {"GET": C(PUBLIC)},

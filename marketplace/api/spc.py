@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from marketplace.api.common import OPTIONAL_AUTH, api_blueprint, problem_response, viewer
-from marketplace.benchmarks import spc_series
-from marketplace.benchmarks.spc_schemas import SpcArgsSchema, SpcChartSchema, chart_document
+from marketplace.benchmarks import signals, spc_series
+from marketplace.benchmarks.spc_schemas import (
+    SignalsSchema,
+    SpcArgsSchema,
+    SpcChartSchema,
+    chart_document,
+)
 from marketplace.benchmarks.visibility import audience_for
 from marketplace.catalogue import services as catalogue
 
@@ -42,3 +47,23 @@ def centre_spc(slug: str, metric_code: str, target: float | None = None):
     _metric, series = spc_series.metric_series(centre.id, audience_for(who), metric_code)
     chart = None if series is None else series.chart(target)
     return chart_document(centre.slug, metric_code, chart)
+
+
+@bp.route("/centres/<slug>/signals")
+@bp.doc(security=OPTIONAL_AUTH)
+@bp.response(200, SignalsSchema)
+@problem_response(bp, 404, "No centre you may see has that slug.")
+def centre_signals(slug: str):
+    """A centre's early-warning summary
+
+    Everything about the centre that a buyer holding it to a contract should look at now,
+    each with its evidence in words and a link to it: a suspension; accreditation or a
+    certification ending within 60 days; no figures by the last submission deadline; contract
+    KPIs rated Requires improvement or Inadequate; metrics whose latest point is special
+    cause concern; published figures restated in the last four quarters. Public on published
+    figures; the centre itself and admins also see closed periods.
+    """
+    who = viewer()
+    centre = catalogue.get_public_centre(slug, viewer=who)
+    found = signals.signals_for(centre, audience_for(who))
+    return {"centre": centre.slug, "signals": found}

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from flask import Flask
 from markupsafe import Markup
 
-from marketplace.benchmarks import latest, spc, spc_chart, spc_series
+from marketplace.benchmarks import latest, signals, spc, spc_chart, spc_series
 from marketplace.benchmarks.centre_profile import centre_benchmarks
 from marketplace.benchmarks.models import Metric
 from marketplace.benchmarks.visibility import audience_for
@@ -65,7 +65,21 @@ def _early_warning_context(centre, viewer) -> dict:
     return {"early_warnings": early_warnings(centre, viewer), "spc": spc}
 
 
+def _signals_context(centre, viewer) -> dict:
+    return {"centre_signals": signals.signals_for(centre, audience_for(viewer))}
+
+
 def register(app: Flask) -> None:
+    add(
+        app,
+        CentreSection(
+            key="signals",
+            order=5,
+            template="benchmarks/_centre_signals.html",
+            contents=(("signals", "Early-warning summary"),),
+            context=_signals_context,
+        ),
+    )
     add(
         app,
         CentreSection(

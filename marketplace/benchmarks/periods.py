@@ -79,14 +79,19 @@ def codes_between(first: str, last: str) -> list[str]:
 DEFAULT_SUBMISSION_DEADLINE_DAYS = 30
 
 
-def submission_deadline(period: ReportingPeriod) -> date:
-    """The last day centres are expected to send the quarter's figures."""
+def submission_deadline_days() -> int:
+    """SUBMISSION_DEADLINE_DAYS: how long after a quarter's last day its figures are due."""
     from flask import current_app, has_app_context
 
     days = DEFAULT_SUBMISSION_DEADLINE_DAYS
     if has_app_context():
         days = int(current_app.config.get("SUBMISSION_DEADLINE_DAYS", days))
-    return period.ends_on + timedelta(days=days)
+    return days
+
+
+def submission_deadline(period: ReportingPeriod) -> date:
+    """The last day centres are expected to send the quarter's figures."""
+    return period.ends_on + timedelta(days=submission_deadline_days())
 
 
 def ensure_current(*, actor=None, actor_label: str | None = None) -> ReportingPeriod:

@@ -1,4 +1,5 @@
-"""What an early-warning (SPC) chart looks like from outside: GET /centres/<slug>/spc/<code>.
+"""What early warning looks like from outside: GET /centres/<slug>/spc/<code> (a chart) and
+GET /centres/<slug>/signals (the summary).
 
 Dump-only, in exactly the shape CONTRACT.md names; the query arguments are parsed here too.
 """
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from marketplace.benchmarks import spc
+from marketplace.benchmarks import signals, spc
 
 
 def _limit(description: str) -> fields.Float:
@@ -101,3 +102,33 @@ def chart_document(centre_slug: str, metric_code: str, chart: spc.Chart | None) 
         "variation": None if chart is None else chart.variation,
         "assurance": None if chart is None else chart.assurance,
     }
+
+
+class SignalSchema(Schema):
+    kind = fields.String(
+        metadata={"enum": list(signals.KINDS), "description": "What the signal is about."}
+    )
+    label = fields.String(metadata={"description": "The kind, in words."})
+    metric = fields.String(
+        allow_none=True, metadata={"description": "The metric's code, where it is about one."}
+    )
+    period = fields.String(
+        allow_none=True, metadata={"description": "The quarter (YYYY-Qn), where it is about one."}
+    )
+    detail = fields.String(metadata={"description": "The evidence, in plain words."})
+    link = fields.String(
+        allow_none=True, metadata={"description": "The path of the evidence on this site."}
+    )
+
+
+class SignalsSchema(Schema):
+    centre = fields.String(metadata={"description": "The centre's slug."})
+    signals = fields.List(
+        fields.Nested(SignalSchema),
+        metadata={
+            "description": "Suspension, accreditation or certifications ending within 60 "
+            "days, a missed submission deadline, contract KPIs rated Requires improvement or "
+            "Inadequate, metrics whose latest point is special cause concern, and published "
+            "figures restated in the last four quarters; empty when there is nothing to see."
+        },
+    )

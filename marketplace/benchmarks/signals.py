@@ -1,0 +1,287 @@
+"""A centre's early-warning summary (DOMAIN.md "Early warning"): its signals, with evidence.
+
+A signal is something a buyer holding the centre to a contract should look at now:
+- `suspended`: the centre's accreditation is suspended;
+- `accreditation_ending`: its accreditation ends within SIGNAL_HORIZON_DAYS (60);
+- `certification_ending`: a certification expires within the same horizon (or has expired);
+- `missed_deadline`: no figure of the latest quarter whose submission deadline has passed
+  arrived by that deadline;
+- `spc_concern`: a metric whose latest point is special cause concern;
+- `restatement`: a published figure restated (an approved restatement) in the last four
+  quarters;
+- and what areas above add through `add_source` (contracts: KPIs rated Requires improvement
+  or Inadequate), so this module imports nothing above benchmarks.
+
+Who sees what follows the SPC charts (CONTRACT.md): figures of published periods for
+everyone, of closed periods too for the centre itself and admins. Each signal carries plain
+words (`detail`) and a link to its evidence on the centre's page or in its reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from flask import current_app, has_app_context
+from sqlalchemy import func, select
+
+from marketplace import clock, formatting
+from marketplace.benchmarks import periods, spc, spc_series
+from marketplace.benchmarks.models import (
+    Metric,
+    Observation,
+    PendingRestatement,
+    ReportingPeriod,
+    Submission,
+)
+from marketplace.benchmarks.visibility import Audience
+from marketplace.catalogue.models import ServiceCentre
+from marketplace.extensions import db
+
+SIGNAL_HORIZON_DAYS = 60
+RESTATEMENT_QUARTERS = 4
+EXTENSION = "marketplace.signal_sources"
+
+SUSPENDED = "suspended"
+ACCREDITATION_ENDING = "accreditation_ending"
+CERTIFICATION_ENDING = "certification_ending"
+MISSED_DEADLINE = "missed_deadline"
+SPC_CONCERN = "spc_concern"
+RESTATEMENT = "restatement"
+KPI_RATING = "kpi_rating"
+KINDS = (
+    SUSPENDED,
+    ACCREDITATION_ENDING,
+    CERTIFICATION_ENDING,
+    MISSED_DEADLINE,
+    KPI_RATING,
+    SPC_CONCERN,
+    RESTATEMENT,
+)
+KIND_LABELS = {
+    SUSPENDED: "Accreditation suspended",
+    ACCREDITATION_ENDING: "Accreditation ending soon",
+    CERTIFICATION_ENDING: "Certification ending",
+    MISSED_DEADLINE: "Submission deadline missed",
+    KPI_RATING: "Contract KPI below target",
+    SPC_CONCERN: "Special cause concern",
+    RESTATEMENT: "Published figure restated",
+}
+
+
+@dataclass(frozen=True)
+class Signal:
+    kind: str  # one of KINDS
+    detail: str  # the evidence, in words
+    metric: str | None = None  # metric code, where the signal is about one
+    period: str | None = None  # YYYY-Qn, where the signal is about one quarter
+    link: str | None = None  # a path to the evidence
+
+    @property
+    def label(self) -> str:
+        return KIND_LABELS[self.kind]
+
+
+@dataclass(frozen=True)
+class Context:
+    centre: ServiceCentre
+    audience: Audience
+    today: date
+    centre_page: str  # the path of the centre's public page, for links
+    series: dict = field(default_factory=dict)  # computed once, shared by sources
+
+
+Source = Callable[[Context], list[Signal]]
+
+
+def add_source(app, name: str, source: Source) -> None:
+    """Areas above benchmarks add their signals (registering twice replaces)."""
+    app.extensions.setdefault(EXTENSION, {})[name] = source
+
+
+def signals_for(centre: ServiceCentre, audience: Audience, *, today: date | None = None):
+    """Every signal of the centre this audience may see, in KINDS order."""
+    context = Context(
+        centre=centre,
+        audience=audience,
+        today=today or clock.today(),
+        centre_page=f"/centres/{centre.slug}",
+    )
+    found: list[Signal] = []
+    for source in (_standing, _certifications, _missed_deadline, _spc_concerns, _restatements):
+        found.extend(source(context))
+    if has_app_context():
+        for source in current_app.extensions.get(EXTENSION, {}).values():
+            found.extend(source(context))
+    order = {kind: index for index, kind in enumerate(KINDS)}
+    return sorted(
+        found, key=lambda s: (order.get(s.kind, len(KINDS)), s.metric or "", s.period or "")
+    )
+
+
+def _standing(context: Context) -> list[Signal]:
+    centre, today = context.centre, context.today
+    link = f"{context.centre_page}#accreditation"
+    if centre.status_on(today) == "suspended":
+        return [
+            Signal(
+                SUSPENDED,
+                "The accreditation is suspended: no contract can be awarded to the centre "
+                "until the authority reinstates it.",
+                link=link,
+            )
+        ]
+    until = centre.accredited_until
+    if centre.status_on(today) == "accredited" and until is not None:
+        days = (until - today).days
+        if days <= SIGNAL_HORIZON_DAYS:
+            return [
+                Signal(
+                    ACCREDITATION_ENDING,
+                    f"Accreditation ends on {formatting.date_text(until)}, "
+                    f"{_days(days)} from today, unless it is renewed.",
+                    link=link,
+                )
+            ]
+    return []
+
+
+def _certifications(context: Context) -> list[Signal]:
+    result = []
+    for certification in context.centre.certifications:
+        days = (certification.expires_on - context.today).days
+        if days > SIGNAL_HORIZON_DAYS:
+            continue
+        name = certification.label
+        when = formatting.date_text(certification.expires_on)
+        detail = (
+            f"{name} expired on {when}."
+            if days < 0
+            else f"{name} expires on {when}, {_days(days)} from today."
+        )
+        result.append(
+            Signal(CERTIFICATION_ENDING, detail, link=f"{context.centre_page}#certifications")
+        )
+    return result
+
+
+def _missed_deadline(context: Context) -> list[Signal]:
+    """The latest quarter whose deadline has passed, if the centre sent nothing by then.
+
+    Only a quarter the centre was accredited in counts: a new centre owes nothing before.
+    Figures loaded as fixtures (a history imported when the centre joined) count as sent in
+    time: their arrival here says nothing about when the centre produced them.
+    """
+    centre, today = context.centre, context.today
+    if centre.accredited_from is None:
+        return []
+    latest_due = db.session.execute(
+        select(ReportingPeriod)
+        .where(ReportingPeriod.ends_on < today - timedelta(days=periods.submission_deadline_days()))
+        .order_by(*ReportingPeriod.newest_first())
+        .limit(1)
+    ).scalar_one_or_none()
+    if latest_due is None or latest_due.ends_on < centre.accredited_from:
+        return []
+    deadline = periods.submission_deadline(latest_due)
+    first_sent, imported = db.session.execute(
+        select(
+            func.min(Observation.created_at),
+            func.count(Submission.id).filter(Submission.channel == "fixtures"),
+        )
+        .select_from(Observation)
+        .join(Observation.submission)
+        .where(Observation.centre_id == centre.id, Observation.period_id == latest_due.id)
+    ).one()
+    if imported or (first_sent is not None and formatting.london_date(first_sent) <= deadline):
+        return []
+    if first_sent is None:
+        detail = (
+            f"No figures for {latest_due.label} have been sent; they were due by "
+            f"{formatting.date_text(deadline)}."
+        )
+    else:
+        detail = (
+            f"The figures for {latest_due.label} were due by {formatting.date_text(deadline)}; "
+            f"the first arrived on {formatting.date_text(first_sent)}."
+        )
+    return [
+        Signal(
+            MISSED_DEADLINE,
+            detail,
+            period=latest_due.code,
+            link=f"{context.centre_page}#benchmarks",
+        )
+    ]
+
+
+def _spc_concerns(context: Context) -> list[Signal]:
+    result = []
+    series = spc_series.centre_series(context.centre.id, context.audience)
+    for code, one in series.items():
+        chart = one.chart()
+        if chart.variation != spc.CONCERN:
+            continue
+        point = chart.segments[-1].points[-1]
+        metric = one.metric
+        value = formatting.figure(point.value, metric.decimals, metric.unit)
+        rules = " and ".join(spc.RULE_LABELS[rule] for rule in point.rules)
+        result.append(
+            Signal(
+                SPC_CONCERN,
+                f"{metric.name}: the latest figure, {value} in {quarter_label(point.period)}, "
+                f"is special cause concern ({rules}).",
+                metric=code,
+                period=point.period,
+                link=f"{context.centre_page}#early-warning-{code}",
+            )
+        )
+    return result
+
+
+def _restatements(context: Context) -> list[Signal]:
+    since = quarter_start(context.today, back=RESTATEMENT_QUARTERS - 1)
+    rows = db.session.execute(
+        select(PendingRestatement, Metric, ReportingPeriod)
+        .join(PendingRestatement.observation)
+        .join(Observation.metric)
+        .join(Observation.period)
+        .where(
+            Observation.centre_id == context.centre.id,
+            PendingRestatement.status == "approved",
+            PendingRestatement.decided_at >= since,
+        )
+        .order_by(PendingRestatement.decided_at.desc())
+    ).all()
+    result = []
+    for item, metric, period in rows:
+        value = formatting.figure(item.value, metric.decimals, metric.unit)
+        result.append(
+            Signal(
+                RESTATEMENT,
+                f"{metric.name} for {period.label} was restated to {value} on "
+                f"{formatting.date_text(formatting.london_date(item.decided_at))}: {item.reason}",
+                metric=metric.code,
+                period=period.code,
+                link=f"/reports/{context.centre.slug}/{period.code}",
+            )
+        )
+    return result
+
+
+def quarter_label(code: str) -> str:
+    """'2026-Q3' -> 'Q3 2026', as periods are written for people."""
+    year, quarter = code.split("-Q")
+    return f"Q{quarter} {year}"
+
+
+def quarter_start(day: date, *, back: int = 0):
+    """The first moment (UTC midnight) of the quarter `back` quarters before day's."""
+    index = day.year * 4 + (day.month - 1) // 3 - back
+    year, quarter = divmod(index, 4)
+    return datetime(year, quarter * 3 + 1, 1, tzinfo=UTC)
+
+
+def _days(days: int) -> str:
+    return "1 day" if days == 1 else f"{days} days"

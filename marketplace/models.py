@@ -10,6 +10,7 @@ from marketplace.benchmarks.models import (
     ReportingPeriod,
     Submission,
 )
+from marketplace.benchmarks.variation_models import LatestVariation
 from marketplace.catalogue.models import (
     AccreditationEvent,
     CentreEditReview,
@@ -42,6 +43,7 @@ __all__ = [
     "EvaluationCriterion",
     "EvaluationOutcome",
     "EvaluationScore",
+    "LatestVariation",
     "Metric",
     "Observation",
     "ObservationRevision",

@@ -310,6 +310,7 @@ RULES: dict[str, dict[str, Case]] = {
         "POST": C(admin_form(422), lambda w: {"domain": w["domain"]}, data=lambda w: {}),
     },
     "admin.reviews": {"GET": C(ADMIN)},
+    "admin.signals": {"GET": C(ADMIN)},
     "admin.restatements": {"GET": C(ADMIN)},
     # Posted empty: nothing chosen, no decision; the admin hears what is missing.
     "admin.decide_restatements": {"POST": C(admin_form(422), data=lambda w: {})},

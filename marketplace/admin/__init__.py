@@ -37,6 +37,7 @@ def register(app: Flask) -> None:
         periods,
         restatements,
         reviews,
+        signals,
         tokens,
         users,
     )

@@ -1,4 +1,5 @@
-"""`flask recompute-statistics`: rebuild peer statistics from the observations."""
+"""`flask recompute-statistics`: rebuild peer statistics (and, for all periods, the market's
+latest variations) from the observations."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from flask.cli import with_appcontext
 
 from marketplace import clock
 from marketplace.audit import services as audit
-from marketplace.benchmarks import peers
+from marketplace.benchmarks import market_signals, peers
 from marketplace.benchmarks import periods as periods_service
 from marketplace.benchmarks.models import ReportingPeriod
 from marketplace.clihelpers import one_transaction
@@ -50,7 +51,11 @@ def recompute_statistics_command(period_code: str | None, current: bool):
         ) as bar:
             for period in bar:
                 groups += peers.recompute_period(period.id)
+        # Rebuilt from scratch, the statistics leave nothing stale; nor must the signals.
+        judged = None if (period_code or current) else market_signals.refresh_market()
     click.echo(f"Recomputed {groups} peer groups in {len(periods)} periods.")
+    if judged is not None:
+        click.echo(f"Judged the latest point of {judged} series for early warning.")
 
 
 def _code(period: ReportingPeriod | None) -> str | None:

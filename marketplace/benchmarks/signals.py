@@ -27,7 +27,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import func, select
 
 from marketplace import clock, formatting
-from marketplace.benchmarks import periods, spc, spc_series
+from marketplace.benchmarks import periods, spc, spc_latest, spc_series
 from marketplace.benchmarks.models import (
     Metric,
     Observation,
@@ -217,23 +217,29 @@ def _missed_deadline(context: Context) -> list[Signal]:
 
 
 def _spc_concerns(context: Context) -> list[Signal]:
+    """Metrics whose latest point is special cause concern: judged on the latest segment
+    alone (spc_latest, the same answer as the full chart's variation)."""
     result = []
     series = spc_series.centre_series(context.centre.id, context.audience)
     for code, one in series.items():
-        chart = one.chart()
-        if chart.variation != spc.CONCERN:
-            continue
-        point = chart.segments[-1].points[-1]
         metric = one.metric
-        value = formatting.figure(point.value, metric.decimals, metric.unit)
-        rules = " and ".join(spc.RULE_LABELS[rule] for rule in point.rules)
+        latest_segment = one.segments[-1]
+        judged = spc_latest.latest(
+            [spc.as_float(value) for _period, value in latest_segment],
+            higher_is_better=metric.higher_is_better,
+        )
+        if judged is None or judged.kind != spc.CONCERN:
+            continue
+        period, raw = latest_segment[-1]
+        value = formatting.figure(raw, metric.decimals, metric.unit)
+        rules = " and ".join(spc.RULE_LABELS[rule] for rule in judged.rules)
         result.append(
             Signal(
                 SPC_CONCERN,
-                f"{metric.name}: the latest figure, {value} in {quarter_label(point.period)}, "
+                f"{metric.name}: the latest figure, {value} in {quarter_label(period)}, "
                 f"is special cause concern ({rules}).",
                 metric=code,
-                period=point.period,
+                period=period,
                 link=f"{context.centre_page}#early-warning-{code}",
             )
         )

@@ -111,6 +111,7 @@ def _register_areas(app: Flask) -> None:
     from marketplace import (
         accounts,
         admin,
+        alerts,
         api,
         benchmarks,
         catalogue,
@@ -122,7 +123,17 @@ def _register_areas(app: Flask) -> None:
     )
 
     app.register_blueprint(main.bp)
-    for area in (mail, accounts, catalogue, benchmarks, selection, publications, admin, fixtures):
+    for area in (
+        mail,
+        accounts,
+        catalogue,
+        benchmarks,
+        selection,
+        alerts,
+        publications,
+        admin,
+        fixtures,
+    ):
         area.register(app)
     api.register(app)
 

@@ -68,6 +68,8 @@ def from_environment(instance_path: str) -> dict:
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
         # API tokens expire this many days after they are made (accounts.tokens).
         "TOKEN_LIFETIME_DAYS": _int("TOKEN_LIFETIME_DAYS", 365),
+        # How long a centre hears of its own new signal before its buyers and the authority.
+        "ALERT_GRACE_HOURS": _int("ALERT_GRACE_HOURS", 24),
         # Sign-in, registration and password-reset requests per client address (Flask-Limiter
         # syntax, e.g. "10 per minute;50 per hour"), on top of the per-account lock.
         "AUTH_RATE_LIMIT": os.environ.get("AUTH_RATE_LIMIT") or "10 per minute",

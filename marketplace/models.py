@@ -1,6 +1,7 @@
 """Imports every area's models so that metadata (and Alembic) sees all tables."""
 
 from marketplace.accounts.models import ApiToken, EmailDomain, EmailLink, Organisation, User
+from marketplace.alerts.models import Alert, AlertFeedKey, AlertMute, AlertRecipient
 from marketplace.audit.models import AuditEvent
 from marketplace.benchmarks.models import (
     Metric,
@@ -31,6 +32,10 @@ from marketplace.selection.models import (
 
 __all__ = [
     "AccreditationEvent",
+    "Alert",
+    "AlertFeedKey",
+    "AlertMute",
+    "AlertRecipient",
     "ApiToken",
     "AuditEvent",
     "CentreEditReview",

@@ -223,6 +223,12 @@ RULES: dict[str, dict[str, Case]] = {
     },
     "centre_submissions.template": {"GET": C(CENTRE, lambda w: {"file_format": "csv"})},
     "centre_tokens.index": {"GET": C(CENTRE)},
+    # --- alerts: everyone signed in has their own; the feed answers only to its secret -----
+    "alerts.index": {"GET": C(s(302, 200, 200, 200, 200, 200))},
+    # Posted empty: signed-in people hear what is missing (the choice), the public signs in.
+    "alerts.subscriptions": {"POST": C(s(302, 422, 422, 422, 422, 422), data=lambda w: {})},
+    "alerts.feed_key": {"POST": C(s(302, 302, 302, 302, 302, 302), data=lambda w: {})},
+    "alerts.private_feed": {"GET": C(everyone(404), lambda w: {"key": "not-a-feed-key"})},
     "centre_tokens.new": {
         "GET": C(CENTRE),
         "POST": C(s(302, 403, 403, 400, 400, 403), data=lambda w: {}),

@@ -77,10 +77,17 @@ class Signal:
     metric: str | None = None  # metric code, where the signal is about one
     period: str | None = None  # YYYY-Qn, where the signal is about one quarter
     link: str | None = None  # a path to the evidence
+    # What makes it the same signal tomorrow (alerts are sent once per identity); by default
+    # its kind, metric and quarter. Sources set it where the detail's dates count.
+    key: str | None = None
 
     @property
     def label(self) -> str:
         return KIND_LABELS[self.kind]
+
+    @property
+    def identity(self) -> str:
+        return self.key or "|".join((self.kind, self.metric or "", self.period or ""))
 
 
 @dataclass(frozen=True)
@@ -130,6 +137,7 @@ def _standing(context: Context) -> list[Signal]:
                 "The accreditation is suspended: no contract can be awarded to the centre "
                 "until the authority reinstates it.",
                 link=link,
+                key=f"{SUSPENDED}|{_suspended_since(centre)}",
             )
         ]
     until = centre.accredited_until
@@ -142,6 +150,7 @@ def _standing(context: Context) -> list[Signal]:
                     f"Accreditation ends on {formatting.date_text(until)}, "
                     f"{_days(days)} from today, unless it is renewed.",
                     link=link,
+                    key=f"{ACCREDITATION_ENDING}|{until.isoformat()}",
                 )
             ]
     return []
@@ -161,7 +170,12 @@ def _certifications(context: Context) -> list[Signal]:
             else f"{name} expires on {when}, {_days(days)} from today."
         )
         result.append(
-            Signal(CERTIFICATION_ENDING, detail, link=f"{context.centre_page}#certifications")
+            Signal(
+                CERTIFICATION_ENDING,
+                detail,
+                link=f"{context.centre_page}#certifications",
+                key=f"{CERTIFICATION_ENDING}|{certification.scheme}|{certification.expires_on}",
+            )
         )
     return result
 
@@ -271,9 +285,16 @@ def _restatements(context: Context) -> list[Signal]:
                 metric=metric.code,
                 period=period.code,
                 link=f"/reports/{context.centre.slug}/{period.code}",
+                key=f"{RESTATEMENT}|{item.public_id}",
             )
         )
     return result
+
+
+def _suspended_since(centre: ServiceCentre) -> str:
+    """The day of the suspension now in force: a later suspension is a new signal."""
+    suspensions = [e for e in centre.accreditation_events if e.to_status == SUSPENDED]
+    return suspensions[-1].effective_on.isoformat() if suspensions else ""
 
 
 def quarter_label(code: str) -> str:

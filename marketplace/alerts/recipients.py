@@ -1,0 +1,100 @@
+"""Who hears of a centre's alerts: the centre's own people first, then after the grace
+period the buyers following it (a live evaluation that shortlists it; a live contract with
+it, once contracts add theirs) and the authority's administrators; never someone who muted
+the centre, and never an inactive account."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import current_app, has_app_context
+from sqlalchemy import select
+
+from marketplace.accounts.models import User
+from marketplace.alerts.models import AlertMute
+from marketplace.catalogue.models import ServiceCentre
+from marketplace.extensions import db
+from marketplace.selection.models import Evaluation, EvaluationCandidate, EvaluationOutcome
+from marketplace.selection.receivers import live_evaluations_with
+
+EXTENSION = "marketplace.alert_followers"
+
+# followers(centre) -> the buyers an area above says follow the centre.
+Followers = Callable[[ServiceCentre], list[User]]
+
+
+def add_followers(app, name: str, followers: Followers) -> None:
+    app.extensions.setdefault(EXTENSION, {})[name] = followers
+
+
+def centre_people(centre: ServiceCentre) -> list[User]:
+    return list(
+        db.session.execute(
+            select(User)
+            .where(
+                User.role == "centre",
+                User.organisation_id == centre.organisation_id,
+                User.active.is_(True),
+            )
+            .order_by(User.email)
+        ).scalars()
+    )
+
+
+def evaluation_buyers(centre: ServiceCentre) -> list[User]:
+    buyers: dict[int, User] = {}
+    for evaluation in live_evaluations_with(centre.id):
+        for user in (evaluation.created_by, evaluation.locked_by):
+            if user is not None:
+                buyers[user.id] = user
+    return list(buyers.values())
+
+
+def followers(centre: ServiceCentre) -> list[User]:
+    """Buyers following the centre, and the authority's administrators."""
+    found: dict[int, User] = {user.id: user for user in evaluation_buyers(centre)}
+    if has_app_context():
+        for source in current_app.extensions.get(EXTENSION, {}).values():
+            found.update((user.id, user) for user in source(centre))
+    admins = db.session.execute(
+        select(User).where(User.role == "admin", User.active.is_(True))
+    ).scalars()
+    found.update((user.id, user) for user in admins)
+    return sorted((u for u in found.values() if u.active), key=lambda u: u.email)
+
+
+def muted_by(centre: ServiceCentre) -> set[int]:
+    return set(
+        db.session.execute(
+            select(AlertMute.user_id).where(AlertMute.centre_id == centre.id)
+        ).scalars()
+    )
+
+
+def followed_centres(user: User) -> list[ServiceCentre]:
+    """The centres whose alerts reach this person (before any mute)."""
+    if user.role == "centre":
+        return list(
+            db.session.execute(
+                select(ServiceCentre).where(ServiceCentre.organisation_id == user.organisation_id)
+            ).scalars()
+        )
+    if user.role == "admin":
+        return []  # every centre: admins mute one by one from its alerts
+
+    decided = select(EvaluationOutcome.evaluation_id)
+    centres = (
+        db.session.execute(
+            select(ServiceCentre)
+            .join(EvaluationCandidate, EvaluationCandidate.centre_id == ServiceCentre.id)
+            .join(Evaluation, Evaluation.id == EvaluationCandidate.evaluation_id)
+            .where(
+                Evaluation.id.not_in(decided),
+                (Evaluation.created_by_id == user.id) | (Evaluation.locked_by_id == user.id),
+            )
+            .order_by(ServiceCentre.name)
+        )
+        .unique()
+        .scalars()
+    )
+    return list(centres)

@@ -223,6 +223,9 @@ RULES: dict[str, dict[str, Case]] = {
     },
     "centre_submissions.template": {"GET": C(CENTRE, lambda w: {"file_format": "csv"})},
     "centre_tokens.index": {"GET": C(CENTRE)},
+    # --- landing pages ------------------------------------------------------------------------
+    "centre_home.index": {"GET": C(CENTRE)},
+    "buyer_home.index": {"GET": C(s(302, 200, 200, 403, 403, 403))},
     # --- alerts: everyone signed in has their own; the feed answers only to its secret -----
     "alerts.index": {"GET": C(s(302, 200, 200, 200, 200, 200))},
     # Posted empty: signed-in people hear what is missing (the choice), the public signs in.

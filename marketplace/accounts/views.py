@@ -42,8 +42,12 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
+# Where each role lands after signing in (a `next` address still wins).
+HOMES = {"buyer": "buyer_home.index", "centre": "centre_home.index", "admin": "admin.index"}
+
+
 def home_for(user) -> str:
-    return url_for("catalogue.centres")
+    return url_for(HOMES.get(getattr(user, "role", None), "catalogue.centres"))
 
 
 def _login_page(email: str, errors: list[FieldError], status: int):

@@ -201,10 +201,11 @@ def test_session_cookie_is_secure_when_configured_for_production(app, client, mo
     [
         ("/centre/tokens", "/centre/tokens"),
         ("/centres?q=payroll", "/centres?q=payroll"),
-        ("https://evil.example/", "/centres"),
-        ("//evil.example/", "/centres"),
-        ("/\\evil.example/", "/centres"),
-        ("javascript:alert(1)", "/centres"),
+        # Anything else lands on the role's own page: a centre user's is /centre.
+        ("https://evil.example/", "/centre"),
+        ("//evil.example/", "/centre"),
+        ("/\\evil.example/", "/centre"),
+        ("javascript:alert(1)", "/centre"),
     ],
 )
 def test_after_login_only_same_site_paths_are_followed(client, centre_user, target, expected):

@@ -25,6 +25,11 @@ QUEUE_NAME = "reports"
 # its path, so that the publications area never imports the app factory above it.)
 WORKER_JOB = "marketplace.worker.publish_item"
 JOB_TIMEOUT_SECONDS = 900
+# A worker killed mid-render leaves its job "started"; the next worker's maintenance finds it
+# abandoned and, while retries are left, queues it again for any worker (RQ's Retry). Each
+# render is content-addressed and record() refuses a second recording of the same figures,
+# so a retry can never publish an artefact twice.
+JOB_RETRIES = 3
 
 
 def run_local(
@@ -61,12 +66,15 @@ def queue(redis_url: str, name: str = QUEUE_NAME):
 
 def enqueue(plan: Plan, redis_url: str, name: str = QUEUE_NAME) -> list:
     """One RQ job per work item; returns the jobs."""
+    from rq import Retry
+
     target = queue(redis_url, name)
     return [
         target.enqueue(
             WORKER_JOB,
             item.as_dict(),
             job_timeout=JOB_TIMEOUT_SECONDS,
+            retry=Retry(max=JOB_RETRIES),
             description=item.label,
             result_ttl=24 * 3600,
             failure_ttl=7 * 24 * 3600,

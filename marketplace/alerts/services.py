@@ -335,3 +335,14 @@ def user_for_feed(key: str) -> User:
         raise NotFound("There is no feed at this address.")
     row.last_read_at = clock.now()
     return row.user
+
+
+def centres_by_id(ids: set[int]) -> list[ServiceCentre]:
+    """The centres with these ids, by name (the muted ones the alerts page lists)."""
+    if not ids:
+        return []
+    return list(
+        db.session.execute(
+            select(ServiceCentre).where(ServiceCentre.id.in_(ids)).order_by(ServiceCentre.name)
+        ).scalars()
+    )

@@ -17,7 +17,6 @@ from flask_login import current_user
 from marketplace.accounts.auth import role_required
 from marketplace.alerts import feed, recipients, services
 from marketplace.catalogue import services as catalogue
-from marketplace.catalogue.models import ServiceCentre
 from marketplace.errors import ValidationFailed
 from marketplace.extensions import db, limiter
 
@@ -39,7 +38,7 @@ def index():
         alerts=services.alerts_for(user),
         followed=followed,
         muted=muted,
-        muted_centres=[c for c in catalogue_centres(muted) if c not in followed],
+        muted_centres=[c for c in services.centres_by_id(muted) if c not in followed],
         feed_key=services.feed_key_of(user),
         new_feed_url=_new_feed_url(user),
     )
@@ -51,16 +50,6 @@ def _new_feed_url(user) -> str | None:
     if key and services.feed_key_of(user) is not None:
         return url_for(".private_feed", key=key)
     return None
-
-
-def catalogue_centres(ids: set[int]):
-    if not ids:
-        return []
-    return list(
-        db.session.execute(
-            db.select(ServiceCentre).where(ServiceCentre.id.in_(ids)).order_by(ServiceCentre.name)
-        ).scalars()
-    )
 
 
 @bp.post("/subscriptions")

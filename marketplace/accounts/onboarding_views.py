@@ -89,7 +89,11 @@ def complete_registration():
         email = registration.registration_email(token)
     except email_links.LinkNotValid as error:
         return _invalid_link(error, url_for("onboarding.register"))
-    context = {"token": token, "email": email, "organisations": registration.buyer_organisations()}
+    context = {
+        "token": token,
+        "email": email,
+        "organisations": registration.joinable_organisations(email),
+    }
     if request.method == "GET":
         return _page("onboarding/register_complete.html", **context)
     try:
@@ -103,7 +107,12 @@ def complete_registration():
     except ValidationFailed as error:
         return _page("onboarding/register_complete.html", error.errors, **context)
     db.session.commit()
-    flash(f"Your buyer account for {user.email} is ready. Sign in to start.", "success")
+    flash(
+        f"Your account for {user.email} is made, and your request to join "
+        f"{user.organisation.name} is waiting for approval by its approvers or the "
+        "accreditation authority. You can sign in now; we will e-mail you when it is decided.",
+        "success",
+    )
     return redirect(url_for("accounts.login"))
 
 

@@ -217,6 +217,21 @@ RULES: dict[str, dict[str, Case]] = {
             data=lambda w: {},
         )
     },
+    # --- requests to join: the department's approver (the buyer persona), and admins -------
+    "join_requests.index": {"GET": C(s(302, 200, 403, 403, 403, 403))},
+    "join_requests.decide": {
+        "GET": C(s(302, 200, 403, 403, 403, 403), lambda w: {"public_id": w["join_request"]}),
+        "POST": C(
+            s(302, 400, 403, 403, 403, 403),
+            lambda w: {"public_id": w["join_request"]},
+            data=lambda w: {},
+        ),
+    },
+    "admin.join_requests": {"GET": C(ADMIN)},
+    "admin.decide_join_request": {
+        "GET": C(ADMIN, lambda w: {"public_id": w["join_request"]}),
+        "POST": C(admin_form(400), lambda w: {"public_id": w["join_request"]}, data=lambda w: {}),
+    },
     "evaluations.export": {
         "GET": C(s(302, 200, 404, 404, 404, 200), lambda w: {"public_id": w["evaluation"]})
     },
@@ -502,7 +517,11 @@ def test_unsafe_route(endpoint, method, persona, as_persona, personas, app):
 # outsiders. Two more people matter: a colleague of the same department who is not on the
 # team, and a buyer of the department whose request to join is still waiting (or refused).
 
-BUYER_ROUTES = [(e, m) for e, m in ROUTES if e.startswith(("evaluations.", "evaluation_team."))]
+BUYER_ROUTES = [
+    (e, m)
+    for e, m in ROUTES
+    if e.startswith(("evaluations.", "evaluation_team.", "join_requests."))
+]
 BUYER_ROUTES += [(e, m) for e, m in ROUTES if e == "decision_records.decision_record_pdf"]
 
 

@@ -228,6 +228,15 @@ RULES: dict[str, dict[str, Case]] = {
         ),
     },
     "admin.join_requests": {"GET": C(ADMIN)},
+    # The world's department buyer approves: removing it is confirmed first.
+    "admin.user_approver": {
+        "GET": C(ADMIN, lambda w: {"public_id": w["buyer"], "action": "remove"}),
+        "POST": C(
+            admin_form(200),
+            lambda w: {"public_id": w["buyer"], "action": "remove"},
+            data=lambda w: {},
+        ),
+    },
     "admin.decide_join_request": {
         "GET": C(ADMIN, lambda w: {"public_id": w["join_request"]}),
         "POST": C(admin_form(400), lambda w: {"public_id": w["join_request"]}, data=lambda w: {}),

@@ -166,3 +166,29 @@ def decide(request: JoinRequest, *, approver, approve: bool, reason: str = "") -
         decided_at=request.decided_at,
     )
     return request
+
+
+def set_approver(user: User, approver: bool, *, actor=None, actor_label: str | None = None):
+    """Let a buyer decide requests to join its organisation (or stop them)."""
+    if approver and user.role != "buyer":
+        raise ValidationFailed(
+            "Only buyers approve requests to join.",
+            errors=[
+                FieldError("Only a buyer can approve requests to join its organisation.", "form")
+            ],
+        )
+    if user.is_approver == approver:
+        raise Conflict(
+            f"{user.email} {'is already' if approver else 'is not'} an approver; nothing changed."
+        )
+    user.is_approver = approver
+    db.session.flush()
+    audit.record(
+        "user.approver_granted" if approver else "user.approver_removed",
+        actor=actor,
+        actor_label=actor_label,
+        organisation_id=user.organisation_id,
+        object_type="user",
+        object_id=user.email,
+    )
+    return user

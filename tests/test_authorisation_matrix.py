@@ -349,6 +349,11 @@ RULES: dict[str, dict[str, Case]] = {
         "GET": C(ADMIN, lambda w: {"domain": w["domain"]}),
         "POST": C(admin_form(422), lambda w: {"domain": w["domain"]}, data=lambda w: {}),
     },
+    # Posted empty: "any department or ALB", which the admin is asked to confirm.
+    "admin.domain_organisations": {
+        "GET": C(ADMIN, lambda w: {"domain": w["domain"]}),
+        "POST": C(admin_form(200), lambda w: {"domain": w["domain"]}, data=lambda w: {}),
+    },
     "admin.reviews": {"GET": C(ADMIN)},
     "admin.restatements": {"GET": C(ADMIN)},
     # Posted empty: nothing chosen, no decision; the admin hears what is missing.

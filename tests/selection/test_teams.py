@@ -134,3 +134,19 @@ def test_postgresql_refuses_an_outsider_on_the_team_and_an_empty_team(
         db_session.execute(
             db.delete(EvaluationMember).where(EvaluationMember.evaluation_id == evaluation.id)
         )
+
+
+def test_the_whole_team_hears_when_a_shortlisted_centre_is_suspended(
+    evaluation, personas, colleague, bench, db_session
+):
+    from marketplace.catalogue import accreditation
+    from marketplace.mail.models import OutboxEmail
+
+    teams.invite(personas["buyer"], evaluation, colleague.public_id)
+    accreditation.change(bench.centres[1], "suspend", actor=personas["admin"], reason="Data breach")
+    told = sorted(
+        m.to_address
+        for m in db_session.execute(db.select(OutboxEmail)).scalars()
+        if m.template == "standing_changed"
+    )
+    assert told == sorted([personas["buyer"].email, colleague.email])

@@ -13,6 +13,8 @@ in its transaction and e-mailed to the requester through the outbox. Callers com
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from marketplace import clock
 from marketplace.accounts.models import JOIN_REASON_MAX, JoinRequest, Organisation, User
 from marketplace.audit import services as audit
@@ -56,11 +58,47 @@ def require_member(user: User) -> None:
         raise MembershipPending(waiting)
 
 
-def ask_to_join(user: User, organisation: Organisation, *, domain: str | None = None):
-    """A new pending request (the caller made the account for it)."""
+def approvers_of(organisation: Organisation) -> list[User]:
+    """The active approvers who are members of the organisation."""
+    people = db.session.execute(
+        db.select(User)
+        .where(
+            User.organisation_id == organisation.id,
+            User.role == "buyer",
+            User.is_approver.is_(True),
+            User.active.is_(True),
+        )
+        .order_by(User.email)
+    ).scalars()
+    return [person for person in people if person.acts_as_buyer]
+
+
+def ask_to_join(
+    user: User,
+    organisation: Organisation,
+    *,
+    domain: str | None = None,
+    link: Callable[[str], str] | None = None,
+):
+    """A new pending request (the caller made the account for it). With `link` (the public
+    id of the request -> the address of its decision page) the organisation's approvers are
+    e-mailed that someone is waiting."""
     request = JoinRequest(user=user, organisation=organisation, status="pending")
     db.session.add(request)
     db.session.flush()
+    if link is not None:
+        for approver in approvers_of(organisation):
+            if approver.id == user.id:
+                continue
+            mail.queue(
+                approver.email,
+                f"{user.name or user.email} asks to join {organisation.name}",
+                "join_request_waiting",
+                approver=approver,
+                person=user,
+                organisation=organisation.name,
+                link=link(request.public_id),
+            )
     audit.record(
         "join_request.created",
         actor=user,

@@ -103,10 +103,14 @@ def complete_registration():
                 name=request.form.get("name", ""),
                 password=request.form.get("password", ""),
                 organisation_slug=request.form.get("organisation", ""),
+                decision_link=lambda public_id: absolute_url(
+                    "join_requests.decide", public_id=public_id
+                ),
             )
     except ValidationFailed as error:
         return _page("onboarding/register_complete.html", error.errors, **context)
     db.session.commit()
+    sender.deliver_after_commit(current_app.config)  # the approvers hear someone is waiting
     flash(
         f"Your account for {user.email} is made, and your request to join "
         f"{user.organisation.name} is waiting for approval by its approvers or the "

@@ -339,7 +339,14 @@ def registration_email(secret: str) -> str:
     return email_links.find("registration", secret).email
 
 
-def complete_registration(secret: str, *, name: str, password: str, organisation_slug: str) -> User:
+def complete_registration(
+    secret: str,
+    *,
+    name: str,
+    password: str,
+    organisation_slug: str,
+    decision_link: LinkBuilder | None = None,
+) -> User:
     """Make the account and its request to join the chosen organisation, which waits for that
     organisation's approvers or an admin (accounts.membership): until then the account can
     sign in but do nothing buyer-specific."""
@@ -381,5 +388,5 @@ def complete_registration(secret: str, *, name: str, password: str, organisation
         object_id=user.email,
         detail={"organisation": organisation.slug, "domain": domain},
     )
-    membership.ask_to_join(user, organisation, domain=domain)
+    membership.ask_to_join(user, organisation, domain=domain, link=decision_link)
     return user

@@ -126,6 +126,16 @@ def test_a_domain_naming_no_organisation_lets_its_people_ask_to_join_any(app, pe
     assert user.join_request_waiting.status == "pending"
 
 
+def test_the_organisations_approvers_are_told_someone_is_waiting(app, personas, allowed):
+    personas["buyer"].is_approver = True
+    _register(app.test_client(), "ann@newbies.gov.uk", "dept-persona")
+    mail = _mail_to(personas["buyer"].email)
+    assert mail.subject == "Sam Newby asks to join Department for Personas"
+    request = db.session.execute(db.select(JoinRequest)).scalar_one()
+    assert f"http://localhost/buyer/join-requests/{request.public_id}" in mail.body_text
+    assert _mail_to(personas["alb_buyer"].email) is None
+
+
 def test_a_registered_buyer_waits_for_approval(newcomer):
     user, client = newcomer
     [request] = db.session.execute(db.select(JoinRequest)).scalars()

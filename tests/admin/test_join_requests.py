@@ -155,6 +155,13 @@ def test_a_registered_buyer_waits_for_approval(newcomer):
     assert client.get("/centres").status_code == 200  # the public pages stay open
 
 
+def test_signing_in_says_the_request_is_waiting(app, newcomer):
+    user = newcomer[0]
+    client = app.test_client()
+    client.post("/login", data={"email": user.email, "password": NEW_PASSWORD})
+    assert WAITING in client.get("/centres").get_data(as_text=True)
+
+
 # --- until approved: nothing buyer-specific through any door ---------------------------------
 
 

@@ -305,3 +305,28 @@ class EvaluationOutcome(IdMixin, db.Model):
     @property
     def label(self) -> str:
         return OUTCOME_LABELS[self.kind]
+
+
+class EvaluationMember(db.Model):
+    """The evaluation's team: the buyer who started it and the colleagues it invites.
+
+    Only its members change a live evaluation; others of the organisation see it only once
+    it is locked (selection.access). A member is a buyer of the evaluation's organisation;
+    on PostgreSQL a trigger (migration 0010) refuses anyone else, and removing the last one.
+    """
+
+    __tablename__ = "evaluation_members"
+
+    evaluation_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("evaluations.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("users.id", ondelete="RESTRICT"), primary_key=True, index=True
+    )
+    added_by_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("users.id", ondelete="RESTRICT"), nullable=False
+    )
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=clock.now)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    added_by: Mapped[User] = relationship(foreign_keys=[added_by_id])

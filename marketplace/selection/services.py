@@ -18,11 +18,13 @@ from decimal import Decimal
 from sqlalchemy import delete
 
 from marketplace import clock
+from marketplace.accounts import membership
 from marketplace.audit import services as audit
 from marketplace.benchmarks.models import Metric, ReportingPeriod
 from marketplace.catalogue.models import ServiceCentre, ServiceLine
 from marketplace.errors import FieldError, PermissionDenied, ValidationFailed
 from marketplace.extensions import db
+from marketplace.selection import teams
 from marketplace.selection.access import (  # noqa: F401 - part of this module's interface
     can_edit,
     can_view,
@@ -142,6 +144,7 @@ def create(actor, data: Mapping) -> Evaluation:
     """A draft evaluation; data: title, needs, period, service_lines, centres (slugs)."""
     if getattr(actor, "role", None) != "buyer":
         raise PermissionDenied("Only buyers can start an evaluation.")
+    membership.require_member(actor)
     title, needs = _details(data)
     period, lines, centres, errors = _resolve(
         data.get("period") or "", data.get("service_lines") or [], data.get("centres") or []
@@ -189,6 +192,7 @@ def create(actor, data: Mapping) -> Evaluation:
     evaluation.criteria = criteria
     db.session.add(evaluation)
     db.session.flush()
+    teams.add_creator(evaluation, actor)
     audit.record(
         "evaluation.created",
         actor=actor,

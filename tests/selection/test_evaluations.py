@@ -467,14 +467,14 @@ def test_anonymous_people_are_sent_to_sign_in(evaluation, as_persona, route):
 
 
 @pytest.mark.parametrize(
-    ("persona", "view", "change"),
+    ("persona", "view", "change", "post"),
     [
-        ("alb_buyer", 200, 200),  # the ALB that owns it
-        ("buyer", 200, 403),  # its parent department sees, does not change
-        ("admin", 200, 403),
+        ("alb_buyer", 200, 200, 302),  # the ALB buyer who started it: its team
+        ("buyer", 404, 404, 404),  # its parent department sees it only once locked
+        ("admin", 200, 403, 403),
     ],
 )
-def test_owner_parent_department_and_admins(evaluation, as_persona, persona, view, change):
+def test_team_parent_department_and_admins(evaluation, as_persona, persona, view, change, post):
     client = as_persona(persona)
     url = f"/buyer/evaluations/{evaluation.public_id}"
     assert client.get(url).status_code == view
@@ -482,7 +482,19 @@ def test_owner_parent_department_and_admins(evaluation, as_persona, persona, vie
     assert client.get(url + "/weights").status_code == change
     assert client.get(url + "/edit").status_code == change
     assert client.get(url + "/lock").status_code == change
-    assert client.post(url + "/lock").status_code == (302 if change == 200 else 403)
+    assert client.post(url + "/lock").status_code == post
+
+
+def test_once_locked_the_parent_department_reads_it(evaluation, as_persona, personas):
+    services.lock(personas["alb_buyer"], evaluation)
+    db.session.commit()
+    client = as_persona("buyer")
+    url = f"/buyer/evaluations/{evaluation.public_id}"
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "Set weights and scores" not in page.get_data(as_text=True)
+    assert client.get(url + "/weights").status_code == 403
+    assert client.post(url + "/lock").status_code == 403
 
 
 def test_an_alb_does_not_see_its_departments_evaluations(bench, personas, as_persona):
@@ -495,8 +507,12 @@ def test_an_alb_does_not_see_its_departments_evaluations(bench, personas, as_per
 def test_the_list_shows_what_each_buyer_may_see(bench, personas, as_persona):
     own = start(personas["buyer"])
     albs = start(personas["alb_buyer"])
+    albs_locked = start(personas["alb_buyer"])
+    services.lock(personas["alb_buyer"], albs_locked)
     department = as_persona("buyer").get("/buyer/evaluations").get_data(as_text=True)
-    assert own.public_id in department and albs.public_id in department
+    # The department sees its own team's and, once locked, its ALBs' evaluations.
+    assert own.public_id in department and albs_locked.public_id in department
+    assert albs.public_id not in department
     alb = as_persona("alb_buyer").get("/buyer/evaluations").get_data(as_text=True)
     assert albs.public_id in alb and own.public_id not in alb
     admin = as_persona("admin").get("/buyer/evaluations").get_data(as_text=True)

@@ -161,11 +161,11 @@ def _check_weights(
     errors: list[FieldError] = []
     for code, weight in weights.items():
         if code not in by_code:
-            errors.append(FieldError(f"'{code}' is not a criterion here.", f"weight-{code}"))
+            errors.append(FieldError(f"'{code}' is not a criterion here.", f"weight:{code}"))
         elif weight is None or not weight.is_finite() or weight < 0 or weight > 1000:
             errors.append(
                 FieldError(
-                    f"Enter a weight from 0 to 1000 for {by_code[code].name}.", f"weight-{code}"
+                    f"Enter a weight from 0 to 1000 for {by_code[code].name}.", f"weight:{code}"
                 )
             )
     if len(new_criterion) > 200:

@@ -14,7 +14,8 @@ On PostgreSQL (triggers; SQLite relies on the services): the weight-change histo
 with its evaluation once locked (the function of 0003) and is never updated; a change says
 truthfully whether the weights were sealed; sealed weights are never unsealed or rewritten.
 The backfill of locked rows runs with 0003's freezing triggers briefly disabled, inside the
-migration's transaction.
+migration's transaction. On SQLite the rebuild of evaluations runs with foreign keys off (in
+a transaction of its own), or its DROP TABLE would cascade to every shortlist and score.
 
 Revision ID: 0011
 Revises: 0009
@@ -38,6 +39,9 @@ SCORE_RULE = (
     "OR (score IS NULL AND rationale IS NULL AND not_scored_reason IS NOT NULL "
     "AND length(trim(not_scored_reason)) > 0)"
 )
+
+SEALED_BY_SOMEONE = "(weights_sealed_at IS NULL) = (weights_sealed_by_id IS NULL)"
+LOCKED_SEALED = "status = 'draft' OR weights_sealed_at IS NOT NULL"
 
 FUNCTIONS = """
 CREATE OR REPLACE FUNCTION evaluation_weight_changes_guard() RETURNS trigger
@@ -81,8 +85,19 @@ def _postgres() -> bool:
     return op.get_bind().dialect.name == "postgresql"
 
 
+def _sqlite_foreign_keys(on: bool) -> None:
+    """SQLite rebuilds a table to alter it, and the rebuild's DROP TABLE cascades to the
+    rows that reference it (evaluations' shortlists, criteria and scores) while foreign keys
+    are on. The pragma only changes between transactions, so the rebuild runs in its own."""
+    op.execute("COMMIT")
+    op.execute(f"PRAGMA foreign_keys = {'ON' if on else 'OFF'}")
+    op.execute("BEGIN")
+
+
 def upgrade():
     postgres = _postgres()
+    if not postgres:
+        _sqlite_foreign_keys(on=False)
     with op.batch_alter_table("evaluations") as batch:
         batch.add_column(
             sa.Column("weights_sealed_at", marketplace.db.UTCDateTime(timezone=True), nullable=True)
@@ -118,14 +133,10 @@ def upgrade():
         op.execute("ALTER TABLE evaluations ENABLE TRIGGER evaluations_locked_frozen")
 
     with op.batch_alter_table("evaluations") as batch:
-        batch.create_check_constraint(
-            op.f("ck_evaluations_sealed_by_someone"),
-            "(weights_sealed_at IS NULL) = (weights_sealed_by_id IS NULL)",
-        )
-        batch.create_check_constraint(
-            op.f("ck_evaluations_locked_sealed"),
-            "status = 'draft' OR weights_sealed_at IS NOT NULL",
-        )
+        batch.create_check_constraint(op.f("ck_evaluations_sealed_by_someone"), SEALED_BY_SOMEONE)
+        batch.create_check_constraint(op.f("ck_evaluations_locked_sealed"), LOCKED_SEALED)
+    if not postgres:
+        _sqlite_foreign_keys(on=True)
     with op.batch_alter_table("evaluation_scores") as batch:
         batch.create_check_constraint(
             op.f("ck_evaluation_scores_score_has_rationale_or_reason"), SCORE_RULE
@@ -216,6 +227,8 @@ def downgrade():
         batch.alter_column("score", existing_type=sa.Numeric(precision=5, scale=2), nullable=False)
         batch.drop_column("not_scored_reason")
         batch.drop_column("rationale")
+    if not _postgres():
+        _sqlite_foreign_keys(on=False)
     with op.batch_alter_table("evaluations") as batch:
         batch.drop_constraint(op.f("ck_evaluations_locked_sealed"), type_="check")
         batch.drop_constraint(op.f("ck_evaluations_sealed_by_someone"), type_="check")
@@ -223,3 +236,5 @@ def downgrade():
         batch.drop_column("sealed_weights")
         batch.drop_column("weights_sealed_by_id")
         batch.drop_column("weights_sealed_at")
+    if not _postgres():
+        _sqlite_foreign_keys(on=True)

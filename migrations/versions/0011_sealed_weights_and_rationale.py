@@ -12,7 +12,10 @@
 
 On PostgreSQL (triggers; SQLite relies on the services): the weight-change history is frozen
 with its evaluation once locked (the function of 0003) and is never updated; a change says
-truthfully whether the weights were sealed; sealed weights are never unsealed or rewritten.
+truthfully whether the weights were sealed; sealed weights are never unsealed or rewritten;
+a draft is locked only when every buyer-scored criterion with weight > 0 has a score row
+(score with rationale, or not scored with reason) for every shortlisted centre (metric
+criteria need the figures, which only the service can read).
 The backfill of locked rows runs with 0003's freezing triggers briefly disabled, inside the
 migration's transaction. On SQLite the rebuild of evaluations runs with foreign keys off (in
 a transaction of its own), or its DROP TABLE would cascade to every shortlist and score.
@@ -58,6 +61,33 @@ BEGIN
         RAISE EXCEPTION 'a weight change must say whether the weights were sealed (they %)',
             CASE WHEN sealed THEN 'were' ELSE 'were not' END
             USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION evaluations_lock_needs_scores() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    missing record;
+BEGIN
+    IF NEW.status = 'locked' AND OLD.status = 'draft' THEN
+        SELECT c.name AS criterion, sc.name AS centre INTO missing
+            FROM evaluation_criteria c
+            JOIN evaluation_candidates k ON k.evaluation_id = c.evaluation_id
+            JOIN service_centres sc ON sc.id = k.centre_id
+            WHERE c.evaluation_id = NEW.id AND c.kind = 'buyer' AND c.weight > 0
+              AND NOT EXISTS (
+                  SELECT 1 FROM evaluation_scores s
+                  WHERE s.criterion_id = c.id AND s.centre_id = k.centre_id)
+            ORDER BY c.position, k.position
+            LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION 'evaluation %: % is not scored for %', NEW.public_id,
+                missing.criterion, missing.centre
+                USING ERRCODE = 'check_violation',
+                      HINT = 'Score every weighted criterion, or mark it not scored with a reason.';
+        END IF;
     END IF;
     RETURN NEW;
 END;
@@ -199,11 +229,18 @@ def upgrade():
             "CREATE TRIGGER evaluations_keep_sealed BEFORE UPDATE ON evaluations "
             "FOR EACH ROW EXECUTE FUNCTION evaluations_keep_sealed()"
         )
+        # Buyer-scored criteria can be checked in SQL; metrics need the figures (the service).
+        op.execute(
+            "CREATE TRIGGER evaluations_lock_needs_scores BEFORE UPDATE OF status ON evaluations "
+            "FOR EACH ROW EXECUTE FUNCTION evaluations_lock_needs_scores()"
+        )
 
 
 def downgrade():
     if _postgres():
+        op.execute("DROP TRIGGER IF EXISTS evaluations_lock_needs_scores ON evaluations")
         op.execute("DROP TRIGGER IF EXISTS evaluations_keep_sealed ON evaluations")
+        op.execute("DROP FUNCTION IF EXISTS evaluations_lock_needs_scores()")
         op.execute(
             "DROP TRIGGER IF EXISTS evaluation_weight_changes_history ON evaluation_weight_changes"
         )

@@ -361,6 +361,30 @@ def test_the_database_refuses_locking_unsealed(evaluation, personas, db_session)
         db_session.flush()
 
 
+def test_postgresql_refuses_locking_an_unscored_buyer_criterion(
+    evaluation, personas, db_session, is_postgres
+):
+    if not is_postgres:
+        pytest.skip("the lock trigger exists on PostgreSQL only; the service checks SQLite")
+    services.seal(personas["alb_buyer"], evaluation)
+    lock = (
+        db.update(Evaluation)
+        .where(Evaluation.id == evaluation.id)
+        .values(
+            status="locked",
+            locked_at=evaluation.created_at,
+            locked_by_id=personas["alb_buyer"].id,
+            snapshot={},
+            method_version="x",
+        )
+    )
+    refused = pytest.raises(IntegrityError, match="Social value is not scored for Centre A")
+    with refused, db_session.begin_nested():
+        db_session.execute(lock)
+    ready_to_lock(personas["alb_buyer"], evaluation)
+    db_session.execute(lock)  # every weighted buyer criterion has its row now
+
+
 @pytest.fixture
 def locked(evaluation, personas, is_postgres):
     if not is_postgres:

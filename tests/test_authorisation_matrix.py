@@ -178,11 +178,29 @@ RULES: dict[str, dict[str, Case]] = {
             data=lambda w: {},
         ),
     },
-    # The GET page is the confirmation; the POST locks the shortlist.
+    # Sealing the weights (the world's default weights can be sealed) shows the results.
+    "evaluations.seal": {
+        "POST": C(
+            s(302, 302, 404, 404, 404, 403),
+            lambda w: {"public_id": w["evaluation"]},
+            data=lambda w: {},
+        ),
+    },
+    # Scoring comes after sealing: the world's weights are not sealed, so its owner is told.
+    "evaluations.scores": {
+        "GET": C(s(302, 409, 404, 404, 404, 403), lambda w: {"public_id": w["evaluation"]}),
+        "POST": C(
+            s(302, 409, 404, 404, 404, 403),
+            lambda w: {"public_id": w["evaluation"]},
+            data=lambda w: {},
+        ),
+    },
+    # The GET page is the confirmation; the POST locks the shortlist, refused (422) for the
+    # world's evaluation, whose weights are not sealed.
     "evaluations.lock": {
         "GET": C(s(302, 200, 404, 404, 404, 403), lambda w: {"public_id": w["evaluation"]}),
         "POST": C(
-            s(302, 302, 404, 404, 404, 403),
+            s(302, 422, 404, 404, 404, 403),
             lambda w: {"public_id": w["evaluation"]},
             data=lambda w: {},
         ),

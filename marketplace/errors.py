@@ -131,6 +131,8 @@ def register_error_handlers(app: Flask) -> None:
                 title=error.title,
                 detail=error.detail,
                 errors=error.errors,
+                # A refusal that needs its own words (accounts.membership's pending page).
+                heading=getattr(error, "heading", None),
             ),
             error.status,
         )

@@ -39,3 +39,11 @@ def publish_item(values: dict) -> dict:
 
     with _app_context():
         return jobs.publish_item(values)
+
+
+def request_password_reset(email: str, ip_address: str | None) -> None:
+    """RQ job: look the address up, issue a reset link and queue its mail (accounts)."""
+    from marketplace.accounts.onboarding_views import request_reset_now
+
+    with _app_context():
+        request_reset_now(email, ip_address)

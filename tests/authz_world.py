@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from flask import current_app
 
-from marketplace.accounts import email_links, registration
+from marketplace.accounts import email_links, membership, registration
 from marketplace.benchmarks import peers
 from marketplace.benchmarks.models import ReportingPeriod
 from marketplace.catalogue import reviews
@@ -29,6 +29,7 @@ from tests.factories import (
     ObservationFactory,
     ReportingPeriodFactory,
     ServiceCentreFactory,
+    UserFactory,
 )
 
 
@@ -160,6 +161,12 @@ def build(personas) -> World:
     applicant = ServiceCentreFactory(
         accreditation_status="applied", accredited_from=None, accredited_until=None
     )
+    # The department buyer approves requests to join the department; one is waiting.
+    personas["buyer"].is_approver = True
+    newcomer = UserFactory(
+        email="asker@dept.example.gov.uk", organisation=personas["buyer"].organisation
+    )
+    join_request = membership.ask_to_join(newcomer, newcomer.organisation)
     db.session.flush()
     world.values.update(
         centre=centre.slug,
@@ -179,5 +186,6 @@ def build(personas) -> World:
         buyer=personas["buyer"].public_id,
         admin=personas["admin"].public_id,
         organisation=personas["buyer"].organisation.slug,
+        join_request=join_request.public_id,
     )
     return world

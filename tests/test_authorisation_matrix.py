@@ -178,11 +178,29 @@ RULES: dict[str, dict[str, Case]] = {
             data=lambda w: {},
         ),
     },
-    # The GET page is the confirmation; the POST locks the shortlist.
+    # Sealing the weights (the world's default weights can be sealed) shows the results.
+    "evaluations.seal": {
+        "POST": C(
+            s(302, 302, 404, 404, 404, 403),
+            lambda w: {"public_id": w["evaluation"]},
+            data=lambda w: {},
+        ),
+    },
+    # Scoring comes after sealing: the world's weights are not sealed, so its owner is told.
+    "evaluations.scores": {
+        "GET": C(s(302, 409, 404, 404, 404, 403), lambda w: {"public_id": w["evaluation"]}),
+        "POST": C(
+            s(302, 409, 404, 404, 404, 403),
+            lambda w: {"public_id": w["evaluation"]},
+            data=lambda w: {},
+        ),
+    },
+    # The GET page is the confirmation; the POST locks the shortlist, refused (422) for the
+    # world's evaluation, whose weights are not sealed.
     "evaluations.lock": {
         "GET": C(s(302, 200, 404, 404, 404, 403), lambda w: {"public_id": w["evaluation"]}),
         "POST": C(
-            s(302, 302, 404, 404, 404, 403),
+            s(302, 422, 404, 404, 404, 403),
             lambda w: {"public_id": w["evaluation"]},
             data=lambda w: {},
         ),
@@ -200,6 +218,46 @@ RULES: dict[str, dict[str, Case]] = {
     # those who may see the evaluation hear so; nobody else learns it exists.
     "decision_records.decision_record_pdf": {
         "GET": C(s(302, 409, 404, 404, 404, 409), lambda w: {"public_id": w["evaluation"]})
+    },
+    # The team (the department buyer who started it) is sent back to the team section, with
+    # what was wrong with the empty form; others do not learn the evaluation exists.
+    "evaluation_team.invite": {
+        "POST": C(
+            s(302, 303, 404, 403, 403, 403),
+            lambda w: {"public_id": w["evaluation"]},
+            data=lambda w: {},
+        )
+    },
+    "evaluation_team.remove": {
+        "POST": C(
+            s(302, 303, 404, 403, 403, 403),
+            lambda w: {"public_id": w["evaluation"]},
+            data=lambda w: {},
+        )
+    },
+    # --- requests to join: the department's approver (the buyer persona), and admins -------
+    "join_requests.index": {"GET": C(s(302, 200, 403, 403, 403, 403))},
+    "join_requests.decide": {
+        "GET": C(s(302, 200, 403, 403, 403, 403), lambda w: {"public_id": w["join_request"]}),
+        "POST": C(
+            s(302, 400, 403, 403, 403, 403),
+            lambda w: {"public_id": w["join_request"]},
+            data=lambda w: {},
+        ),
+    },
+    "admin.join_requests": {"GET": C(ADMIN)},
+    # The world's department buyer approves: removing it is confirmed first.
+    "admin.user_approver": {
+        "GET": C(ADMIN, lambda w: {"public_id": w["buyer"], "action": "remove"}),
+        "POST": C(
+            admin_form(200),
+            lambda w: {"public_id": w["buyer"], "action": "remove"},
+            data=lambda w: {},
+        ),
+    },
+    "admin.decide_join_request": {
+        "GET": C(ADMIN, lambda w: {"public_id": w["join_request"]}),
+        "POST": C(admin_form(400), lambda w: {"public_id": w["join_request"]}, data=lambda w: {}),
     },
     "evaluations.export": {
         "GET": C(s(302, 200, 404, 404, 404, 200), lambda w: {"public_id": w["evaluation"]})
@@ -317,6 +375,11 @@ RULES: dict[str, dict[str, Case]] = {
     "admin.remove_domain": {
         "GET": C(ADMIN, lambda w: {"domain": w["domain"]}),
         "POST": C(admin_form(422), lambda w: {"domain": w["domain"]}, data=lambda w: {}),
+    },
+    # Posted empty: "any department or ALB", which the admin is asked to confirm.
+    "admin.domain_organisations": {
+        "GET": C(ADMIN, lambda w: {"domain": w["domain"]}),
+        "POST": C(admin_form(200), lambda w: {"domain": w["domain"]}, data=lambda w: {}),
     },
     "admin.reviews": {"GET": C(ADMIN)},
     "admin.signals": {"GET": C(ADMIN)},
@@ -490,3 +553,102 @@ def test_unsafe_route(endpoint, method, persona, as_persona, personas, app):
         f"{method} {endpoint} as {persona}: expected {expected}, got {response.status_code}: "
         + response.get_data(as_text=True)[:300]
     )
+
+
+# --- the team rule and the front door (DOMAIN.md "Choosing a centre"; issue 11) -------------
+# The six personas above are the evaluation's team (the department buyer who started it) and
+# outsiders. Two more people matter: a colleague of the same department who is not on the
+# team, and a buyer of the department whose request to join is still waiting (or refused).
+
+BUYER_ROUTES = [
+    (e, m)
+    for e, m in ROUTES
+    if e.startswith(("evaluations.", "evaluation_team.", "join_requests."))
+]
+BUYER_ROUTES += [(e, m) for e, m in ROUTES if e == "decision_records.decision_record_pdf"]
+
+
+def _client_for(app, user):
+    from tests.conftest import sign_in
+
+    client = app.test_client()
+    sign_in(client, user)
+    return client
+
+
+def _colleague(personas):
+    from tests.factories import UserFactory
+
+    return UserFactory(
+        email="colleague@dept.example.gov.uk", organisation=personas["buyer"].organisation
+    )
+
+
+@pytest.mark.parametrize("route", ["", "/weights", "/edit", "/lock", "/export.csv"])
+def test_a_colleague_outside_the_team_learns_nothing_of_a_live_evaluation(app, personas, route):
+    world = authz_world.build(personas)
+    client = _client_for(app, _colleague(personas))
+    url = f"/buyer/evaluations/{world['evaluation']}{route}"
+    assert client.get(url).status_code == 404
+    assert client.post(url if route else url + "/weights", data={}).status_code in (404, 405)
+    listing = client.get("/buyer/evaluations").get_data(as_text=True)
+    assert world["evaluation"] not in listing
+
+
+def test_a_colleague_outside_the_team_reads_a_locked_evaluation_only(app, personas):
+    from marketplace.extensions import db
+    from marketplace.selection import services as selection
+
+    world = authz_world.build(personas)
+    evaluation = selection.get_for_viewer(world["evaluation"], personas["buyer"])
+    selection.lock(personas["buyer"], evaluation)
+    db.session.commit()
+    client = _client_for(app, _colleague(personas))
+    url = f"/buyer/evaluations/{world['evaluation']}"
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "Set weights and scores" not in page.get_data(as_text=True)
+    assert "Invite to the team" not in page.get_data(as_text=True)
+    assert client.get(url + "/weights").status_code == 403
+    assert client.post(url + "/weights", data={}).status_code == 403
+    assert client.post(url + "/team", data={"member": "x"}).status_code == 403
+    assert world["evaluation"] in client.get("/buyer/evaluations").get_data(as_text=True)
+
+
+def test_an_invited_colleague_is_on_the_team(app, personas):
+    world = authz_world.build(personas)
+    colleague = _colleague(personas)
+    owner = _client_for(app, personas["buyer"])
+    url = f"/buyer/evaluations/{world['evaluation']}"
+    assert colleague.public_id in owner.get(url).get_data(as_text=True)  # offered in the select
+    assert owner.post(url + "/team", data={"member": colleague.public_id}).status_code == 303
+    client = _client_for(app, colleague)
+    assert client.get(url).status_code == 200
+    assert client.get(url + "/weights").status_code == 200
+
+
+@pytest.mark.parametrize("status", ["pending", "refused"])
+@pytest.mark.parametrize(
+    ("endpoint", "method"), BUYER_ROUTES, ids=[f"{m} {e}" for e, m in BUYER_ROUTES]
+)
+def test_a_buyer_not_yet_a_member_gets_the_waiting_page_on_every_buyer_route(
+    app, personas, endpoint, method, status
+):
+    from marketplace.accounts import membership
+    from tests.factories import UserFactory
+
+    world = authz_world.build(personas)
+    newcomer = UserFactory(
+        email="newcomer@dept.example.gov.uk", organisation=personas["buyer"].organisation
+    )
+    request = membership.ask_to_join(newcomer, newcomer.organisation)
+    if status == "refused":
+        membership.decide(request, approver=personas["admin"], approve=False, reason="Not known")
+    case = _case(endpoint, method)
+    response = _request(_client_for(app, newcomer), endpoint, method, case, world)
+    assert response.status_code == 403, f"{method} {endpoint}: {response.status_code}"
+    page = response.get_data(as_text=True)
+    if status == "pending":
+        assert "is waiting for approval by Department for Personas" in page
+    else:
+        assert "was refused: Not known" in page

@@ -9,6 +9,7 @@ from flask import Flask, current_app, g, redirect, request, url_for
 from flask_login import current_user
 
 from marketplace import clock
+from marketplace.accounts.membership import require_member
 from marketplace.errors import DomainError, PermissionDenied
 from marketplace.extensions import db, limiter, login_manager
 
@@ -79,6 +80,8 @@ def user_for_token(raw: str):
     if token.organisation_id != token.user.organisation_id:
         # The person has moved organisation: the token never follows them to act elsewhere.
         return None
+    if token.user.role == "buyer" and not token.user.acts_as_buyer:
+        return None  # not (or no longer) a member: tokens are for members only
     now = clock.now()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         # Bookkeeping of its own, committed before the request's work begins (install()
@@ -120,6 +123,9 @@ def role_required(*roles: str):
                 return login_manager.unauthorized()
             if roles and current_user.role not in roles:
                 raise PermissionDenied("Your account does not have access to this page.")
+            if current_user.role == "buyer":
+                # A buyer waiting for (or refused) approval to join does nothing buyer-specific.
+                require_member(current_user)
             return view(*args, **kwargs)
 
         return wrapped

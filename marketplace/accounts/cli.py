@@ -7,7 +7,7 @@ import sys
 import click
 from flask.cli import with_appcontext
 
-from marketplace.accounts import schemas, services, tokens
+from marketplace.accounts import membership, schemas, services, tokens
 from marketplace.accounts.models import ROLES, ApiToken
 from marketplace.clihelpers import one_transaction, operator_label
 from marketplace.errors import NotFound
@@ -21,16 +21,22 @@ from marketplace.web import forms
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--name", default="", help="The person's name.")
 @click.option(
+    "--approver",
+    is_flag=True,
+    help="Buyers only: may approve or refuse requests to join the organisation.",
+)
+@click.option(
     "--password-stdin",
     is_flag=True,
     help="Read the password from the first line of standard input (for scripts).",
 )
 @with_appcontext
-def create_user_command(email, org_slug, role, name, password_stdin):
+def create_user_command(email, org_slug, role, name, approver, password_stdin):
     """Create a user account for an organisation.
 
     Buyers belong to a department or arm's-length body, centre users to a centre, admins
-    to the accreditation authority. Without --password-stdin the password is asked for.
+    to the accreditation authority. An account made here is a member at once (no request to
+    join waits). Without --password-stdin the password is asked for.
     """
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -51,7 +57,10 @@ def create_user_command(email, org_slug, role, name, password_stdin):
             name=form["name"],
             actor_label=operator_label(),
         )
-    click.echo(f"Created {user.role} account {user.email} for {org.name}.")
+        if approver:
+            membership.set_approver(user, True, actor_label=operator_label())
+    note = " (approves requests to join)" if approver else ""
+    click.echo(f"Created {user.role} account {user.email} for {org.name}{note}.")
 
 
 @click.command("create-token")

@@ -6,7 +6,17 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace import clock
@@ -69,11 +79,16 @@ class User(UserMixin, IdMixin, TimestampMixin, db.Model):
     last_failed_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # May approve or refuse requests to join its own organisation (set by admins).
+    is_approver: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=text("false")
+    )
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")
 
     __table_args__ = (
         CheckConstraint(one_of("role", ROLES), name="role"),
+        CheckConstraint("NOT is_approver OR role = 'buyer'", name="approver_is_buyer"),
         CheckConstraint("email = lower(email)", name="email_lower_case"),
         CheckConstraint("failed_logins >= 0", name="failed_logins_not_negative"),
         CheckConstraint("session_version >= 1", name="session_version_positive"),
@@ -97,6 +112,30 @@ class User(UserMixin, IdMixin, TimestampMixin, db.Model):
     @property
     def is_centre_user(self) -> bool:
         return self.role == "centre"
+
+    @property
+    def join_request_waiting(self) -> JoinRequest | None:
+        """The request that keeps a buyer out: their latest join request, if not approved.
+
+        THE rule for buyer-specific work (see accounts.membership): a buyer with none (an
+        invited, fixture or CLI account) or whose latest request is approved is a member.
+        """
+        if self.role != "buyer" or self.id is None:
+            return None
+        latest = db.session.execute(
+            db.select(JoinRequest)
+            .where(JoinRequest.user_id == self.id)
+            .order_by(JoinRequest.created_at.desc(), JoinRequest.id.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        if latest is None or latest.status == "approved":
+            return None
+        return latest
+
+    @property
+    def acts_as_buyer(self) -> bool:
+        """A buyer who may do buyer-specific work: a member, not waiting or refused."""
+        return self.role == "buyer" and bool(self.active) and self.join_request_waiting is None
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
@@ -176,11 +215,33 @@ class ApiToken(IdMixin, TimestampMixin, db.Model):
 EMAIL_LINK_PURPOSES = ("invitation", "registration", "password_reset")
 
 
+# The buyer organisations an allow-listed domain's people may ask to join.
+email_domain_organisations = Table(
+    "email_domain_organisations",
+    db.metadata,
+    Column(
+        "email_domain_id",
+        Integer,
+        ForeignKey("email_domains.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "organisation_id",
+        Integer,
+        ForeignKey("organisations.id", ondelete="RESTRICT"),
+        primary_key=True,
+        index=True,
+    ),
+)
+
+
 class EmailDomain(IdMixin, TimestampMixin, db.Model):
     """A domain whose addresses may register as buyers themselves (the allow-list).
 
     An address matches its own domain or any subdomain of it: 'example.gov.uk' admits
-    'sam@example.gov.uk' and 'sam@team.example.gov.uk'.
+    'sam@example.gov.uk' and 'sam@team.example.gov.uk'. The domain names the department(s)
+    or ALB(s) its people may ask to join; one naming none (older fixture files) lets them
+    ask to join any. Either way the request waits for approval (JoinRequest).
     """
 
     __tablename__ = "email_domains"
@@ -189,6 +250,10 @@ class EmailDomain(IdMixin, TimestampMixin, db.Model):
     description: Mapped[str] = mapped_column(String(300), nullable=False, default="")
     created_by_id: Mapped[int | None] = mapped_column(
         Integer, ForeignKey("users.id", ondelete="RESTRICT")
+    )
+
+    organisations: Mapped[list[Organisation]] = relationship(
+        secondary=email_domain_organisations, order_by="Organisation.name"
     )
 
     __table_args__ = (CheckConstraint("domain = lower(domain)", name="domain_lower_case"),)
@@ -236,5 +301,61 @@ class EmailLink(IdMixin, db.Model):
         ),
         CheckConstraint(
             "purpose <> 'password_reset' OR user_id IS NOT NULL", name="reset_names_user"
+        ),
+    )
+
+
+# --- joining an organisation (accounts.membership) ------------------------------------------
+
+JOIN_STATUSES = ("pending", "approved", "refused")
+JOIN_REASON_MAX = 1000
+
+
+class JoinRequest(IdMixin, TimestampMixin, db.Model):
+    """A self-registered buyer's request to join an organisation, until its approver (or the
+    accreditation authority) approves or refuses it. Until then the account does nothing
+    buyer-specific (User.acts_as_buyer)."""
+
+    __tablename__ = "join_requests"
+
+    public_id: Mapped[str] = mapped_column(
+        String(22), unique=True, nullable=False, default=lambda: secrets.token_urlsafe(12)
+    )
+    user_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("users.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    organisation_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("organisations.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default="pending")
+    reason: Mapped[str] = mapped_column(String(JOIN_REASON_MAX), nullable=False, default="")
+    decided_by_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("users.id", ondelete="RESTRICT")
+    )
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    organisation: Mapped[Organisation] = relationship()
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+    __table_args__ = (
+        CheckConstraint(one_of("status", JOIN_STATUSES), name="status"),
+        # Decided exactly when it is no longer pending, and by someone.
+        CheckConstraint(
+            "(status = 'pending' AND decided_at IS NULL AND decided_by_id IS NULL) OR "
+            "(status <> 'pending' AND decided_at IS NOT NULL AND decided_by_id IS NOT NULL)",
+            name="decided_when_not_pending",
+        ),
+        CheckConstraint(
+            "status <> 'refused' OR length(trim(reason)) > 0", name="refusal_has_reason"
+        ),
+        CheckConstraint("decided_by_id IS NULL OR decided_by_id <> user_id", name="not_own"),
+        # At most one request waits per person.
+        Index(
+            "uq_join_requests_one_pending_per_user",
+            "user_id",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
         ),
     )

@@ -5,6 +5,8 @@ request log records paths only) and then in a hidden field; pages holding it are
 
 from __future__ import annotations
 
+import logging
+
 from flask import (
     Blueprint,
     current_app,
@@ -27,6 +29,7 @@ from marketplace.mail import sender
 from marketplace.web import forms
 
 bp = Blueprint("onboarding", __name__)
+log = logging.getLogger("marketplace.onboarding")
 
 
 def _page(template: str, errors: list[FieldError] | None = None, status: int | None = None, **ctx):
@@ -86,7 +89,11 @@ def complete_registration():
         email = registration.registration_email(token)
     except email_links.LinkNotValid as error:
         return _invalid_link(error, url_for("onboarding.register"))
-    context = {"token": token, "email": email, "organisations": registration.buyer_organisations()}
+    context = {
+        "token": token,
+        "email": email,
+        "organisations": registration.joinable_organisations(email),
+    }
     if request.method == "GET":
         return _page("onboarding/register_complete.html", **context)
     try:
@@ -96,11 +103,20 @@ def complete_registration():
                 name=request.form.get("name", ""),
                 password=request.form.get("password", ""),
                 organisation_slug=request.form.get("organisation", ""),
+                decision_link=lambda public_id: absolute_url(
+                    "join_requests.decide", public_id=public_id
+                ),
             )
     except ValidationFailed as error:
         return _page("onboarding/register_complete.html", error.errors, **context)
     db.session.commit()
-    flash(f"Your buyer account for {user.email} is ready. Sign in to start.", "success")
+    sender.deliver_after_commit(current_app.config)  # the approvers hear someone is waiting
+    flash(
+        f"Your account for {user.email} is made, and your request to join "
+        f"{user.organisation.name} is waiting for approval by its approvers or the "
+        "accreditation authority. You can sign in now; we will e-mail you when it is decided.",
+        "success",
+    )
     return redirect(url_for("accounts.login"))
 
 
@@ -141,14 +157,41 @@ def request_password_reset():
         form = forms.load(schemas.AddressSchema(), request.form.to_dict(), detail="Reset")
     except ValidationFailed as error:
         return _page("onboarding/reset_request.html", error.errors)
-    # Looking the address up, issuing the link and sending it all happen once the answer
-    # has gone, so the request costs the same time whether or not there is an account.
-    background.after_response(_request_reset, form["email"], request.remote_addr)
+    # Looking the address up, issuing the link and sending it all happen outside the
+    # request (an RQ job with REDIS_URL, else once the answer has gone), so the request costs
+    # the same time whether or not there is an account.
+    _look_up_later(current_app.config, form["email"], request.remote_addr)
     # The same answer whether or not there is an account, so it reveals nothing.
     return _page("onboarding/reset_sent.html", email=request.form.get("email", "").strip())
 
 
-def _request_reset(email: str, ip_address: str | None) -> None:
+# By its dotted path: the job's entry point builds an app, so it lives above every area.
+RESET_JOB = "marketplace.worker.request_password_reset"
+
+
+def _look_up_later(config, email: str, ip_address: str | None) -> None:
+    if config.get("REDIS_URL"):
+        try:
+            _enqueue_reset(config, email, ip_address)
+            return
+        except Exception:
+            log.exception("could not queue the reset job; looking it up after the response")
+    background.after_response(request_reset_now, email, ip_address)
+
+
+def _enqueue_reset(config, email: str, ip_address: str | None) -> None:
+    from redis import Redis
+    from rq import Queue
+
+    queue = Queue(
+        config.get("MAIL_QUEUE") or "mail", connection=Redis.from_url(config["REDIS_URL"])
+    )
+    # Short-lived: the address is personal data, and a reset link is worth an hour at most.
+    queue.enqueue(RESET_JOB, email, ip_address, job_timeout=60, result_ttl=0, failure_ttl=24 * 3600)
+
+
+def request_reset_now(email: str, ip_address: str | None) -> None:
+    """The reset's whole lookup, in a transaction of its own (after the response, or RQ)."""
     password_reset.request_reset(
         email,
         link=lambda secret: absolute_url("onboarding.choose_password", token=secret),

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from datetime import timedelta
 
-from marketplace.accounts import email_links
+from marketplace.accounts import email_links, membership
 from marketplace.accounts import services as accounts
 from marketplace.accounts.models import ROLE_ORG_KINDS, EmailDomain, Organisation, User
 from marketplace.audit import services as audit
@@ -79,9 +79,15 @@ def get_domain(domain: str) -> EmailDomain:
 
 
 def add_domain(
-    domain: str, *, description: str = "", actor=None, actor_label: str | None = None
+    domain: str,
+    *,
+    description: str = "",
+    organisations: list[str] | None = None,
+    actor=None,
+    actor_label: str | None = None,
 ) -> EmailDomain:
-    """Allow a domain; the actor is an admin, or None with a label for the CLI and fixtures."""
+    """Allow a domain, naming the organisations (slugs) its people may ask to join; the actor
+    is an admin, or None with a label for the CLI and fixtures."""
     domain = normalise_domain(domain)
     if db.session.execute(db.select(EmailDomain.id).where(EmailDomain.domain == domain)).first():
         raise Conflict(
@@ -103,6 +109,8 @@ def add_domain(
         object_id=domain,
         detail={"description": row.description},
     )
+    if organisations:
+        set_domain_organisations(row, organisations, actor=actor, actor_label=actor_label)
     return row
 
 
@@ -123,6 +131,53 @@ def remove_domain(row: EmailDomain, *, actor, reason: str) -> None:
     )
     db.session.delete(row)
     db.session.flush()
+
+
+def joinable_organisations(email: str) -> list[Organisation]:
+    """The departments and ALBs the address's allow-list entry names, in buyer order; all of
+    them when it names none. Empty when the domain is not (or no longer) allowed."""
+    entry = matching_domain(email)
+    if entry is None:
+        return []
+    everyone = buyer_organisations()
+    if not entry.organisations:
+        return everyone
+    named = {org.id for org in entry.organisations}
+    return [org for org in everyone if org.id in named]
+
+
+def set_domain_organisations(
+    row: EmailDomain, slugs: list[str], *, actor=None, actor_label: str | None = None
+) -> EmailDomain:
+    """Name the buyer organisations a domain's people may ask to join (none: any)."""
+    chosen: list[Organisation] = []
+    for slug in dict.fromkeys(s.strip() for s in slugs if s and s.strip()):
+        org = accounts.get_organisation_or_none(slug)
+        if org is None or org.kind not in ROLE_ORG_KINDS["buyer"]:
+            raise ValidationFailed(
+                "Choose departments or arm's-length bodies.",
+                errors=[
+                    FieldError(
+                        f"'{slug}' is not a department or arm's-length body.", "organisations"
+                    )
+                ],
+            )
+        chosen.append(org)
+    before = sorted(org.slug for org in row.organisations)
+    after = sorted(org.slug for org in chosen)
+    if before == after:
+        return row
+    row.organisations = chosen
+    db.session.flush()
+    audit.record(
+        "email_domain.organisations_changed",
+        actor=actor,
+        actor_label=actor_label,
+        object_type="email_domain",
+        object_id=row.domain,
+        detail={"before": before, "after": after},
+    )
+    return row
 
 
 def buyer_organisations() -> list[Organisation]:
@@ -284,18 +339,33 @@ def registration_email(secret: str) -> str:
     return email_links.find("registration", secret).email
 
 
-def complete_registration(secret: str, *, name: str, password: str, organisation_slug: str) -> User:
+def complete_registration(
+    secret: str,
+    *,
+    name: str,
+    password: str,
+    organisation_slug: str,
+    decision_link: LinkBuilder | None = None,
+) -> User:
+    """Make the account and its request to join the chosen organisation, which waits for that
+    organisation's approvers or an admin (accounts.membership): until then the account can
+    sign in but do nothing buyer-specific."""
     row = email_links.find("registration", secret, lock=True)
     if not is_allowed(row.email):  # the domain may have been removed since the email
         raise ValidationFailed(
             "That email domain can no longer register.",
             errors=[FieldError("Ask the accreditation authority to invite you.", "email")],
         )
-    organisation = accounts.get_organisation_or_none(organisation_slug or "")
-    if organisation is None or organisation.kind not in ROLE_ORG_KINDS["buyer"]:
+    joinable = {org.slug: org for org in joinable_organisations(row.email)}
+    organisation = joinable.get(organisation_slug or "")
+    if organisation is None:
         raise ValidationFailed(
             "Choose your organisation.",
-            errors=[FieldError("Choose your department or arm's-length body.", "organisation")],
+            errors=[
+                FieldError(
+                    "Choose your department or arm's-length body from the list.", "organisation"
+                )
+            ],
         )
     if not (name or "").strip():
         raise ValidationFailed(
@@ -310,11 +380,13 @@ def complete_registration(secret: str, *, name: str, password: str, organisation
         actor_label=row.email,
     )
     email_links.use(row)
+    domain = matching_domain(row.email).domain
     audit.record(
         "user.registered",
         actor=user,
         object_type="user",
         object_id=user.email,
-        detail={"organisation": organisation.slug, "domain": matching_domain(row.email).domain},
+        detail={"organisation": organisation.slug, "domain": domain},
     )
+    membership.ask_to_join(user, organisation, domain=domain, link=decision_link)
     return user

@@ -7,9 +7,9 @@ organisation) stay in accounts.services.
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from marketplace.accounts.models import ROLES
+from marketplace.accounts.models import JOIN_REASON_MAX, ROLES
 from marketplace.accounts.services import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from marketplace.accounts.tokens import TOKEN_NAME_MAX
 from marketplace.addresses import EmailAddress
@@ -90,3 +90,29 @@ class NewTokenSchema(Schema):
         ),
         error_messages=_required("Enter a name for the token, such as 'Quarterly upload'."),
     )
+
+
+class JoinDecisionSchema(Schema):
+    """An approver's answer to a request to join: approve, or refuse with a reason."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    decision = fields.String(
+        required=True,
+        validate=validate.OneOf(("approve", "refuse"), error="Choose approve or refuse."),
+        error_messages=_required("Choose approve or refuse."),
+    )
+    reason = Trimmed(
+        load_default="",
+        validate=validate.Length(
+            max=JOIN_REASON_MAX, error=f"Enter a reason of {JOIN_REASON_MAX} characters or fewer."
+        ),
+    )
+
+    @validates_schema
+    def _refusal_needs_a_reason(self, data, **kwargs):
+        if data.get("decision") == "refuse" and not data.get("reason"):
+            raise ValidationError(
+                "Give the reason for refusing; the person will see it.", field_name="reason"
+            )

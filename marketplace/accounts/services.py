@@ -12,7 +12,7 @@ from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from marketplace import addresses, clock
+from marketplace import addresses, clock, formatting
 from marketplace.accounts.models import ROLE_ORG_KINDS, LoginThrottle, Organisation, User
 from marketplace.audit import services as audit
 from marketplace.errors import Conflict, FieldError, NotFound, TooManyAttempts, ValidationFailed
@@ -316,7 +316,8 @@ def _record_lock(label: str, user: User | None, locked_until, ip_address) -> Non
 
 
 def _throttle_message(locked_until) -> str:
-    until = locked_until.strftime("%H:%M UTC")
+    # London time, as every time shown to people is (formatting.datetime_text).
+    until = formatting.datetime_text(locked_until)
     return (
         "There have been too many failed attempts to sign in to this account. "
         f"For your security it is locked until {until}. Try again after that time."

@@ -13,6 +13,7 @@ from flask import current_app, has_app_context
 
 from marketplace import clock
 from marketplace.accounts.auth import hash_token
+from marketplace.accounts.membership import require_member
 from marketplace.accounts.models import ApiToken, User
 from marketplace.audit import services as audit
 from marketplace.errors import FieldError, NotFound, ValidationFailed
@@ -55,6 +56,8 @@ def create_token(
         )
     if not user.active:
         raise ValidationFailed(f"{user.email} is deactivated; it cannot hold tokens.")
+    # Tokens are for members: a buyer waiting for approval to join (or refused) gets none.
+    require_member(user)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = clock.now()
     token = ApiToken(

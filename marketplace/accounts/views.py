@@ -17,7 +17,7 @@ from flask import (
 )
 from flask_login import current_user, login_user, logout_user
 
-from marketplace.accounts import schemas, services, tokens
+from marketplace.accounts import membership, schemas, services, tokens
 from marketplace.accounts.auth import front_door_limit, role_required
 from marketplace.errors import FieldError, TooManyAttempts, ValidationFailed
 from marketplace.extensions import db
@@ -91,6 +91,9 @@ def login():
     session.clear()
     login_user(user)
     flash(f"You are signed in as {user.email}.", "success")
+    waiting = user.join_request_waiting
+    if waiting is not None:
+        flash(membership.MembershipPending(waiting).detail, "info")
     return redirect(_safe_next(request.args.get("next")) or home_for(user))
 
 

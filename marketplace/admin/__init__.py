@@ -32,6 +32,7 @@ def register(app: Flask) -> None:
     from marketplace.admin import (  # noqa: F401 - each module adds its pages to bp
         accreditation,
         domains,
+        join_requests,
         metrics,
         organisations,
         periods,

@@ -15,7 +15,18 @@ def _me():
 
 
 def _context():
-    return {"domains": registration.allowed_domains()}
+    return {
+        "domains": registration.allowed_domains(),
+        "organisations": registration.buyer_organisations(),
+        "chosen": request.form.getlist("organisations"),
+    }
+
+
+def _names(slugs: list[str]) -> str:
+    by_slug = {org.slug: org.name for org in registration.buyer_organisations()}
+    return ", ".join(by_slug.get(slug, slug) for slug in slugs) or (
+        "Any department or ALB (none named)"
+    )
 
 
 @bp.route("/domains", methods=["GET", "POST"])
@@ -25,7 +36,10 @@ def domains():
 
     def perform():
         return registration.add_domain(
-            f.text("domain"), description=f.text("description"), actor=_me()
+            f.text("domain"),
+            description=f.text("description"),
+            organisations=request.form.getlist("organisations")[:500],
+            actor=_me(),
         )
 
     def confirm(row):
@@ -36,11 +50,15 @@ def domains():
                 ("Domain", row.domain),
                 ("Also admits", f"addresses at any subdomain, such as name@team.{row.domain}"),
                 ("Description", row.description or "None"),
+                ("May ask to join", _names([org.slug for org in row.organisations])),
             ],
             action_url=url_for("admin.domains"),
             cancel_url=url_for("admin.domains"),
             button="Add to the allow-list",
-            warning="Anyone with an address on this domain can register as a buyer.",
+            warning=(
+                "Anyone with an address on this domain can register and ask to join; each "
+                "request waits for the organisation's approvers or an admin."
+            ),
         )
 
     def done(row):
@@ -79,3 +97,52 @@ def remove_domain(domain: str):
         return redirect(url_for("admin.domains"))
 
     return f.run_action("admin/domain_remove.html", context, perform, confirm, done)
+
+
+@bp.route("/domains/<domain>/organisations", methods=["GET", "POST"])
+def domain_organisations(domain: str):
+    def context():
+        row = registration.get_domain(domain)
+        chosen = (
+            request.form.getlist("organisations")
+            if request.method == "POST"
+            else [org.slug for org in row.organisations]
+        )
+        return {
+            "row": row,
+            "organisations": registration.buyer_organisations(),
+            "chosen": chosen,
+        }
+
+    if request.method == "GET":
+        return f.form_page("admin/domain_organisations.html", **context())
+
+    def perform():
+        row = registration.get_domain(domain)
+        before = [org.slug for org in row.organisations]
+        registration.set_domain_organisations(
+            row, request.form.getlist("organisations")[:500], actor=_me()
+        )
+        return row, before
+
+    def confirm(result):
+        _row, before = result
+        return f.confirm_page(
+            title=f"Change who at {domain} may ask to join?",
+            caption="Buyer email domains",
+            rows=[
+                ("Domain", domain),
+                ("Now", _names(before)),
+                ("After", _names(request.form.getlist("organisations"))),
+            ],
+            action_url=url_for("admin.domain_organisations", domain=domain),
+            cancel_url=url_for("admin.domains"),
+            button="Save organisations",
+            warning="Requests already made are not changed; they still wait for a decision.",
+        )
+
+    def done(result):
+        flash(f"People at {domain} may now ask to join what you chose.", "success")
+        return redirect(url_for("admin.domains"))
+
+    return f.run_action("admin/domain_organisations.html", context, perform, confirm, done)

@@ -6,7 +6,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user
 
 from marketplace import formatting
-from marketplace.accounts import registration
+from marketplace.accounts import membership, registration
 from marketplace.accounts.models import ROLES
 from marketplace.accounts.tokens import organisation_tokens
 from marketplace.admin import bp, schemas
@@ -195,3 +195,45 @@ def user_state(public_id: str, action: str):
         return redirect(url_for("admin.user", public_id=public_id))
 
     return f.run_action("admin/user_state.html", context, perform, confirm, done)
+
+
+@bp.route("/users/<public_id>/approver/<any(grant, remove):action>", methods=["GET", "POST"])
+def user_approver(public_id: str, action: str):
+    def context():
+        return {"person": service.get(public_id), "action": action}
+
+    if request.method == "GET":
+        return f.form_page("admin/user_approver.html", **context())
+
+    def perform():
+        return membership.set_approver(service.get(public_id), action == "grant", actor=_me())
+
+    def confirm(person):
+        organisation = person.organisation.name
+        return f.confirm_page(
+            title=(
+                f"Make {person.email} an approver for {organisation}?"
+                if action == "grant"
+                else f"Stop {person.email} approving for {organisation}?"
+            ),
+            caption="Users",
+            rows=[("Person", f"{person.name} <{person.email}>"), ("Organisation", organisation)],
+            action_url=url_for("admin.user_approver", public_id=public_id, action=action),
+            cancel_url=url_for("admin.user", public_id=public_id),
+            button="Make approver" if action == "grant" else "Stop approving",
+            warning=(
+                f"They will decide who may join {organisation} as a buyer."
+                if action == "grant"
+                else None
+            ),
+        )
+
+    def done(person):
+        flash(
+            f"{person.email} {'now approves' if action == 'grant' else 'no longer approves'} "
+            f"requests to join {person.organisation.name}.",
+            "success",
+        )
+        return redirect(url_for("admin.user", public_id=public_id))
+
+    return f.run_action("admin/user_approver.html", context, perform, confirm, done)

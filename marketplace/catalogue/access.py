@@ -34,7 +34,8 @@ def is_admin(viewer) -> bool:
 
 
 def is_buyer(viewer) -> bool:
-    return _role(viewer) == "buyer"
+    """A buyer who is a member of its organisation (not waiting for approval to join)."""
+    return _role(viewer) == "buyer" and viewer.acts_as_buyer
 
 
 def is_own_centre(viewer, centre: ServiceCentre) -> bool:

@@ -22,6 +22,7 @@ from marketplace.errors import Conflict
 from marketplace.publications import builder, render
 from marketplace.publications import formatting as fmt
 from marketplace.publications.storage import StoredFile, storage_for
+from marketplace.selection import record
 from marketplace.selection.models import OUTCOME_LABELS, Evaluation
 
 TEMPLATE = "reports/decision_record.html"
@@ -82,6 +83,9 @@ def record_primitives(evaluation: Evaluation) -> dict:
         "locked_at": fmt.datetime_text(datetime.fromisoformat(view["locked_at"])),
         "locked_by": view["locked_by"]["email"],
         "outcome": None if outcome is None else _outcome(outcome),
+        # The sealed weights and their changes, the buyer's scores with rationale, standings
+        # at lock and at award, the contract: the same parts the evaluation page shows.
+        "record": record.parts(evaluation, view),
     }
 
 
@@ -116,7 +120,11 @@ def _cell(cell: dict, metric: dict | None) -> dict:
             "detail": "",
         }
     detail = ""
-    if cell.get("value") is not None:
+    if cell.get("percentile") is None and cell.get("score") is not None:
+        detail = f"Scored by the buyer: {formatting.number(cell['score'], 0)}"
+    elif cell.get("not_scored_reason"):
+        detail = "Not scored"
+    elif cell.get("value") is not None:
         detail = f"Band {cell['band']}" if cell.get("band") else "Not banded"
         if cell.get("percentile") is not None:
             detail += f", percentile {fmt.percentile_text(cell['percentile'])}"

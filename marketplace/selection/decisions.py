@@ -16,7 +16,7 @@ from marketplace import clock
 from marketplace.audit import services as audit
 from marketplace.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
 from marketplace.extensions import db
-from marketplace.selection import snapshots
+from marketplace.selection import scoring, snapshots
 from marketplace.selection.access import can_edit, editable, locked_row
 from marketplace.selection.models import (
     MAX_CANDIDATES,
@@ -54,11 +54,17 @@ def lock(actor, evaluation: Evaluation, seen: str | None = None) -> Evaluation:
         problems.append(
             FieldError(f"Shortlist {MIN_CANDIDATES} to {MAX_CANDIDATES} centres.", "centres")
         )
+    built = snapshots.build(evaluation)
+    shown = snapshots.dump_snapshot(built)
+    if not evaluation.is_sealed:
+        problems.append(FieldError("Seal the weights before locking the shortlist.", "weights"))
+    else:
+        # Every weighted criterion scored for every centre, or marked not scored with a reason.
+        problems.extend(scoring.unscored(shown))
     if problems:
         raise ValidationFailed("The shortlist could not be locked.", errors=problems)
     now = clock.now()
-    built = snapshots.build(evaluation)
-    if seen is not None and seen != fingerprint(snapshots.dump_snapshot(built)):
+    if seen is not None and seen != fingerprint(shown):
         raise Conflict(
             "The figures changed after you opened this page (a centre restated a value, or "
             "the peer statistics were recomputed). Review the evaluation again, then lock it."

@@ -15,13 +15,14 @@ from marketplace.catalogue.models import ServiceLine
 from marketplace.errors import Conflict, PermissionDenied, ValidationFailed
 from marketplace.extensions import db
 from marketplace.selection import compare as comparing
-from marketplace.selection import exports, services
+from marketplace.selection import exports, record, services
 from marketplace.selection.csvexport import csv_response
 from marketplace.selection.models import OUTCOME_LABELS
 from marketplace.selection.schemas import (
     EvaluationDetailsSchema,
     OutcomeSchema,
     load_form,
+    scores_from_form,
     weights_from_form,
 )
 
@@ -74,6 +75,7 @@ def _posted_details() -> dict:
         "period": request.form.get("period", ""),
         "service_lines": request.form.getlist("service_lines"),
         "centres": request.form.getlist("centres"),
+        "reason": request.form.get("reason", ""),
     }
 
 
@@ -125,6 +127,8 @@ def show(public_id: str):
         "selection/evaluation.html",
         evaluation=evaluation,
         view=view,
+        results_shown=services.results_shown(evaluation),
+        record=record.parts(evaluation, view),
         standing_changes=services.standing_changes(evaluation),
         can_edit=services.can_edit(current_user, evaluation),
         outcome_labels=OUTCOME_LABELS,
@@ -143,6 +147,7 @@ def edit(public_id: str):
             "period": evaluation.period.code,
             "service_lines": [s.code for s in evaluation.service_lines],
             "centres": [c.centre.slug for c in evaluation.candidates],
+            "reason": "",
         }
         return _details_form({"values": values, "evaluation": evaluation})
     values = _posted_details()
@@ -182,15 +187,15 @@ def weights(public_id: str):
     status = 200
     if request.method == "POST":
         try:
-            weights, scores, new_criterion = weights_from_form(request.form)
-            services.set_weights(current_user, evaluation, weights, scores, new_criterion)
+            weights, new_criterion, reason = weights_from_form(request.form)
+            services.set_weights(current_user, evaluation, weights, new_criterion, reason=reason)
         except ValidationFailed as error:
             db.session.rollback()
             form_errors, errors = _errors(error)
             status = 400
         else:
             db.session.commit()
-            flash("Weights and scores saved.", "success")
+            flash("Weights saved.", "success")
             if request.form.get("next") == "add":
                 return redirect(url_for("evaluations.weights", public_id=public_id))
             return redirect(url_for("evaluations.show", public_id=public_id))
@@ -198,6 +203,59 @@ def weights(public_id: str):
     return (
         render_template(
             "selection/evaluation_weights.html",
+            evaluation=evaluation,
+            view=services.evaluate(evaluation),
+            posted=request.form if status != 200 else None,
+            form_errors=form_errors,
+            errors=errors,
+        ),
+        status,
+    )
+
+
+@bp.post("/<public_id>/seal")
+@login_required
+def seal(public_id: str):
+    evaluation = services.get_for_viewer(public_id, current_user)
+    _require_editable(evaluation)
+    try:
+        services.seal(current_user, evaluation)
+    except ValidationFailed as error:
+        db.session.rollback()
+        flash(error.errors[0].message if error.errors else error.detail, "error")
+        return redirect(url_for("evaluations.weights", public_id=public_id))
+    db.session.commit()
+    flash("Weights sealed. The centres' results are shown now; score the centres next.", "success")
+    return redirect(url_for("evaluations.show", public_id=public_id))
+
+
+@bp.route("/<public_id>/scores", methods=["GET", "POST"])
+@login_required
+def scores(public_id: str):
+    evaluation = services.get_for_viewer(public_id, current_user)
+    _require_editable(evaluation)
+    if not evaluation.is_sealed:
+        raise Conflict(services.SEAL_FIRST)
+    form_errors, errors, status = [], {}, 200
+    if request.method == "POST":
+        try:
+            entries = {
+                key: services.ScoreEntry(**entry)
+                for key, entry in scores_from_form(request.form).items()
+            }
+            services.set_scores(current_user, evaluation, entries)
+        except ValidationFailed as error:
+            db.session.rollback()
+            form_errors, errors = _errors(error)
+            status = 400
+        else:
+            db.session.commit()
+            flash("Scores saved.", "success")
+            return redirect(url_for("evaluations.show", public_id=public_id))
+    evaluation = services.get_for_viewer(public_id, current_user)
+    return (
+        render_template(
+            "selection/evaluation_scores.html",
             evaluation=evaluation,
             view=services.evaluate(evaluation),
             posted=request.form if status != 200 else None,
@@ -237,6 +295,8 @@ def _lock_page(evaluation, form_errors=(), status: int = 200):
             "selection/evaluation_lock.html",
             evaluation=evaluation,
             view=view,
+            results_shown=services.results_shown(evaluation),
+            unscored=services.unscored(view) if evaluation.is_sealed else [],
             seen=services.fingerprint(view),
             form_errors=list(form_errors),
         ),
@@ -319,5 +379,5 @@ def outcome(public_id: str):
 def export(public_id: str):
     evaluation = services.get_for_viewer(public_id, current_user)
     view = services.results_for(evaluation)
-    rows = exports.evaluation_rows(view, evaluation)
+    rows = exports.evaluation_rows(view, evaluation, shown=services.results_shown(evaluation))
     return csv_response(rows, f"evaluation-{evaluation.public_id}.csv")

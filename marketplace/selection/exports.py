@@ -78,8 +78,12 @@ def comparison_rows(comparison: Comparison) -> list[list]:
     return rows
 
 
-def evaluation_rows(view: dict, evaluation) -> list[list]:
-    """An evaluation as the buyer saw it (the snapshot once locked), with its outcome."""
+def evaluation_rows(view: dict, evaluation, *, shown: bool = True) -> list[list]:
+    """An evaluation as the buyer saw it (the snapshot once locked), with its outcome.
+
+    Before the weights are sealed (`shown` false) only the criteria and weights are given:
+    results appear once the weights are sealed.
+    """
     period = view["period"]
     rows: list[list] = [
         ["Evaluation", view["evaluation"]["title"]],
@@ -106,6 +110,21 @@ def evaluation_rows(view: dict, evaluation) -> list[list]:
     for warning in view["warnings"]:
         rows.append(["Warning", warning])
     rows.append([])
+    if not shown:
+        rows.append(["Results", "Results appear once the weights are sealed."])
+        rows.append([])
+        rows.append(["criterion", "name", "kind", "weight", "share of weight (%)"])
+        for criterion in view["criteria"]:
+            rows.append(
+                [
+                    criterion["code"],
+                    criterion["name"],
+                    criterion["kind"],
+                    criterion["weight"],
+                    _round(criterion["share"] * 100, 1),
+                ]
+            )
+        return rows
     slugs = [c["slug"] for c in view["candidates"]]
     header = ["criterion", "name", "kind", "weight", "share of weight (%)", "peer n", "median"]
     for slug in slugs:
@@ -126,8 +145,11 @@ def evaluation_rows(view: dict, evaluation) -> list[list]:
             cell = view["cells"][criterion["code"]][slug]
             mark = cell["percentile"] if criterion["kind"] == "metric" else cell["score"]
             value = _figure(cell["value"], _decimals(criterion))
+            if mark is None:
+                mark = cell.get("score")  # the buyer's, where a metric had no figure to score
             line += [value, _round(mark, 1), cell["band_label"]]
         rows.append(line)
+    _buyer_scores(rows, view)
     rows.append([])
     rows.append(["centre", "name", "weighted score", "coverage (%)", "rank"])
     for result in view["results"]:
@@ -141,3 +163,28 @@ def evaluation_rows(view: dict, evaluation) -> list[list]:
             ]
         )
     return rows
+
+
+def _buyer_scores(rows: list[list], view: dict) -> None:
+    """The buyer's scores with their rationale, and "not scored" with its reason."""
+    entries = []
+    for criterion in view["criteria"]:
+        for candidate in view["candidates"]:
+            cell = view["cells"][criterion["code"]][candidate["slug"]]
+            if cell.get("not_scored_reason"):
+                entries.append(
+                    [criterion["code"], candidate["slug"], "not scored", cell["not_scored_reason"]]
+                )
+            elif cell.get("score") is not None and cell.get("percentile") is None:
+                entries.append(
+                    [
+                        criterion["code"],
+                        candidate["slug"],
+                        _round(cell["score"], 1),
+                        cell.get("rationale") or "",
+                    ]
+                )
+    if entries:
+        rows.append([])
+        rows.append(["criterion", "centre", "buyer's score", "rationale or reason not scored"])
+        rows.extend(entries)

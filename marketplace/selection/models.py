@@ -10,7 +10,11 @@ The database carries the rules that make a decision defensible, not only the ser
 - an award records the contract basics (value, start and end dates; annual volumes per
   service line), other outcomes none; on PostgreSQL a trigger (migration 0007) refuses a new
   award without them, or to a centre that is not accredited on the day of the decision;
-- a buyer's score is 0-100 and belongs to a criterion and a candidate of the same evaluation.
+- a buyer's score is 0-100 and belongs to a criterion and a candidate of the same evaluation;
+  it carries its rationale (evidence), or the buyer marks the pair "not scored" with a reason;
+- the weights are sealed (who, when, the weights then) before any result is shown, and a
+  locked evaluation was sealed; every change of a weight is kept (evaluation_weight_changes)
+  and one after sealing carries its reason.
 """
 
 from __future__ import annotations
@@ -106,10 +110,18 @@ class Evaluation(IdMixin, TimestampMixin, db.Model):
     # Everything the buyer saw when locking: the only source for a locked evaluation's pages.
     snapshot: Mapped[dict | None] = mapped_column(JSON)
     method_version: Mapped[str | None] = mapped_column(String(40))
+    # Weights before scores: the criteria and weights are sealed, and only then are the
+    # centres' results shown. sealed_weights is {criterion code: weight as text} at sealing.
+    weights_sealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    weights_sealed_by_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("users.id", ondelete="RESTRICT")
+    )
+    sealed_weights: Mapped[dict | None] = mapped_column(JSON)
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
     locked_by: Mapped[User | None] = relationship(foreign_keys=[locked_by_id])
+    weights_sealed_by: Mapped[User | None] = relationship(foreign_keys=[weights_sealed_by_id])
     period: Mapped[ReportingPeriod] = relationship(lazy="joined")
     service_lines: Mapped[list[ServiceLine]] = relationship(
         secondary=evaluation_service_lines, order_by="ServiceLine.position"
@@ -139,6 +151,12 @@ class Evaluation(IdMixin, TimestampMixin, db.Model):
             name="locked_has_snapshot",
         ),
         CheckConstraint("length(trim(title)) > 0", name="title_not_blank"),
+        CheckConstraint(
+            "(weights_sealed_at IS NULL) = (weights_sealed_by_id IS NULL)",
+            name="sealed_by_someone",
+        ),
+        # Results are shown only after sealing, so nothing unsealed can be locked.
+        CheckConstraint("status = 'draft' OR weights_sealed_at IS NOT NULL", name="locked_sealed"),
         # The target of evaluation_outcomes' (evaluation_id, evaluation_status) key.
         UniqueConstraint("id", "status"),
     )
@@ -146,6 +164,10 @@ class Evaluation(IdMixin, TimestampMixin, db.Model):
     @property
     def is_locked(self) -> bool:
         return self.status == "locked"
+
+    @property
+    def is_sealed(self) -> bool:
+        return self.weights_sealed_at is not None
 
 
 class EvaluationCandidate(db.Model):
@@ -205,14 +227,27 @@ class EvaluationCriterion(IdMixin, db.Model):
 
 
 class EvaluationScore(db.Model):
-    """The buyer's 0-100 score of one candidate on one buyer-scored criterion."""
+    """The buyer's 0-100 score of one candidate on one criterion, with its rationale; or the
+    pair marked "not scored" with the reason.
+
+    Buyer-scored criteria (social value, quoted price, the buyer's own) are scored here for
+    every centre; a metric criterion only where the centre has no figure that can be scored.
+    """
 
     __tablename__ = "evaluation_scores"
 
     evaluation_id: Mapped[int] = mapped_column(Integer, nullable=False)
     criterion_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     centre_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    score: Mapped[Decimal] = mapped_column(Numeric(5, 2), nullable=False)
+    score: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    # The evidence for the score; required with one.
+    rationale: Mapped[str | None] = mapped_column(Text)
+    # Set instead of a score: why this centre is not scored on this criterion.
+    not_scored_reason: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def not_scored(self) -> bool:
+        return self.score is None
 
     __table_args__ = (
         ForeignKeyConstraint(
@@ -226,6 +261,52 @@ class EvaluationScore(db.Model):
             ondelete="CASCADE",
         ),
         CheckConstraint("score >= 0 AND score <= 100", name="score_range"),
+        CheckConstraint(
+            "(score IS NOT NULL AND rationale IS NOT NULL AND length(trim(rationale)) > 0 "
+            "AND not_scored_reason IS NULL) "
+            "OR (score IS NULL AND rationale IS NULL AND not_scored_reason IS NOT NULL "
+            "AND length(trim(not_scored_reason)) > 0)",
+            name="score_has_rationale_or_reason",
+        ),
+    )
+
+
+class EvaluationWeightChange(IdMixin, db.Model):
+    """One change of one criterion's weight: who, when, old and new, and why.
+
+    Written by every change of the weights, before sealing and after; a change after sealing
+    carries the buyer's reason. A criterion added has no old weight, one removed no new one.
+    The criterion is named by code and name, so the history outlives a removed criterion.
+    """
+
+    __tablename__ = "evaluation_weight_changes"
+
+    evaluation_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("evaluations.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    changed_by_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("users.id", ondelete="RESTRICT"), nullable=False
+    )
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, nullable=False)
+    criterion_code: Mapped[str] = mapped_column(String(60), nullable=False)
+    criterion_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    old_weight: Mapped[Decimal | None] = mapped_column(Numeric(9, 3))
+    new_weight: Mapped[Decimal | None] = mapped_column(Numeric(9, 3))
+    after_sealing: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+    changed_by: Mapped[User] = relationship()
+
+    __table_args__ = (
+        CheckConstraint(
+            "(old_weight IS NOT NULL OR new_weight IS NOT NULL) "
+            "AND (old_weight IS NULL OR new_weight IS NULL OR old_weight <> new_weight)",
+            name="is_a_change",
+        ),
+        CheckConstraint(
+            "NOT after_sealing OR (reason IS NOT NULL AND length(trim(reason)) > 0)",
+            name="sealed_change_has_reason",
+        ),
     )
 
 
@@ -305,3 +386,28 @@ class EvaluationOutcome(IdMixin, db.Model):
     @property
     def label(self) -> str:
         return OUTCOME_LABELS[self.kind]
+
+
+class EvaluationMember(db.Model):
+    """The evaluation's team: the buyer who started it and the colleagues it invites.
+
+    Only its members change a live evaluation; others of the organisation see it only once
+    it is locked (selection.access). A member is a buyer of the evaluation's organisation;
+    on PostgreSQL a trigger (migration 0010) refuses anyone else, and removing the last one.
+    """
+
+    __tablename__ = "evaluation_members"
+
+    evaluation_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("evaluations.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("users.id", ondelete="RESTRICT"), primary_key=True, index=True
+    )
+    added_by_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("users.id", ondelete="RESTRICT"), nullable=False
+    )
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=clock.now)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    added_by: Mapped[User] = relationship(foreign_keys=[added_by_id])

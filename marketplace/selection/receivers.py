@@ -1,9 +1,9 @@
 """What the selection area does when a lower area announces a change (marketplace/events.py).
 
 When a centre's accreditation standing changes, the buyers of every live evaluation (one
-without an outcome yet) that shortlists it are told by e-mail, in the same transaction as the
-change, whichever door made it. The locked evaluation page shows the change itself
-(decisions.standing_changes).
+without an outcome yet) that shortlists it (its team) are told by e-mail, in the same
+transaction as the change, whichever door made it. The locked evaluation page shows the
+change itself (decisions.standing_changes).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from marketplace import events
 from marketplace.catalogue.models import STATUS_LABELS, ServiceCentre
 from marketplace.extensions import db
 from marketplace.mail import services as mail
+from marketplace.selection import teams
 from marketplace.selection.models import Evaluation, EvaluationCandidate, EvaluationOutcome
 
 
@@ -37,7 +38,8 @@ def _tell_buyers(event, **_) -> None:
         return
     centre = db.session.get(ServiceCentre, event.centre_id)
     for evaluation in live_evaluations_with(event.centre_id):
-        buyers = {evaluation.created_by}
+        # Its team (selection.teams), and whoever started or locked it.
+        buyers = {member.user for member in teams.members(evaluation)} | {evaluation.created_by}
         if evaluation.locked_by is not None:
             buyers.add(evaluation.locked_by)
         for buyer in sorted(buyers, key=lambda user: user.email):

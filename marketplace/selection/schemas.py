@@ -32,6 +32,32 @@ class EvaluationDetailsSchema(Schema):
     period = fields.String(load_default="")
     service_lines = fields.List(fields.String(), load_default=list)
     centres = fields.List(fields.String(), load_default=list)
+    # Why the criteria change after the weights were sealed (the service requires it then).
+    reason = fields.String(
+        load_default="",
+        validate=validate.Length(max=5000, error="Keep the reason under 5,000 characters."),
+    )
+
+
+class ScoreEntrySchema(Schema):
+    """One (criterion, centre) of the scores form; the service checks how they combine."""
+
+    score = fields.Decimal(
+        load_default=None,
+        allow_none=True,
+        allow_nan=False,
+        validate=validate.Range(min=0, max=100, error="Enter a score from 0 to 100."),
+        error_messages={"invalid": "Enter the score as a number from 0 to 100."},
+    )
+    rationale = fields.String(
+        load_default="",
+        validate=validate.Length(max=5000, error="Keep the rationale under 5,000 characters."),
+    )
+    not_scored = fields.Boolean(load_default=False)
+    reason = fields.String(
+        load_default="",
+        validate=validate.Length(max=5000, error="Keep the reason under 5,000 characters."),
+    )
 
 
 class OutcomeSchema(Schema):
@@ -92,10 +118,9 @@ def _decimal(raw: str) -> Decimal | None:
     return number if number.is_finite() else None
 
 
-def weights_from_form(form) -> tuple[dict, dict, str]:
-    """weight:<code> -> weights; score:<code>:<slug> -> scores (blank = no score yet)."""
+def weights_from_form(form) -> tuple[dict, str, str]:
+    """weight:<code> -> weights; the new criterion's name; the reason for a change."""
     weights: dict[str, Decimal] = {}
-    scores: dict[str, dict[str, Decimal | None]] = {}
     problems: list[FieldError] = []
     for key in form:
         raw = (form.get(key) or "").strip()
@@ -106,16 +131,47 @@ def weights_from_form(form) -> tuple[dict, dict, str]:
                 problems.append(FieldError("Enter the weight as a number, like 2 or 0.5.", key))
             else:
                 weights[code] = number
-        elif key.startswith("score:") and key.count(":") == 2:
-            _prefix, code, slug = key.split(":")
-            number = _decimal(raw) if raw else None
-            if raw and number is None:
-                problems.append(FieldError("Enter the score as a number from 0 to 100.", key))
-            else:
-                scores.setdefault(code, {})[slug] = number
     if problems:
-        raise ValidationFailed("The weights and scores could not be saved.", errors=problems)
-    return weights, scores, (form.get("new_criterion") or "").strip()
+        raise ValidationFailed("The weights could not be saved.", errors=problems)
+    return (
+        weights,
+        (form.get("new_criterion") or "").strip(),
+        (form.get("reason") or "").strip(),
+    )
+
+
+SCORE_PARTS = ("score", "rationale", "not_scored", "reason")
+
+
+def scores_from_form(form) -> dict[tuple[str, str], dict]:
+    """score:/rationale:/not_scored:/reason:<code>:<slug> -> entries by (code, slug).
+
+    Each entry goes through ScoreEntrySchema; its errors are reported under its own field.
+    """
+    raw: dict[tuple[str, str], dict] = {}
+    for key in form:
+        part, _sep, rest = key.partition(":")
+        if part in SCORE_PARTS and rest.count(":") == 1:
+            code, slug = rest.split(":")
+            raw.setdefault((code, slug), {})[part] = form.get(key) or ""
+    entries: dict[tuple[str, str], dict] = {}
+    problems: list[FieldError] = []
+    for (code, slug), values in raw.items():
+        score = (values.get("score") or "").strip().replace(",", "")
+        data = {
+            "score": score or None,
+            "rationale": values.get("rationale", ""),
+            "not_scored": bool(values.get("not_scored")),
+            "reason": values.get("reason", ""),
+        }
+        errors = ScoreEntrySchema().validate(data)
+        for name, messages in errors.items():
+            problems.append(FieldError(messages[0], f"{name}:{code}:{slug}"))
+        if not errors:
+            entries[code, slug] = ScoreEntrySchema().load(data)
+    if problems:
+        raise ValidationFailed("The scores could not be saved.", errors=problems)
+    return entries
 
 
 # --- API -------------------------------------------------------------------------------------

@@ -5,8 +5,9 @@ change. A locked evaluation and its outcome are never changed: every write check
 under a row lock, and the database ties an award to the locked shortlist (see models.py).
 What a buyer sees is worked out by `evaluate` (snapshots.py); locking (decisions.py)
 stores exactly that, and a locked evaluation is only ever shown from the stored snapshot
-(`results_for` decides which). Access rules are in access.py, weights and scores in
-weighting.py; the functions of those modules are available from here too.
+(`results_for` decides which). Access rules are in access.py, weights (their sealing and
+the history of their changes) in weighting.py, the buyer's scores in scoring.py; the
+functions of those modules are available from here too.
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ from decimal import Decimal
 from sqlalchemy import delete
 
 from marketplace import clock
+from marketplace.accounts import membership
 from marketplace.audit import services as audit
 from marketplace.benchmarks.models import Metric, ReportingPeriod
 from marketplace.catalogue.models import ServiceCentre, ServiceLine
 from marketplace.errors import FieldError, PermissionDenied, ValidationFailed
 from marketplace.extensions import db
+from marketplace.selection import teams
 from marketplace.selection.access import (  # noqa: F401 - part of this module's interface
     can_edit,
     can_view,
@@ -45,11 +48,24 @@ from marketplace.selection.models import (
     EvaluationCriterion,
     EvaluationScore,
 )
+from marketplace.selection.scoring import (  # noqa: F401 - part of this module's interface
+    SEAL_FIRST,
+    ScoreEntry,
+    set_scores,
+    unscored,
+)
 from marketplace.selection.snapshots import (  # noqa: F401 - part of this module's interface
     evaluate,
     results_for,
+    results_shown,
 )
-from marketplace.selection.weighting import set_weights  # noqa: F401 - part of this interface
+from marketplace.selection.weighting import (  # noqa: F401 - part of this module's interface
+    check_reason,
+    history,
+    record_changes,
+    seal,
+    set_weights,
+)
 
 # Buyer-scored criteria every evaluation starts with (code, name, is social value).
 DEFAULT_BUYER_CRITERIA = (
@@ -142,6 +158,7 @@ def create(actor, data: Mapping) -> Evaluation:
     """A draft evaluation; data: title, needs, period, service_lines, centres (slugs)."""
     if getattr(actor, "role", None) != "buyer":
         raise PermissionDenied("Only buyers can start an evaluation.")
+    membership.require_member(actor)
     title, needs = _details(data)
     period, lines, centres, errors = _resolve(
         data.get("period") or "", data.get("service_lines") or [], data.get("centres") or []
@@ -189,6 +206,7 @@ def create(actor, data: Mapping) -> Evaluation:
     evaluation.criteria = criteria
     db.session.add(evaluation)
     db.session.flush()
+    teams.add_creator(evaluation, actor)
     audit.record(
         "evaluation.created",
         actor=actor,
@@ -216,6 +234,18 @@ def update_details(actor, evaluation: Evaluation, data: Mapping) -> Evaluation:
         errors.insert(0, FieldError("Give the evaluation a title.", "title"))
     if errors:
         raise ValidationFailed("The evaluation could not be changed.", errors=errors)
+    # Metric criteria follow the service lines; weights of metrics kept are kept. After
+    # sealing, a change of the criteria needs a reason; every change is kept.
+    metrics = _metrics_for(lines)
+    keep = {m.id for m in metrics}
+    existing = {c.metric_id: c for c in evaluation.criteria if c.kind == "metric"}
+    changes = [
+        (c.code, c.name, c.weight, None)
+        for c in evaluation.criteria
+        if c.kind == "metric" and c.metric_id not in keep
+    ] + [(m.code, m.name, None, Decimal(1)) for m in metrics if m.id not in existing]
+    reason = (data.get("reason") or "").strip()
+    check_reason(evaluation, changes, reason)
     evaluation.title, evaluation.needs, evaluation.period_id = title, needs, period.id
     evaluation.service_lines = lines
     # Candidates: keep those still chosen (with their scores), drop the rest, add new ones.
@@ -237,10 +267,6 @@ def update_details(actor, evaluation: Evaluation, data: Mapping) -> Evaluation:
             evaluation.candidates.append(
                 EvaluationCandidate(centre_id=centre_id, position=position)
             )
-    # Metric criteria follow the service lines; weights of metrics kept are kept.
-    metrics = _metrics_for(lines)
-    keep = {m.id for m in metrics}
-    existing = {c.metric_id: c for c in evaluation.criteria if c.kind == "metric"}
     for criterion in list(evaluation.criteria):
         if criterion.kind == "metric" and criterion.metric_id not in keep:
             evaluation.criteria.remove(criterion)
@@ -255,6 +281,7 @@ def update_details(actor, evaluation: Evaluation, data: Mapping) -> Evaluation:
         ordered.append(criterion)
     for position, criterion in enumerate([*ordered, *buyer]):
         criterion.position = position
+    record_changes(actor, evaluation, changes, reason)
     db.session.flush()
     audit.record(
         "evaluation.updated",
@@ -267,6 +294,8 @@ def update_details(actor, evaluation: Evaluation, data: Mapping) -> Evaluation:
             "period": period.code,
             "service_lines": [line.code for line in lines],
             "centres": [c.slug for c in centres],
+            "criteria_changed": [code for code, *_rest in changes],
+            "reason": reason or None,
         },
     )
     return evaluation

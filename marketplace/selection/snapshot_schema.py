@@ -3,7 +3,10 @@
 A snapshot is what a buyer sees of an evaluation (snapshots.py works it out). Pages, CSV
 exports, the lock fingerprint and the stored JSON (Evaluation.snapshot) all use the plain
 dict that SnapshotSchema dumps; load_snapshot reads a stored one back as these dataclasses.
-The JSON keys are those of every snapshot stored so far (format 1): keep them so.
+The JSON keys are those of every snapshot stored so far: keep them so. Format 2 adds the
+buyer's rationale and "not scored" reasons to the cells and the weights section (sealed
+weights and every change); a format-1 snapshot has none of these keys and dumps back without
+them.
 """
 
 from __future__ import annotations
@@ -53,7 +56,9 @@ class CellView:
     percentile: float | None = None
     band: int | None = None
     band_label: str | None = None
-    score: float | None = None  # the buyer's score, for buyer-scored criteria
+    score: float | None = None  # the buyer's score (buyer criteria; metrics without a figure)
+    rationale: str | None = None  # the evidence for the buyer's score
+    not_scored_reason: str | None = None  # why the buyer did not score this centre here
 
 
 @dataclass
@@ -102,6 +107,33 @@ class LockedBy:
 
 
 @dataclass
+class SealedWeight:
+    code: str
+    name: str
+    weight: str  # exactly as stored, e.g. "2.000"
+
+
+@dataclass
+class WeightChange:
+    changed_at: str  # ISO 8601
+    changed_by: LockedBy
+    code: str
+    name: str
+    old: str | None  # None: the criterion was added
+    new: str | None  # None: the criterion was removed
+    after_sealing: bool
+    reason: str | None
+
+
+@dataclass
+class Weights:
+    sealed_at: str | None
+    sealed_by: LockedBy | None
+    sealed: list[SealedWeight]  # the weights when they were sealed
+    changes: list[WeightChange]  # every change, oldest first
+
+
+@dataclass
 class Snapshot:
     format: int
     method_version: str
@@ -121,6 +153,15 @@ class Snapshot:
     # Set only by locking; drafts have neither key.
     locked_at: str | None = None
     locked_by: LockedBy | None = None
+    # Format 2 on: the sealing and history of the weights.
+    weights: Weights | None = None
+
+
+def _drop_none(data: dict, keys: tuple[str, ...]) -> dict:
+    for key in keys:
+        if data.get(key) is None:
+            data.pop(key, None)
+    return data
 
 
 class _Number(fields.Float):
@@ -186,6 +227,13 @@ class SnapshotCellSchema(_Loads):
     band = fields.Integer(allow_none=True)
     band_label = fields.String(allow_none=True)
     score = _Number(allow_none=True)
+    rationale = fields.String(allow_none=True)
+    not_scored_reason = fields.String(allow_none=True)
+
+    @post_dump
+    def drop_absent(self, data, **_kwargs):
+        # Format-1 cells have neither key; a cell without them keeps that shape.
+        return _drop_none(data, ("rationale", "not_scored_reason"))
 
 
 class SnapshotEvaluationSchema(_Loads):
@@ -239,6 +287,36 @@ class SnapshotLockedBySchema(_Loads):
     email = fields.String()
 
 
+class SnapshotSealedWeightSchema(_Loads):
+    loads_into = SealedWeight
+
+    code = fields.String()
+    name = fields.String()
+    weight = fields.String()
+
+
+class SnapshotWeightChangeSchema(_Loads):
+    loads_into = WeightChange
+
+    changed_at = fields.String()
+    changed_by = fields.Nested(SnapshotLockedBySchema)
+    code = fields.String()
+    name = fields.String()
+    old = fields.String(allow_none=True)
+    new = fields.String(allow_none=True)
+    after_sealing = fields.Boolean()
+    reason = fields.String(allow_none=True)
+
+
+class SnapshotWeightsSchema(_Loads):
+    loads_into = Weights
+
+    sealed_at = fields.String(allow_none=True)
+    sealed_by = fields.Nested(SnapshotLockedBySchema, allow_none=True)
+    sealed = fields.List(fields.Nested(SnapshotSealedWeightSchema))
+    changes = fields.List(fields.Nested(SnapshotWeightChangeSchema))
+
+
 class SnapshotSchema(_Loads):
     loads_into = Snapshot
 
@@ -262,14 +340,13 @@ class SnapshotSchema(_Loads):
     caveat = fields.String()
     locked_at = fields.String(allow_none=True)
     locked_by = fields.Nested(SnapshotLockedBySchema, allow_none=True)
+    weights = fields.Nested(SnapshotWeightsSchema, allow_none=True)
 
     @post_dump
     def drop_unlocked(self, data, **_kwargs):
-        # A draft's view has no lock keys at all, as before the schema existed.
-        for key in ("locked_at", "locked_by"):
-            if data.get(key) is None:
-                data.pop(key, None)
-        return data
+        # A draft's view has no lock keys at all, as before the schema existed; a format-1
+        # snapshot has no weights section.
+        return _drop_none(data, ("locked_at", "locked_by", "weights"))
 
 
 def dump_snapshot(snapshot: Snapshot) -> dict:

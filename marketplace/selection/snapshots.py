@@ -18,22 +18,32 @@ from marketplace.benchmarks.visibility import Audience, threshold
 from marketplace.catalogue.services import PUBLIC_STATUSES
 from marketplace.extensions import db
 from marketplace.selection import compare as comparing
-from marketplace.selection.models import Evaluation, EvaluationCriterion, EvaluationScore
+from marketplace.selection.models import (
+    Evaluation,
+    EvaluationCriterion,
+    EvaluationScore,
+    EvaluationWeightChange,
+)
 from marketplace.selection.snapshot_schema import (
     Candidate,
     CellView,
     Criterion,
     EvaluationRef,
+    LockedBy,
     MetricRef,
     PeriodRef,
     Result,
+    SealedWeight,
     ServiceLineRef,
     Snapshot,
     Statistics,
+    WeightChange,
+    Weights,
     dump_snapshot,
 )
 
-SNAPSHOT_FORMAT = 1
+# 2: cells carry the buyer's rationale and "not scored" reasons; the weights section.
+SNAPSHOT_FORMAT = 2
 # The statistics method of DOMAIN.md as implemented: linear-interpolation quartiles,
 # direction-aware percentile 100 × (worse + ½ tied) ÷ (n − 1), quartile bands, and a score
 # Σ wᵢ·pᵢ ÷ Σ wᵢ over the criteria a centre has, with coverage and shared ranks. Bump it if
@@ -49,6 +59,12 @@ def results_for(evaluation: Evaluation) -> dict:
     """What to show of an evaluation: once locked, only ever the stored snapshot (what the
     buyer saw when locking); a draft is worked out afresh from the current figures."""
     return evaluation.snapshot if evaluation.is_locked else evaluate(evaluation)
+
+
+def results_shown(evaluation: Evaluation) -> bool:
+    """Weights before scores: the centres' results, scores and ranks are shown only once the
+    criteria and weights are sealed (a locked evaluation always was)."""
+    return evaluation.is_locked or evaluation.is_sealed
 
 
 # --- working it out ----------------------------------------------------------------------------
@@ -74,12 +90,15 @@ def build(evaluation: Evaluation) -> Snapshot:
         row = rows[criterion.metric_id] if criterion.kind == "metric" else None
         out_criteria.append(_criterion(criterion, total_weight, row))
         if row is not None:
-            cells[criterion.code] = _metric_cells(row, centres)
+            cells[criterion.code] = _metric_cells(row, centres, criterion, buyer_scores)
         else:
             cells[criterion.code] = _buyer_cells(criterion, centres, buyer_scores)
         for i, centre in enumerate(centres):
             cell = cells[criterion.code][centre.slug]
-            percentiles[i][criterion.code] = cell.percentile if row is not None else cell.score
+            # A metric is scored from the figure; the buyer's score only where there is none.
+            percentiles[i][criterion.code] = (
+                cell.percentile if cell.percentile is not None else cell.score
+            )
     comparing.score_centres(centres, percentiles, {c.code: float(c.weight) for c in criteria})
     social_share = sum(c.share for c in out_criteria if c.is_social_value)
     return Snapshot(
@@ -103,6 +122,44 @@ def build(evaluation: Evaluation) -> Snapshot:
         social_value_share=social_share,
         warnings=_warnings(social_share, period, centres),
         caveat=comparing.CAVEAT,
+        weights=_weights(evaluation),
+    )
+
+
+def _person(user) -> LockedBy:
+    return LockedBy(user.name, user.email)
+
+
+def _weights(evaluation: Evaluation) -> Weights:
+    """The weights as sealed (if they are) and every change of them, oldest first."""
+    names = {c.code: c.name for c in evaluation.criteria}
+    sealed = evaluation.sealed_weights or {}
+    changes = db.session.execute(
+        db.select(EvaluationWeightChange)
+        .where(EvaluationWeightChange.evaluation_id == evaluation.id)
+        .order_by(EvaluationWeightChange.changed_at, EvaluationWeightChange.id)
+    ).scalars()
+    # A criterion removed after sealing is named from its history.
+    history = list(changes)
+    for change in history:
+        names.setdefault(change.criterion_code, change.criterion_name)
+    return Weights(
+        sealed_at=evaluation.weights_sealed_at.isoformat() if evaluation.is_sealed else None,
+        sealed_by=_person(evaluation.weights_sealed_by) if evaluation.is_sealed else None,
+        sealed=[SealedWeight(code, names.get(code, code), w) for code, w in sealed.items()],
+        changes=[
+            WeightChange(
+                changed_at=c.changed_at.isoformat(),
+                changed_by=_person(c.changed_by),
+                code=c.criterion_code,
+                name=c.criterion_name,
+                old=None if c.old_weight is None else str(c.old_weight),
+                new=None if c.new_weight is None else str(c.new_weight),
+                after_sealing=c.after_sealing,
+                reason=c.reason,
+            )
+            for c in history
+        ],
     )
 
 
@@ -128,9 +185,9 @@ def _metric_rows(audience, period, periods, centres, criteria) -> dict[int, comp
     }
 
 
-def _buyer_scores(evaluation: Evaluation) -> dict[tuple[int, int], Decimal]:
+def _buyer_scores(evaluation: Evaluation) -> dict[tuple[int, int], EvaluationScore]:
     return {
-        (s.criterion_id, s.centre_id): s.score
+        (s.criterion_id, s.centre_id): s
         for s in db.session.execute(
             db.select(EvaluationScore).where(EvaluationScore.evaluation_id == evaluation.id)
         ).scalars()
@@ -168,23 +225,35 @@ def _criterion(
     return entry
 
 
-def _metric_cells(row: comparing.Row, centres) -> dict[str, CellView]:
-    return {
-        centre.slug: CellView(
+def _metric_cells(row: comparing.Row, centres, criterion, buyer_scores) -> dict[str, CellView]:
+    """The figures; where a centre has none that can be scored, the buyer's entry."""
+    cells = {}
+    for centre, cell in zip(centres, row.cells, strict=True):
+        view = CellView(
             value=None if cell.value is None else str(cell.value),
             percentile=cell.percentile,
             band=cell.band,
             band_label=BAND_LABELS.get(cell.band) if cell.band else None,
         )
-        for centre, cell in zip(centres, row.cells, strict=True)
-    }
+        if cell.percentile is None:
+            _with_entry(view, buyer_scores.get((criterion.id, centre.id)))
+        cells[centre.slug] = view
+    return cells
 
 
 def _buyer_cells(criterion: EvaluationCriterion, centres, buyer_scores) -> dict[str, CellView]:
     return {
-        centre.slug: CellView(score=_number(buyer_scores.get((criterion.id, centre.id))))
+        centre.slug: _with_entry(CellView(), buyer_scores.get((criterion.id, centre.id)))
         for centre in centres
     }
+
+
+def _with_entry(cell: CellView, entry: EvaluationScore | None) -> CellView:
+    if entry is not None:
+        cell.score = _number(entry.score)
+        cell.rationale = entry.rationale
+        cell.not_scored_reason = entry.not_scored_reason
+    return cell
 
 
 def _number(value) -> float | None:

@@ -1,22 +1,33 @@
-"""A draft evaluation's weights per criterion and the buyer's own scores per centre.
+"""A draft evaluation's criteria and weights: set them, seal them, and keep every change.
 
-Part of the evaluation services (services.py re-exports set_weights): it takes the acting
-user and plain data, flushes only, and leaves an audit event. The weights are checked all
-at once, so the page can show every problem together, before anything is changed.
+Part of the evaluation services (services.py re-exports these): they take the acting user
+and plain data, flush only, and leave an audit event. Weights before scores: the buyer
+settles the criteria and weights and seals them (`seal`); only then are the centres' results
+shown (snapshots.results_shown). Every change of a weight, before sealing and after, is kept
+in evaluation_weight_changes (who, when, old and new); a change after sealing needs a reason.
+The weights are checked all at once, so the page can show every problem together, before
+anything is changed. The buyer's scores are in scoring.py.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from marketplace import clock
 from marketplace.audit import services as audit
-from marketplace.errors import FieldError, ValidationFailed
+from marketplace.errors import Conflict, FieldError, ValidationFailed
 from marketplace.extensions import db
 from marketplace.selection.access import editable
-from marketplace.selection.models import Evaluation, EvaluationCriterion, EvaluationScore
+from marketplace.selection.models import (
+    Evaluation,
+    EvaluationCriterion,
+    EvaluationWeightChange,
+)
+
+MAX_REASON = 5000
+REASON_NEEDED = "Give the reason for changing the criteria or weights after they were sealed."
 
 
 def _slug_code(name: str, taken: set[str]) -> str:
@@ -31,72 +42,136 @@ def set_weights(
     actor,
     evaluation: Evaluation,
     weights: Mapping[str, Decimal],
-    scores: Mapping[str, Mapping[str, Decimal | None]],
     new_criterion: str = "",
+    *,
+    reason: str = "",
 ) -> Evaluation:
-    """Weights per criterion code, buyer scores per (criterion code, centre slug), and
-    optionally a new buyer-scored criterion (weight 0 until given one)."""
+    """Weights per criterion code and optionally a new buyer-scored criterion (weight 0
+    until given one). After sealing, any change needs `reason`."""
     evaluation = editable(actor, evaluation)
     by_code = {c.code: c for c in evaluation.criteria}
-    slugs = {c.centre.slug: c.centre_id for c in evaluation.candidates}
     new_criterion = (new_criterion or "").strip()
-    _check_weights(by_code, slugs, weights, scores, new_criterion)
-    for code, weight in weights.items():
-        by_code[code].weight = weight
-    _write_scores(evaluation, by_code, slugs, scores)
+    reason = (reason or "").strip()
+    _check_weights(by_code, weights, new_criterion)
+    changes = [
+        (code, by_code[code].name, by_code[code].weight, weight)
+        for code, weight in weights.items()
+        if by_code[code].weight != weight
+    ]
+    code = None
+    if new_criterion:
+        code = _slug_code(new_criterion, set(by_code))
+        changes.append((code, new_criterion, None, Decimal(0)))
+    check_reason(evaluation, changes, reason)
+    for code_, weight in weights.items():
+        by_code[code_].weight = weight
     if new_criterion:
         evaluation.criteria.append(
             EvaluationCriterion(
                 kind="buyer",
-                code=_slug_code(new_criterion, set(by_code)),
+                code=code,
                 name=new_criterion,
                 weight=Decimal(0),
                 position=len(evaluation.criteria),
             )
         )
     evaluation.updated_at = clock.now()
+    record_changes(actor, evaluation, changes, reason)
     db.session.flush()
-    _record_weighted(actor, evaluation, weights, scores, new_criterion)
+    _record_weighted(actor, evaluation, weights, new_criterion, reason)
     return evaluation
+
+
+def check_reason(evaluation: Evaluation, changes: Sequence, reason: str) -> None:
+    """After sealing, a change of the criteria or weights needs a (bounded) reason."""
+    if len(reason) > MAX_REASON:
+        raise ValidationFailed(
+            "The weights could not be saved.",
+            errors=[FieldError("Keep the reason under 5,000 characters.", "reason")],
+        )
+    if changes and evaluation.is_sealed and not reason:
+        raise ValidationFailed(
+            "The weights are sealed; a change needs a reason.",
+            errors=[FieldError(REASON_NEEDED, "reason")],
+        )
+
+
+def record_changes(actor, evaluation: Evaluation, changes: Sequence, reason: str) -> None:
+    """One history row per (code, name, old weight, new weight) change."""
+    now = clock.now()
+    for code, name, old, new in changes:
+        db.session.add(
+            EvaluationWeightChange(
+                evaluation_id=evaluation.id,
+                changed_by_id=actor.id,
+                changed_at=now,
+                criterion_code=code,
+                criterion_name=name,
+                old_weight=old,
+                new_weight=new,
+                after_sealing=evaluation.is_sealed,
+                reason=reason or None,
+            )
+        )
+
+
+def seal(actor, evaluation: Evaluation) -> Evaluation:
+    """Settle the criteria and weights: from now on the centres' results are shown, and any
+    change of a weight needs a reason."""
+    evaluation = editable(actor, evaluation)
+    if evaluation.is_sealed:
+        raise Conflict("The weights are sealed already; change them with a reason.")
+    if sum((c.weight for c in evaluation.criteria), Decimal(0)) <= 0:
+        raise ValidationFailed(
+            "The weights could not be sealed.",
+            errors=[FieldError("Give at least one criterion a weight above 0.", "weights")],
+        )
+    evaluation.weights_sealed_at = clock.now()
+    evaluation.weights_sealed_by_id = actor.id
+    evaluation.sealed_weights = {c.code: str(c.weight) for c in evaluation.criteria}
+    db.session.flush()
+    audit.record(
+        "evaluation.weights_sealed",
+        actor=actor,
+        organisation_id=evaluation.organisation_id,
+        object_type="evaluation",
+        object_id=evaluation.public_id,
+        detail={"weights": evaluation.sealed_weights},
+    )
+    return evaluation
+
+
+def history(evaluation: Evaluation) -> list[EvaluationWeightChange]:
+    """Every change of the evaluation's weights, oldest first."""
+    return list(
+        db.session.execute(
+            db.select(EvaluationWeightChange)
+            .where(EvaluationWeightChange.evaluation_id == evaluation.id)
+            .order_by(EvaluationWeightChange.changed_at, EvaluationWeightChange.id)
+        ).scalars()
+    )
 
 
 def _check_weights(
     by_code: Mapping[str, EvaluationCriterion],
-    slugs: Mapping[str, int],
     weights: Mapping[str, Decimal],
-    scores: Mapping[str, Mapping[str, Decimal | None]],
     new_criterion: str,
 ) -> None:
     """Every problem with what was posted at once, then that some weight is above 0."""
     errors: list[FieldError] = []
     for code, weight in weights.items():
         if code not in by_code:
-            errors.append(FieldError(f"'{code}' is not a criterion here.", f"weight-{code}"))
+            errors.append(FieldError(f"'{code}' is not a criterion here.", f"weight:{code}"))
         elif weight is None or not weight.is_finite() or weight < 0 or weight > 1000:
             errors.append(
                 FieldError(
-                    f"Enter a weight from 0 to 1000 for {by_code[code].name}.", f"weight-{code}"
+                    f"Enter a weight from 0 to 1000 for {by_code[code].name}.", f"weight:{code}"
                 )
             )
-    for code, by_slug in scores.items():
-        criterion = by_code.get(code)
-        if criterion is None or criterion.kind != "buyer":
-            errors.append(FieldError(f"'{code}' is not a criterion you score.", "scores"))
-            continue
-        for slug, score in by_slug.items():
-            if slug not in slugs:
-                errors.append(FieldError(f"'{slug}' is not on the shortlist.", "scores"))
-            elif score is not None and (not score.is_finite() or not 0 <= score <= 100):
-                errors.append(
-                    FieldError(
-                        f"Enter a score from 0 to 100 for {criterion.name}.",
-                        f"score-{code}-{slug}",
-                    )
-                )
     if len(new_criterion) > 200:
         errors.append(FieldError("Keep the criterion name under 200 characters.", "new"))
     if errors:
-        raise ValidationFailed("The weights and scores could not be saved.", errors=errors)
+        raise ValidationFailed("The weights could not be saved.", errors=errors)
     total = sum(
         (weights.get(code, criterion.weight) for code, criterion in by_code.items()), Decimal(0)
     )
@@ -107,40 +182,7 @@ def _check_weights(
         )
 
 
-def _write_scores(
-    evaluation: Evaluation,
-    by_code: Mapping[str, EvaluationCriterion],
-    slugs: Mapping[str, int],
-    scores: Mapping[str, Mapping[str, Decimal | None]],
-) -> None:
-    """Add, change or (for a blanked score) delete the buyer's scores."""
-    existing = {
-        (s.criterion_id, s.centre_id): s
-        for s in db.session.execute(
-            db.select(EvaluationScore).where(EvaluationScore.evaluation_id == evaluation.id)
-        ).scalars()
-    }
-    for code, by_slug in scores.items():
-        criterion = by_code[code]
-        for slug, score in by_slug.items():
-            key = (criterion.id, slugs[slug])
-            if score is None:
-                if key in existing:
-                    db.session.delete(existing[key])
-            elif key in existing:
-                existing[key].score = score
-            else:
-                db.session.add(
-                    EvaluationScore(
-                        evaluation_id=evaluation.id,
-                        criterion_id=criterion.id,
-                        centre_id=slugs[slug],
-                        score=score,
-                    )
-                )
-
-
-def _record_weighted(actor, evaluation: Evaluation, weights, scores, new_criterion: str) -> None:
+def _record_weighted(actor, evaluation: Evaluation, weights, new_criterion: str, reason) -> None:
     audit.record(
         "evaluation.weighted",
         actor=actor,
@@ -149,10 +191,8 @@ def _record_weighted(actor, evaluation: Evaluation, weights, scores, new_criteri
         object_id=evaluation.public_id,
         detail={
             "weights": {code: str(w) for code, w in weights.items()},
-            "scores": {
-                code: {slug: None if s is None else str(s) for slug, s in by_slug.items()}
-                for code, by_slug in scores.items()
-            },
             "new_criterion": new_criterion or None,
+            "sealed": evaluation.is_sealed,
+            "reason": reason or None,
         },
     )

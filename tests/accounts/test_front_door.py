@@ -10,10 +10,10 @@ from datetime import timedelta
 
 import pytest
 
-from marketplace import background, clock, create_app
+from marketplace import background, clock, create_app, worker
+from marketplace.accounts import onboarding_views, tokens
 from marketplace.accounts import services as accounts
-from marketplace.accounts import tokens
-from marketplace.accounts.models import ApiToken
+from marketplace.accounts.models import ApiToken, EmailLink
 from marketplace.audit.models import AuditEvent
 from marketplace.config import ConfigurationError
 from marketplace.extensions import db, limiter
@@ -275,6 +275,41 @@ def test_with_redis_the_mail_is_a_job_not_part_of_the_request(client, smtp, app,
     monkeypatch.setattr(sender, "_enqueue", lambda config: queued.append(config["MAIL_QUEUE"]))
     client.post("/password-reset", data={"email": "buyer@dept.example.gov.uk"})
     assert queued == ["mail"] and smtp.envelopes == []
+
+
+def test_with_redis_the_whole_reset_lookup_is_a_job(client, smtp, app, monkeypatch):
+    jobs = []
+    UserFactory(email="sam@dept.example.gov.uk")
+    monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:1/0")
+    monkeypatch.setattr(onboarding_views, "_enqueue_reset", lambda config, *args: jobs.append(args))
+    monkeypatch.setattr(sender, "_enqueue", lambda config: None)
+    response = client.post("/password-reset", data={"email": "Sam@dept.example.gov.uk"})
+    assert response.status_code == 200
+    # Nothing was looked up during the request: no link, no audit event, no mail.
+    assert helpers.events("password_reset.requested") == []
+    assert db.session.scalar(db.select(db.func.count(EmailLink.id))) == 0
+    assert jobs == [("sam@dept.example.gov.uk", "127.0.0.1")]
+    worker.request_password_reset(*jobs[0])  # what `rq worker mail` runs
+    [event] = helpers.events("password_reset.requested")
+    assert event.detail["sent"] is True
+    [message] = db.session.execute(db.select(OutboxEmail)).scalars()
+    assert message.to_address == "sam@dept.example.gov.uk"
+
+
+def test_when_the_reset_job_cannot_be_queued_the_lookup_runs_after_the_response(
+    client, smtp, app, monkeypatch
+):
+    UserFactory(email="sam@dept.example.gov.uk")
+    monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:1/0")
+
+    def refuse(config, *args):
+        raise ConnectionError("no redis")
+
+    monkeypatch.setattr(onboarding_views, "_enqueue_reset", refuse)
+    monkeypatch.setattr(sender, "_enqueue", lambda config: None)
+    client.post("/password-reset", data={"email": "sam@dept.example.gov.uk"})
+    [event] = helpers.events("password_reset.requested")
+    assert event.detail["sent"] is True
 
 
 def test_without_redis_a_thread_does_the_work_after_the_response(client, smtp, app, monkeypatch):

@@ -111,11 +111,11 @@ def test_five_failures_throttle_the_account_until_the_lock_passes(client, centre
     assert fifth.status_code == 429
     message = fifth.get_data(as_text=True)
     assert "too many failed attempts to sign in to this account" in message
-    assert "locked until 09:15 UTC" in message
+    assert "locked until 27 November 2026 at 09:15 GMT" in message
 
     during = log_in(client, centre_user.email)  # the right password is refused too
     assert during.status_code == 429
-    assert "locked until 09:15 UTC" in during.get_data(as_text=True)
+    assert "locked until 27 November 2026 at 09:15 GMT" in during.get_data(as_text=True)
     assert _signed_in_as(client) is None
 
     with clock.frozen_at(TEST_TODAY + timedelta(minutes=14, seconds=59)):
@@ -126,6 +126,16 @@ def test_five_failures_throttle_the_account_until_the_lock_passes(client, centre
     assert len(events("login.failed")) == 5
     assert len(events("login.locked")) == 1
     assert len(events("login.throttled")) == 2
+
+
+def test_the_lock_message_reads_london_time_in_summer(client, centre_user):
+    summer = TEST_TODAY.replace(month=7, day=1)  # 09:00 UTC is 10:00 BST
+    with clock.frozen_at(summer):
+        for _ in range(4):
+            log_in(client, centre_user.email, WRONG)
+        page = log_in(client, centre_user.email, WRONG).get_data(as_text=True)
+    assert "locked until 1 July 2026 at 10:15 BST" in page
+    assert "UTC" not in page.split("locked until", 1)[1].split(".", 1)[0]
 
 
 def test_failures_more_than_a_day_apart_do_not_add_up_to_a_lock(client, centre_user):
@@ -155,7 +165,7 @@ def test_unknown_addresses_are_throttled_alike_so_accounts_cannot_be_discovered(
         statuses = [log_in(client, address, WRONG).status_code for _ in range(5)]
         assert statuses == [401, 401, 401, 401, 429]
         page = log_in(client, address, WRONG).get_data(as_text=True)
-        assert "locked until 09:15 UTC" in page
+        assert "locked until 27 November 2026 at 09:15 GMT" in page
     with clock.frozen_at(TEST_TODAY + timedelta(minutes=16)):
         assert log_in(client, unknown, WRONG).status_code == 401
 

@@ -57,17 +57,31 @@ def test_buyer_compares_evaluates_locks_and_awards(visit):
     page.get_by_label("What you need").fill("About 80,000 payslips a month across two ALBs.")
     page.get_by_role("checkbox", name="Payroll", exact=True).check()
     page.get_by_role("button", name="Start evaluation").click()
-    visit.check("weights and scores")
-    assert heading(page) == "Weights and scores"
+    visit.check("weights")
+    assert heading(page) == "Weights"
 
     for criterion, weight in WEIGHTS.items():
         page.get_by_label(criterion, exact=True).fill(weight)
+    page.get_by_role("button", name="Save the weights").click()
+    visit.check("evaluation before sealing")
+    assert page.get_by_text("Weights saved.").is_visible()
+    # Weights before scores: no centre's result is shown until the weights are sealed.
+    assert page.get_by_text("Results appear once the weights are sealed.").is_visible()
+    assert page.get_by_role("table", name="Weighted score and rank").count() == 0
+    page.get_by_role("button", name="Seal weights").click()
+    visit.check("evaluation with sealed weights")
+
+    page.get_by_role("button", name="Score the centres").click()
+    visit.check("score the centres")
     for centre, score in BUYER_SCORES.items():
-        page.get_by_label(f"Social value score for {centre}").fill(score)
-        page.get_by_label(f"Quoted price score for {centre}").fill(score)
-    page.get_by_role("button", name="Save and see the results").click()
+        for criterion in ("Social value", "Quoted price"):
+            page.get_by_label(f"Score, 0 to 100 for {centre} on {criterion}").fill(score)
+            page.get_by_label(
+                f"Rationale (evidence) for the score of {centre} on {criterion}"
+            ).fill(f"{criterion} evidence from {centre}'s written offer.")
+    page.get_by_role("button", name="Save the scores").click()
     visit.check("evaluation with results")
-    assert page.get_by_text("Weights and scores saved.").is_visible()
+    assert page.get_by_text("Scores saved.").is_visible()
     ranks = page.get_by_role("table", name="Weighted score and rank")
     rows = ranks.locator("tbody tr").all_inner_texts()
     assert len(rows) == 3
@@ -81,7 +95,7 @@ def test_buyer_compares_evaluates_locks_and_awards(visit):
     page.get_by_role("button", name="Lock the shortlist").click()
     visit.check("locked evaluation")
     assert page.get_by_text("Shortlist locked.").is_visible()
-    assert page.get_by_role("button", name="Set weights and scores").count() == 0
+    assert page.get_by_role("button", name="Score the centres").count() == 0
 
     page.get_by_role("button", name="Record the outcome").click()
     visit.check("record the outcome")

@@ -78,26 +78,40 @@ def test_buyer_journey_by_keyboard_alone(js_visit):
     assert page.get_by_role("checkbox", name="Payroll", exact=True).is_checked()
     keys.tab_to(page.get_by_role("button", name="Start evaluation"), "evaluation: start")
     keys.follow()
-    visit.check("weights and scores")
-    assert heading(page) == "Weights and scores"
+    visit.check("weights")
+    assert heading(page) == "Weights"
 
     for criterion, weight in WEIGHTS.items():
         field = page.get_by_label(criterion, exact=True)
         keys.tab_to(field, f"weights: {criterion}")
         keys.press("Control+A")
         keys.type(weight)
+    keys.tab_to(page.get_by_role("button", name="Save the weights"), "weights: save")
+    keys.follow()
+    visit.check("evaluation before sealing")
+    assert page.get_by_text("Weights saved.").is_visible()
+    keys.tab_to(page.get_by_role("button", name="Seal weights"), "evaluation: seal")
+    keys.follow()
+    visit.check("evaluation with sealed weights")
+    keys.tab_to(page.get_by_role("button", name="Score the centres"), "evaluation: score")
+    keys.follow()
+    visit.check("score the centres")
     for centre, score in BUYER_SCORES.items():
         for criterion in ("Social value", "Quoted price"):
-            # Score fields come row by row (criterion), centre by centre: start from the top.
-            page.evaluate("() => document.activeElement.blur()")
-            keys.tab_to(page.get_by_label(f"{criterion} score for {centre}"), f"score {centre}")
+            keys.tab_to(
+                page.get_by_label(f"Score, 0 to 100 for {centre} on {criterion}"),
+                f"score {centre}",
+            )
             keys.type(score)
-    keys.tab_to(
-        page.get_by_role("button", name="Save and see the results"), "weights: save and see"
-    )
+            keys.tab_to(
+                page.get_by_label(f"Rationale (evidence) for the score of {centre} on {criterion}"),
+                f"rationale {centre}",
+            )
+            keys.type(f"{criterion} evidence from the written offer.")
+    keys.tab_to(page.get_by_role("button", name="Save the scores"), "scores: save")
     keys.follow()
     visit.check("evaluation with results")
-    assert page.get_by_text("Weights and scores saved.").is_visible()
+    assert page.get_by_text("Scores saved.").is_visible()
 
     keys.tab_to(page.get_by_role("button", name="Lock the shortlist"), "evaluation: lock")
     keys.follow()

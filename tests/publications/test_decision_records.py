@@ -10,7 +10,7 @@ from marketplace.benchmarks import peers
 from marketplace.extensions import db
 from marketplace.selection import services as selection
 from tests.publications.helpers import open_pdf, pdf_text
-from tests.selection.conftest import CONTRACT, build_bench
+from tests.selection.conftest import CONTRACT, build_bench, ready_to_lock
 
 RATIONALE = 'Best value. <img src="file:///etc/passwd"> <b>bold</b>'
 
@@ -29,7 +29,8 @@ def evaluation(personas):
             "centres": ["centre-a", "centre-b", "peer-4"],
         },
     )
-    selection.set_weights(buyer, evaluation, {"ap_cost_per_invoice": Decimal(9)}, {})
+    selection.set_weights(buyer, evaluation, {"ap_cost_per_invoice": Decimal(9)})
+    ready_to_lock(buyer, evaluation)
     db.session.commit()
     return evaluation
 

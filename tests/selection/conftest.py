@@ -113,3 +113,41 @@ def build_bench(personas) -> Bench:
 @pytest.fixture
 def bench(personas) -> Bench:
     return build_bench(personas)
+
+
+def ready_to_lock(buyer, evaluation, *, score: Decimal = Decimal(70), not_scored: str = ""):
+    """Seal the weights (if they are not) and enter the buyer's part of every weighted
+    criterion for every shortlisted centre, as locking requires: a score with its rationale,
+    or, given `not_scored`, "not scored" with that reason. Returns the entries given."""
+    from marketplace.selection import services
+
+    if not evaluation.is_sealed:
+        services.seal(buyer, evaluation)
+    entries = {}
+    for problem_key in _needing(evaluation):
+        if not_scored:
+            entries[problem_key] = services.ScoreEntry(not_scored=True, reason=not_scored)
+        else:
+            entries[problem_key] = services.ScoreEntry(
+                score=score, rationale=f"Evidence for {problem_key[0]} of {problem_key[1]}."
+            )
+    if entries:
+        services.set_scores(buyer, evaluation, entries)
+    return entries
+
+
+def _needing(evaluation) -> list[tuple[str, str]]:
+    """(criterion code, centre slug) pairs the buyer must score: weighted buyer criteria, and
+    weighted metrics where a centre has no figure that can be scored."""
+    from marketplace.selection import services
+
+    view = services.evaluate(evaluation)
+    pairs = []
+    for criterion in view["criteria"]:
+        if criterion["weight"] <= 0:
+            continue
+        for candidate in view["candidates"]:
+            cell = view["cells"][criterion["code"]][candidate["slug"]]
+            if criterion["kind"] == "buyer" or cell["percentile"] is None:
+                pairs.append((criterion["code"], candidate["slug"]))
+    return pairs

@@ -17,7 +17,7 @@ from marketplace.extensions import db
 from marketplace.selection import services, snapshot_schema
 from marketplace.selection.models import Evaluation, EvaluationOutcome
 from tests.factories import OrganisationFactory, UserFactory
-from tests.selection.conftest import CONTRACT
+from tests.selection.conftest import CONTRACT, ready_to_lock
 
 D = Decimal
 
@@ -118,11 +118,22 @@ def test_weights_and_buyer_scores_give_score_coverage_and_rank(evaluation, as_pe
             "weight:ap_cost_per_invoice": "6",
             "weight:social_value": "2",
             "weight:quoted_price": "2",
+        },
+    )
+    assert response.status_code == 302
+    assert client.post(url + "/seal").status_code == 302
+    response = client.post(
+        url + "/scores",
+        data={
             "score:social_value:centre-a": "80",
+            "rationale:social_value:centre-a": "Apprenticeships in Leeds",
             "score:social_value:centre-b": "100",
+            "rationale:social_value:centre-b": "Employee-owned; local hiring",
             "score:social_value:peer-4": "",
             "score:quoted_price:centre-a": "50",
+            "rationale:quoted_price:centre-a": "Quote of 14 March",
             "score:quoted_price:centre-b": "90",
+            "rationale:quoted_price:centre-b": "Quote of 12 March",
             "score:quoted_price:peer-4": "",
         },
     )
@@ -134,6 +145,7 @@ def test_weights_and_buyer_scores_give_score_coverage_and_rank(evaluation, as_pe
     assert "2 Centre A Services 66.0 100%" in text
     assert "3 Centre B Services 58.0 100%" in text
     assert "PPN 06/20" not in text  # social value carries 20%
+    assert "Social value Centre B Services 100 Employee-owned; local hiring" in text
 
 
 def test_social_value_under_ten_percent_is_warned(evaluation, as_persona):
@@ -155,11 +167,9 @@ def test_social_value_under_ten_percent_is_warned(evaluation, as_persona):
     [
         ("weight:social_value", "lots", "Enter the weight as a number"),
         ("weight:social_value", "-1", "Enter a weight from 0 to 1000"),
-        ("score:social_value:centre-a", "101", "Enter a score from 0 to 100"),
-        ("score:social_value:nowhere", "50", "not on the shortlist"),
     ],
 )
-def test_bad_weights_and_scores_are_refused(evaluation, as_persona, field, value, message):
+def test_bad_weights_are_refused(evaluation, as_persona, field, value, message):
     response = as_persona("alb_buyer").post(
         f"/buyer/evaluations/{evaluation.public_id}/weights", data={field: value}
     )
@@ -167,14 +177,45 @@ def test_bad_weights_and_scores_are_refused(evaluation, as_persona, field, value
     assert message in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            {"score:social_value:centre-a": "101", "rationale:social_value:centre-a": "x"},
+            "Enter a score from 0 to 100",
+        ),
+        ({"score:social_value:centre-a": "lots"}, "Enter the score as a number"),
+        (
+            {"score:social_value:nowhere": "50", "rationale:social_value:nowhere": "x"},
+            "is not in this evaluation",
+        ),
+        (
+            {
+                "score:ap_cost_per_invoice:centre-a": "50",
+                "rationale:ap_cost_per_invoice:centre-a": "x",
+            },
+            "is scored from Centre A Services&#39;s figure",
+        ),
+    ],
+)
+def test_bad_scores_are_refused(evaluation, as_persona, personas, data, message):
+    services.seal(personas["alb_buyer"], evaluation)
+    db.session.commit()
+    response = as_persona("alb_buyer").post(
+        f"/buyer/evaluations/{evaluation.public_id}/scores", data=data
+    )
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+
+
 def test_a_buyer_can_add_a_criterion_they_score(evaluation, personas):
-    services.set_weights(personas["alb_buyer"], evaluation, {}, {}, "Implementation plan")
+    services.set_weights(personas["alb_buyer"], evaluation, {}, "Implementation plan")
     codes = [c.code for c in evaluation.criteria]
     assert codes[-1] == "buyer_implementation_plan"
 
 
 def test_changing_the_details_keeps_kept_weights(evaluation, personas):
-    services.set_weights(personas["alb_buyer"], evaluation, {"ap_cost_per_invoice": D(5)}, {})
+    services.set_weights(personas["alb_buyer"], evaluation, {"ap_cost_per_invoice": D(5)})
     services.update_details(
         personas["alb_buyer"],
         evaluation,
@@ -197,6 +238,8 @@ def test_changing_the_details_keeps_kept_weights(evaluation, personas):
 def test_locking_keeps_exactly_what_the_buyer_saw(evaluation, as_persona, personas, db_session):
     client = as_persona("alb_buyer")
     url = f"/buyer/evaluations/{evaluation.public_id}"
+    ready_to_lock(personas["alb_buyer"], evaluation)
+    db_session.commit()
     before = text_of(client.get(url).get_data(as_text=True))
     assert "£3.50" in before
     assert client.post(url + "/lock").status_code == 302
@@ -219,6 +262,10 @@ def test_locking_keeps_exactly_what_the_buyer_saw(evaluation, as_persona, person
     assert snapshot["period"]["code"] == "2026-Q2"
     # a new draft sees the restated figure
     fresh = start(personas["alb_buyer"])
+    assert "£9.99" not in text_of(
+        client.get(f"/buyer/evaluations/{fresh.public_id}").get_data(True)
+    )  # its weights are not sealed: no results yet
+    services.seal(personas["alb_buyer"], fresh)
     assert "£9.99" in text_of(client.get(f"/buyer/evaluations/{fresh.public_id}").get_data(True))
 
 
@@ -227,9 +274,7 @@ def test_a_stored_snapshot_loads_through_its_schema_unchanged(
 ):
     client = as_persona("alb_buyer")
     url = f"/buyer/evaluations/{evaluation.public_id}"
-    services.set_weights(
-        personas["alb_buyer"], evaluation, {}, {"social_value": {"centre-a": D(70)}}
-    )
+    ready_to_lock(personas["alb_buyer"], evaluation)
     db_session.commit()
     assert client.post(url + "/lock").status_code == 302
     db_session.expire_all()
@@ -237,6 +282,10 @@ def test_a_stored_snapshot_loads_through_its_schema_unchanged(
     loaded = snapshot_schema.load_snapshot(stored)
     assert loaded.locked_by.email == personas["alb_buyer"].email
     assert loaded.cells["social_value"]["centre-a"].score == 70.0
+    assert loaded.cells["social_value"]["centre-a"].rationale == (
+        "Evidence for social_value of centre-a."
+    )
+    assert loaded.weights.sealed_by.email == personas["alb_buyer"].email
     assert loaded.criteria[0].metric.code == "ap_cost_per_invoice"
     assert snapshot_schema.dump_snapshot(loaded) == stored
     assert list(snapshot_schema.dump_snapshot(loaded)) == list(stored)
@@ -265,9 +314,10 @@ def bench_observation(evaluation, slug):
 
 def test_a_locked_evaluation_cannot_be_changed(evaluation, as_persona, personas, db_session):
     buyer = personas["alb_buyer"]
+    ready_to_lock(buyer, evaluation)
     services.lock(buyer, evaluation)
     with pytest.raises(Conflict, match="locked"):
-        services.set_weights(buyer, evaluation, {"social_value": D(3)}, {})
+        services.set_weights(buyer, evaluation, {"social_value": D(3)})
     with pytest.raises(Conflict):
         services.lock(buyer, evaluation)
     client = as_persona("alb_buyer")
@@ -294,7 +344,9 @@ def test_the_outcome_is_recorded_once_after_locking(evaluation, as_persona, pers
     client = as_persona("alb_buyer")
     url = f"/buyer/evaluations/{evaluation.public_id}"
     assert client.get(url + "/outcome").status_code == 409  # not locked yet
-    client.post(url + "/lock")
+    ready_to_lock(personas["alb_buyer"], evaluation)
+    db_session.commit()
+    assert client.post(url + "/lock").status_code == 302
     form = client.get(url + "/outcome").get_data(as_text=True)
     assert 'value="award:centre-a"' in form and 'value="none_suitable"' in form
     response = client.post(
@@ -317,12 +369,15 @@ def test_the_outcome_is_recorded_once_after_locking(evaluation, as_persona, pers
         services.record_outcome(personas["alb_buyer"], evaluation, "cancelled", None, "Changed")
     assert actions(db_session, evaluation.public_id) == [
         "evaluation.created",
+        "evaluation.weights_sealed",
+        "evaluation.scored",
         "evaluation.locked",
         "evaluation.outcome_recorded",
     ]
 
 
 def test_the_outcome_form_explains_problems(evaluation, as_persona, personas):
+    ready_to_lock(personas["alb_buyer"], evaluation)
     services.lock(personas["alb_buyer"], evaluation)
     response = as_persona("alb_buyer").post(
         f"/buyer/evaluations/{evaluation.public_id}/outcome", data={"outcome": "", "rationale": ""}
@@ -333,6 +388,7 @@ def test_the_outcome_form_explains_problems(evaluation, as_persona, personas):
 
 
 def test_the_service_refuses_an_award_off_the_shortlist(evaluation, personas):
+    ready_to_lock(personas["alb_buyer"], evaluation)
     services.lock(personas["alb_buyer"], evaluation)
     with pytest.raises(ValidationFailed) as caught:
         services.record_outcome(personas["alb_buyer"], evaluation, "awarded", "peer-0", "Cheap")
@@ -342,6 +398,7 @@ def test_the_service_refuses_an_award_off_the_shortlist(evaluation, personas):
 
 
 def test_the_database_refuses_an_award_off_the_shortlist(evaluation, personas, bench, db_session):
+    ready_to_lock(personas["alb_buyer"], evaluation)
     services.lock(personas["alb_buyer"], evaluation)
     off_list = bench.centres[2]  # peer-0 is not shortlisted
     with pytest.raises(IntegrityError), db_session.begin_nested():
@@ -382,6 +439,7 @@ def test_the_database_refuses_an_outcome_before_locking(evaluation, personas, be
 def test_the_database_checks_outcome_kinds(
     evaluation, personas, bench, db_session, kind, with_centre, rationale
 ):
+    ready_to_lock(personas["alb_buyer"], evaluation)
     services.lock(personas["alb_buyer"], evaluation)
     with pytest.raises(IntegrityError), db_session.begin_nested():
         db_session.add(
@@ -397,6 +455,7 @@ def test_the_database_checks_outcome_kinds(
 
 
 def test_the_database_keeps_a_decided_evaluation_locked(evaluation, personas, db_session):
+    ready_to_lock(personas["alb_buyer"], evaluation)
     services.lock(personas["alb_buyer"], evaluation)
     services.record_outcome(personas["alb_buyer"], evaluation, "none_suitable", None, "None fit")
     with pytest.raises(IntegrityError), db_session.begin_nested():
@@ -415,7 +474,7 @@ def test_a_locked_evaluation_exports_its_snapshot_safely(
     buyer = personas["alb_buyer"]
     evaluation.title = '=HYPERLINK("http://evil")'
     db_session.flush()
-    services.set_weights(buyer, evaluation, {}, {"social_value": {"centre-a": D(70)}})
+    ready_to_lock(buyer, evaluation)
     services.lock(buyer, evaluation)
     services.record_outcome(
         buyer, evaluation, "awarded", "centre-a", "@risk: none", contract=CONTRACT
@@ -432,6 +491,7 @@ def test_a_locked_evaluation_exports_its_snapshot_safely(
     assert cost[7:10] == ["3.50", "66.7", "Second quartile"]
     social = next(r for r in rows if r and r[0] == "social_value")
     assert social[7:10] == ["", "70.0", ""]
+    assert ["social_value", "centre-a", "70.0", "Evidence for social_value of centre-a."] in rows
 
 
 # --- who sees what -----------------------------------------------------------------------------
@@ -467,14 +527,18 @@ def test_anonymous_people_are_sent_to_sign_in(evaluation, as_persona, route):
 
 
 @pytest.mark.parametrize(
-    ("persona", "view", "change"),
+    ("persona", "view", "change", "post"),
     [
-        ("alb_buyer", 200, 200),  # the ALB that owns it
-        ("buyer", 200, 403),  # its parent department sees, does not change
-        ("admin", 200, 403),
+        ("alb_buyer", 200, 200, 302),  # the ALB buyer who started it: its team
+        ("buyer", 404, 404, 404),  # its parent department sees it only once locked
+        ("admin", 200, 403, 403),
     ],
 )
-def test_owner_parent_department_and_admins(evaluation, as_persona, persona, view, change):
+def test_team_parent_department_and_admins(
+    evaluation, as_persona, personas, db_session, persona, view, change, post
+):
+    ready_to_lock(personas["alb_buyer"], evaluation)
+    db_session.commit()
     client = as_persona(persona)
     url = f"/buyer/evaluations/{evaluation.public_id}"
     assert client.get(url).status_code == view
@@ -482,7 +546,20 @@ def test_owner_parent_department_and_admins(evaluation, as_persona, persona, vie
     assert client.get(url + "/weights").status_code == change
     assert client.get(url + "/edit").status_code == change
     assert client.get(url + "/lock").status_code == change
-    assert client.post(url + "/lock").status_code == (302 if change == 200 else 403)
+    assert client.post(url + "/lock").status_code == post
+
+
+def test_once_locked_the_parent_department_reads_it(evaluation, as_persona, personas):
+    ready_to_lock(personas["alb_buyer"], evaluation)
+    services.lock(personas["alb_buyer"], evaluation)
+    db.session.commit()
+    client = as_persona("buyer")
+    url = f"/buyer/evaluations/{evaluation.public_id}"
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "Set weights and scores" not in page.get_data(as_text=True)
+    assert client.get(url + "/weights").status_code == 403
+    assert client.post(url + "/lock").status_code == 403
 
 
 def test_an_alb_does_not_see_its_departments_evaluations(bench, personas, as_persona):
@@ -495,8 +572,12 @@ def test_an_alb_does_not_see_its_departments_evaluations(bench, personas, as_per
 def test_the_list_shows_what_each_buyer_may_see(bench, personas, as_persona):
     own = start(personas["buyer"])
     albs = start(personas["alb_buyer"])
+    albs_locked = start(personas["alb_buyer"])
+    services.lock(personas["alb_buyer"], albs_locked)
     department = as_persona("buyer").get("/buyer/evaluations").get_data(as_text=True)
-    assert own.public_id in department and albs.public_id in department
+    # The department sees its own team's and, once locked, its ALBs' evaluations.
+    assert own.public_id in department and albs_locked.public_id in department
+    assert albs.public_id not in department
     alb = as_persona("alb_buyer").get("/buyer/evaluations").get_data(as_text=True)
     assert albs.public_id in alb and own.public_id not in alb
     admin = as_persona("admin").get("/buyer/evaluations").get_data(as_text=True)
@@ -522,7 +603,7 @@ def test_list_and_start_pages_by_persona(bench, as_persona, persona, index, new)
 
 def test_services_refuse_people_who_may_not_change_it(evaluation, personas):
     with pytest.raises(PermissionDenied):
-        services.set_weights(personas["buyer"], evaluation, {}, {})
+        services.set_weights(personas["buyer"], evaluation, {})
     with pytest.raises(PermissionDenied):
         services.lock(personas["admin"], evaluation)
     with pytest.raises(PermissionDenied):
@@ -537,6 +618,7 @@ def decided(evaluation, personas, is_postgres):
     if not is_postgres:
         pytest.skip("the freezing triggers exist on PostgreSQL only")
     buyer = personas["alb_buyer"]
+    ready_to_lock(buyer, evaluation)
     services.lock(buyer, evaluation)
     services.record_outcome(
         buyer, evaluation, "awarded", "centre-a", "Best value", contract=CONTRACT
@@ -583,8 +665,10 @@ def test_postgresql_still_lets_drafts_change(evaluation, db_session, is_postgres
 
 
 def test_locking_refuses_figures_that_changed_since_the_buyer_looked(
-    evaluation, as_persona, db_session
+    evaluation, as_persona, personas, db_session
 ):
+    ready_to_lock(personas["alb_buyer"], evaluation)
+    db_session.commit()
     client = as_persona("alb_buyer")
     url = f"/buyer/evaluations/{evaluation.public_id}/lock"
     page = client.get(url).get_data(as_text=True)
@@ -619,6 +703,7 @@ def test_an_award_to_a_centre_suspended_after_locking_is_refused_and_shown(
     evaluation, as_persona, personas, bench, db_session
 ):
     buyer = personas["alb_buyer"]
+    ready_to_lock(buyer, evaluation)
     services.lock(buyer, evaluation)
     assert evaluation.snapshot["candidates"][1]["status"] == "accredited"  # standing at lock
     _suspend(bench.centres[1], personas["admin"])
@@ -666,6 +751,7 @@ def test_an_award_to_a_centre_suspended_after_locking_is_refused_and_shown(
 
 def test_an_award_needs_its_contract_basics(evaluation, personas):
     buyer = personas["alb_buyer"]
+    ready_to_lock(buyer, evaluation)
     services.lock(buyer, evaluation)
     with pytest.raises(ValidationFailed) as caught:
         services.record_outcome(
@@ -688,6 +774,7 @@ def test_the_database_refuses_an_award_to_a_suspended_centre(
 ):
     if not is_postgres:
         pytest.skip("the award trigger exists on PostgreSQL only; the service checks SQLite")
+    ready_to_lock(personas["alb_buyer"], evaluation)
     services.lock(personas["alb_buyer"], evaluation)
     _suspend(bench.centres[1], personas["admin"])
     with pytest.raises(IntegrityError, match="not accredited"), db_session.begin_nested():
@@ -709,8 +796,10 @@ def test_buyers_of_live_evaluations_are_told_when_a_shortlisted_centre_is_suspen
 ):
     from marketplace.mail.models import OutboxEmail
 
+    ready_to_lock(personas["alb_buyer"], evaluation)
     services.lock(personas["alb_buyer"], evaluation)
     decided = start(personas["alb_buyer"], centres=("centre-b", "peer-4"))
+    ready_to_lock(personas["alb_buyer"], decided)
     services.lock(personas["alb_buyer"], decided)
     services.record_outcome(personas["alb_buyer"], decided, "cancelled", None, "Not needed")
     _suspend(bench.centres[1], personas["admin"])

@@ -114,6 +114,8 @@ def change_role(user: User, *, role: str, organisation: Organisation, actor, rea
     before = {"role": user.role, "organisation": user.organisation.slug}
     user.role = role
     user.organisation = organisation
+    # Approving joins is for one's own organisation: a move ends it (the DB checks buyers).
+    user.is_approver = False
     user.session_version += 1
     db.session.flush()
     audit.record(

@@ -73,6 +73,10 @@ def audience_for(viewer) -> Audience:
     """The audience for a signed-in user (or None / an anonymous user for the public)."""
     if viewer is None or not getattr(viewer, "is_authenticated", False):
         return Audience(None, None, None, threshold())
+    if viewer.role == "buyer" and not viewer.acts_as_buyer:
+        # A buyer whose request to join is still waiting sees what the public sees
+        # (accounts.membership holds the rule).
+        return Audience(None, None, None, threshold())
     own_centre_id = None
     if viewer.role == "centre":
         own_centre_id = db.session.execute(

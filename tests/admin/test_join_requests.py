@@ -231,11 +231,6 @@ def test_a_waiting_buyer_does_not_see_a_centres_unpublished_figures(newcomer, pe
     assert sees_unpublished(personas["buyer"], centre)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="benchmarks.visibility.audience_for still reads role == 'buyer'; marketplace/"
-    "benchmarks/** was not this branch's to edit (see the report for the three-line change)",
-)
 def test_a_waiting_buyer_sees_only_what_the_public_sees(newcomer, personas):
     user = newcomer[0]
     assert audience_for(user).role is None and not audience_for(user).sees_unpublished

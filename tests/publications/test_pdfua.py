@@ -11,7 +11,7 @@ from marketplace.extensions import db
 from marketplace.publications import decision_records
 from marketplace.publications.storage import storage_for
 from marketplace.selection import services as selection
-from tests.publications.helpers import open_pdf, plan_item, render_item
+from tests.publications.helpers import open_pdf, pdf_text, plan_item, render_item
 from tests.publications.test_decision_records import evaluation  # noqa: F401 (a fixture)
 from tests.selection.conftest import CONTRACT
 
@@ -70,3 +70,11 @@ def test_a_decision_record_passes_pdfua(app, personas, evaluation, tmp_path):  #
     content = storage_for(app.config).path(stored.key).read_bytes()
     assert findings(content, tmp_path) == []
     assert "/Row" in header_scopes(content)
+    text = " ".join(pdf_text(content).split())
+    assert "None" not in text
+    assert "in pounds, lower is better" in text  # the unit in words, not a bare '£'
+
+
+@pytest.mark.parametrize("kind", ["centre_report", "league_table"])
+def test_published_reports_say_no_none(app, world, kind):
+    assert "None" not in pdf_text(render_item(plan_item(world.q3, kind), app.config))

@@ -12,8 +12,24 @@ from flask_login import current_user
 
 from marketplace.admin import bp
 from marketplace.benchmarks import restatements as service
+from marketplace.benchmarks.restatement_schemas import RestatementDecisionSchema
 from marketplace.errors import ValidationFailed
 from marketplace.extensions import db
+from marketplace.web import forms
+
+ANCHORS = {"restatements": "#restatements", "decision": "#restatements", "reason": "#reason"}
+MESSAGES = {
+    "restatements": "Choose at least one restatement.",
+    "decision": "Choose whether to approve or refuse.",
+}
+
+
+def _form() -> dict:
+    data = {"restatements": request.form.getlist("restatements")}
+    for name in ("decision", "reason"):
+        if name in request.form:
+            data[name] = request.form[name]
+    return data
 
 
 @bp.get("/restatements")
@@ -24,28 +40,31 @@ def restatements():
 @bp.post("/restatements")
 def decide_restatements():
     chosen = request.form.getlist("restatements")
-    decision = request.form.get("decision", "")
     actor = current_user._get_current_object()
     try:
-        if decision == "approve":
-            items = service.approve(chosen, actor=actor, note=request.form.get("reason", ""))
-        elif decision == "refuse":
-            items = service.refuse(chosen, actor=actor, reason=request.form.get("reason", ""))
-        else:
-            raise ValidationFailed("Choose whether to approve or refuse.")
+        data = forms.load(
+            RestatementDecisionSchema(),
+            _form(),
+            "The restatements could not be decided.",
+            messages=MESSAGES,
+        )
+        items = service.decide(
+            data["decision"], data["restatements"], actor=actor, reason=data["reason"]
+        )
     except ValidationFailed as error:
-        messages = [e.message for e in error.errors] or [error.detail]
         return (
             render_template(
                 "admin/restatements.html",
                 pending=service.pending(),
-                form_errors=[{"text": m, "href": "#restatements"} for m in messages],
+                form_errors=forms.error_summary(
+                    error.errors, anchors=ANCHORS, default="#restatements", detail=error.detail
+                ),
                 chosen=chosen,
                 reason=request.form.get("reason", ""),
             ),
             error.status,
         )
     db.session.commit()
-    verb = "approved and published" if decision == "approve" else "refused"
+    verb = "approved and published" if data["decision"] == "approve" else "refused"
     flash(f"{len(items)} restatement{'s' if len(items) != 1 else ''} {verb}.", "success")
     return redirect(url_for("admin.restatements"))

@@ -12,23 +12,18 @@ from flask_login import current_user
 
 from marketplace.admin import bp
 from marketplace.benchmarks import restatements as service
-from marketplace.benchmarks.restatement_schemas import RestatementDecisionSchema
+from marketplace.benchmarks.restatement_schemas import decision_schema
 from marketplace.errors import ValidationFailed
 from marketplace.extensions import db
 from marketplace.web import forms
 
 ANCHORS = {"restatements": "#restatements", "decision": "#restatements", "reason": "#reason"}
-MESSAGES = {
-    "restatements": "Choose at least one restatement.",
-    "decision": "Choose whether to approve or refuse.",
-}
 
 
 def _form() -> dict:
     data = {"restatements": request.form.getlist("restatements")}
-    for name in ("decision", "reason"):
-        if name in request.form:
-            data[name] = request.form[name]
+    if "reason" in request.form:
+        data["reason"] = request.form["reason"]
     return data
 
 
@@ -42,15 +37,11 @@ def decide_restatements():
     chosen = request.form.getlist("restatements")
     actor = current_user._get_current_object()
     try:
+        decision = request.form.get("decision", "")
         data = forms.load(
-            RestatementDecisionSchema(),
-            _form(),
-            "The restatements could not be decided.",
-            messages=MESSAGES,
+            decision_schema(decision), _form(), "The restatements could not be decided."
         )
-        items = service.decide(
-            data["decision"], data["restatements"], actor=actor, reason=data["reason"]
-        )
+        items = service.decide(decision, data["restatements"], actor=actor, reason=data["reason"])
     except ValidationFailed as error:
         return (
             render_template(
@@ -65,6 +56,6 @@ def decide_restatements():
             error.status,
         )
     db.session.commit()
-    verb = "approved and published" if data["decision"] == "approve" else "refused"
+    verb = "approved and published" if decision == "approve" else "refused"
     flash(f"{len(items)} restatement{'s' if len(items) != 1 else ''} {verb}.", "success")
     return redirect(url_for("admin.restatements"))

@@ -1,7 +1,7 @@
 """Restatements of published figures waiting for the authority, for admins and their scripts.
 
-The same service and schema as the admin page (/admin/restatements): a decision covers the
-restatements chosen together, so approving several of one period republishes that period
+The same service and schemas as the admin page (/admin/restatements) and the CLI: a decision
+covers the restatements chosen together, so approving several of one period republishes that period
 once — one new version of each affected report, the league table and the open data.
 """
 
@@ -21,8 +21,9 @@ from marketplace.api.common import (
 )
 from marketplace.benchmarks import restatements as service
 from marketplace.benchmarks.restatement_schemas import (
-    RestatementDecisionSchema,
+    RestatementApprovalSchema,
     RestatementListArgsSchema,
+    RestatementRefusalSchema,
     RestatementSchema,
 )
 from marketplace.extensions import db
@@ -71,7 +72,15 @@ def list_restatements(args):
     return envelope(Page(items=items, total=total, page=args["page"], per_page=args["per_page"]))
 
 
-@bp.route("/restatements/decisions", methods=["POST"])
+def _decided(decision: str, body: dict) -> dict:
+    items = service.decide(
+        decision, body["restatements"], actor=signed_in_user(), reason=body["reason"]
+    )
+    db.session.commit()
+    return {"data": items}
+
+
+@bp.route("/restatements/approve", methods=["POST"])
 @bp.doc(security=REQUIRED_AUTH)
 @bp.response(200, DecidedSchema)
 @problem(400, "Malformed JSON.")
@@ -80,24 +89,38 @@ def list_restatements(args):
 @problem(404, "One of the restatements chosen does not exist.")
 @problem(409, "One of the restatements chosen was decided already.")
 @problem(415, "The body is not JSON.")
-@problem(422, "A value is missing or not valid, or a refusal without its reason (see errors).")
+@problem(422, "A value is missing or not valid (see errors).")
 @admins_only
 @_json_body
-@bp.arguments(RestatementDecisionSchema, location="json")
-def decide_restatements(decision):
-    """Approve or refuse restatements
+@bp.arguments(RestatementApprovalSchema, location="json")
+def approve_restatements(body):
+    """Approve restatements
 
-    `{"decision": "approve", "restatements": [id, …], "reason": "…"}`. Approving applies the
-    restated figures and republishes each affected period once, however many of its
-    restatements are approved together; `reason` is then an optional note. Refusing keeps the
-    published figures and needs the `reason` the centre will see. All or nothing: if one
-    chosen restatement cannot be decided, none is.
+    `{"restatements": [id, …], "reason": "an optional note"}`. Applies the restated figures
+    and republishes each affected period once, however many of its restatements are approved
+    together: one new version of each affected report, the league table and the open data.
+    All or nothing: if one chosen restatement cannot be approved, none is.
     """
-    items = service.decide(
-        decision["decision"],
-        decision["restatements"],
-        actor=signed_in_user(),
-        reason=decision["reason"],
-    )
-    db.session.commit()
-    return {"data": items}
+    return _decided("approve", body)
+
+
+@bp.route("/restatements/refuse", methods=["POST"])
+@bp.doc(security=REQUIRED_AUTH)
+@bp.response(200, DecidedSchema)
+@problem(400, "Malformed JSON.")
+@problem(401, "No valid session or token.")
+@problem(403, "Not an administrator, or a session write without its CSRF token.")
+@problem(404, "One of the restatements chosen does not exist.")
+@problem(409, "One of the restatements chosen was decided already.")
+@problem(415, "The body is not JSON.")
+@problem(422, "A value is missing or not valid, such as a blank reason (see errors).")
+@admins_only
+@_json_body
+@bp.arguments(RestatementRefusalSchema, location="json")
+def refuse_restatements(body):
+    """Refuse restatements
+
+    `{"restatements": [id, …], "reason": "…"}`. The published figures stay as they are; the
+    centre sees the reason (required, up to 2,000 characters). All or nothing.
+    """
+    return _decided("refuse", body)

@@ -1,28 +1,26 @@
 """What a decision on pending restatements takes in, and how a restatement is handed out.
 
-One schema for every door — the admin page's form, the API's JSON body and the CLI's
+The same schemas on every door — the admin page's form, the API's JSON body and the CLI's
 arguments — so each accepts the same identifiers and the same reason, with the same bounds.
 """
 
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, fields, validate
 
-from marketplace.benchmarks.restatements import DECISIONS, REASON_MAX_LENGTH, STATUSES
+from marketplace.benchmarks.restatements import REASON_MAX_LENGTH, STATUSES
+from marketplace.errors import FieldError, ValidationFailed
 
 MAX_CHOSEN = 500  # restatements decided at once; a page of pending ones is far fewer
 PUBLIC_ID_MAX_LENGTH = 32
 
 
-class RestatementDecisionSchema(Schema):
-    """Approve or refuse the chosen pending restatements; a refusal needs its reason."""
+REFUSAL_NEEDS_A_REASON = "Give the reason the centre will see."
+REASON_TOO_LONG = f"The reason must be {REASON_MAX_LENGTH:,} characters or fewer."
 
-    decision = fields.String(
-        required=True,
-        validate=validate.OneOf(DECISIONS, error="Choose whether to approve or refuse."),
-        metadata={"description": "approve or refuse."},
-    )
-    restatements = fields.List(
+
+def _chosen() -> fields.List:
+    return fields.List(
         fields.String(validate=validate.Length(min=1, max=PUBLIC_ID_MAX_LENGTH)),
         required=True,
         validate=[
@@ -31,24 +29,48 @@ class RestatementDecisionSchema(Schema):
                 max=MAX_CHOSEN, error=f"Choose at most {MAX_CHOSEN} restatements at once."
             ),
         ],
+        error_messages={"required": "Choose at least one restatement."},
         metadata={"description": "The ids of the pending restatements decided together."},
     )
+
+
+class RestatementApprovalSchema(Schema):
+    """Approve the chosen pending restatements, with an optional note."""
+
+    restatements = _chosen()
     reason = fields.String(
         load_default="",
-        validate=validate.Length(
-            max=REASON_MAX_LENGTH,
-            error=f"The reason must be {REASON_MAX_LENGTH:,} characters or fewer.",
-        ),
-        metadata={
-            "description": "Required to refuse: the centre sees it. Optional when approving: "
-            "a note kept with the approval."
-        },
+        validate=validate.Length(max=REASON_MAX_LENGTH, error=REASON_TOO_LONG),
+        metadata={"description": "An optional note kept with the approval."},
     )
 
-    @validates_schema
-    def _refusal_has_a_reason(self, data, **_kwargs):
-        if data.get("decision") == "refuse" and not (data.get("reason") or "").strip():
-            raise ValidationError("Give the reason the centre will see.", "reason")
+
+class RestatementRefusalSchema(Schema):
+    """Refuse the chosen pending restatements: the reason, which the centre sees, is required."""
+
+    restatements = _chosen()
+    reason = fields.String(
+        required=True,
+        validate=[
+            validate.Length(max=REASON_MAX_LENGTH, error=REASON_TOO_LONG),
+            # Something other than spaces (the pattern also goes into the API's document).
+            validate.Regexp(r"[\s\S]*\S", error=REFUSAL_NEEDS_A_REASON),
+        ],
+        error_messages={"required": REFUSAL_NEEDS_A_REASON, "null": REFUSAL_NEEDS_A_REASON},
+        metadata={"description": "Why: the centre sees this reason."},
+    )
+
+
+# The schema of each decision, the same for the admin page, the API and the CLI.
+DECISION_SCHEMAS = {"approve": RestatementApprovalSchema, "refuse": RestatementRefusalSchema}
+
+
+def decision_schema(decision: str) -> Schema:
+    """The schema for 'approve' or 'refuse'; ValidationFailed for anything else."""
+    if decision not in DECISION_SCHEMAS:
+        message = "Choose whether to approve or refuse."
+        raise ValidationFailed(message, errors=[FieldError(message, "decision")])
+    return DECISION_SCHEMAS[decision]()
 
 
 class RestatementListArgsSchema(Schema):

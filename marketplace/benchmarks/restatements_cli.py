@@ -8,7 +8,7 @@ from flask.cli import AppGroup
 
 from marketplace import formatting
 from marketplace.benchmarks import restatements as service
-from marketplace.benchmarks.restatement_schemas import RestatementDecisionSchema
+from marketplace.benchmarks.restatement_schemas import decision_schema
 from marketplace.clihelpers import one_transaction, operator_label
 from marketplace.web import forms
 
@@ -57,12 +57,12 @@ def list_command(status: str) -> None:
 def _decide(decision: str, ids: tuple[str, ...], reason: str) -> None:
     with one_transaction():
         data = forms.load(
-            RestatementDecisionSchema(),
-            {"decision": decision, "restatements": list(ids), "reason": reason},
+            decision_schema(decision),
+            {"restatements": list(ids), "reason": reason},
             "The restatements could not be decided.",
         )
         items = service.decide(
-            data["decision"],
+            decision,
             data["restatements"],
             actor=None,
             reason=data["reason"],

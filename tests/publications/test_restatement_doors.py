@@ -90,8 +90,8 @@ def test_the_api_lists_pending_restatements_and_approves_them_together(
     ]
     ids = [r["id"] for r in body["data"]]
     response = client.post(
-        "/api/v1/restatements/decisions",
-        json={"decision": "approve", "restatements": ids, "reason": "Checked"},
+        "/api/v1/restatements/approve",
+        json={"restatements": ids, "reason": "Checked"},
         headers=headers,
     )
     assert response.status_code == 200, response.get_json()
@@ -102,8 +102,8 @@ def test_the_api_lists_pending_restatements_and_approves_them_together(
     assert [e.detail["note"] for e in audit_events("restatement.approved")] == ["Checked"] * 2
     # Decided already: a second decision is refused whole.
     again = client.post(
-        "/api/v1/restatements/decisions",
-        json={"decision": "refuse", "restatements": ids, "reason": "No"},
+        "/api/v1/restatements/refuse",
+        json={"restatements": ids, "reason": "No"},
         headers=headers,
     )
     assert again.status_code == 409
@@ -113,18 +113,19 @@ def test_the_api_refuses_only_with_a_reason(client, world, personas, waiting):
     first, _second, before = waiting
     headers = _bearer(personas["admin"])
     ids = [r.public_id for r in restatements.pending()]
-    for reason in ("", "   ", "x" * (REASON_MAX_LENGTH + 1)):
-        response = client.post(
-            "/api/v1/restatements/decisions",
-            json={"decision": "refuse", "restatements": ids, "reason": reason},
-            headers=headers,
-        )
+    for body in (
+        {"restatements": ids},
+        {"restatements": ids, "reason": ""},
+        {"restatements": ids, "reason": "   "},
+        {"restatements": ids, "reason": "x" * (REASON_MAX_LENGTH + 1)},
+    ):
+        response = client.post("/api/v1/restatements/refuse", json=body, headers=headers)
         assert response.status_code == 422
         assert response.get_json()["errors"][0]["field"] == "reason"
     assert len(restatements.pending()) == 2
     response = client.post(
-        "/api/v1/restatements/decisions",
-        json={"decision": "refuse", "restatements": ids[:1], "reason": "Evidence missing"},
+        "/api/v1/restatements/refuse",
+        json={"restatements": ids[:1], "reason": "Evidence missing"},
         headers=headers,
     )
     assert response.status_code == 200
@@ -140,12 +141,13 @@ def test_the_api_is_for_admins_only(client, as_persona, world, personas, waiting
     for persona in ("centre_user", "buyer"):
         headers = _bearer(personas[persona])
         assert client.get("/api/v1/restatements", headers=headers).status_code == 403
-        response = client.post(
-            "/api/v1/restatements/decisions",
-            json={"decision": "approve", "restatements": ids},
-            headers=headers,
-        )
-        assert response.status_code == 403
+        for verb in ("approve", "refuse"):
+            response = client.post(
+                f"/api/v1/restatements/{verb}",
+                json={"restatements": ids, "reason": "Matrix"},
+                headers=headers,
+            )
+            assert response.status_code == 403
     assert len(restatements.pending()) == 2
 
 

@@ -15,6 +15,10 @@ MAX_CHOSEN = 500  # restatements decided at once; a page of pending ones is far 
 PUBLIC_ID_MAX_LENGTH = 32
 
 
+# Characters input_guard refuses in any text (NUL, the C0 controls XML 1.0 cannot carry,
+# U+FFFE, U+FFFF), then: at least one character that is not white space.
+_UNSTORABLE = "\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\ufffe\\uffff"
+NOT_BLANK_TEXT = f"^[^{_UNSTORABLE}]*[^\\s{_UNSTORABLE}][^{_UNSTORABLE}]*$"
 REFUSAL_NEEDS_A_REASON = "Give the reason the centre will see."
 REASON_TOO_LONG = f"The reason must be {REASON_MAX_LENGTH:,} characters or fewer."
 
@@ -53,8 +57,9 @@ class RestatementRefusalSchema(Schema):
         required=True,
         validate=[
             validate.Length(max=REASON_MAX_LENGTH, error=REASON_TOO_LONG),
-            # Something other than spaces (the pattern also goes into the API's document).
-            validate.Regexp(r"[\s\S]*\S", error=REFUSAL_NEEDS_A_REASON),
+            # Something other than spaces, in text the server can store (the pattern goes
+            # into the API's document instead of the general text pattern).
+            validate.Regexp(NOT_BLANK_TEXT, error=REFUSAL_NEEDS_A_REASON),
         ],
         error_messages={"required": REFUSAL_NEEDS_A_REASON, "null": REFUSAL_NEEDS_A_REASON},
         metadata={"description": "Why: the centre sees this reason."},

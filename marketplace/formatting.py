@@ -23,6 +23,27 @@ _CONTEXT = Context(prec=80, rounding=ROUND_HALF_UP)
 # How a unit is written after a number; "gbp" is a £ before it, and counts, ratios and scores
 # are bare numbers. The published reports are the reference: £5.83, 95.2%, 8.3 days, 15,000.
 UNIT_SUFFIXES = {"percent": "%", "days": " days", "hours": " hours"}
+# The same suffix for exactly one: "1 day", not "1 days".
+UNIT_SUFFIXES_ONE = {"days": " day", "hours": " hour"}
+# A unit named in words: as a heading ("Pounds (£)") and inside a sentence ("in pounds").
+UNIT_NAMES = {
+    "gbp": "Pounds (£)",
+    "count": "Count",
+    "days": "Days",
+    "percent": "Percentage (%)",
+    "hours": "Hours",
+    "ratio": "Ratio",
+    "score": "Score (−100 to 100)",
+}
+UNIT_PHRASES = {
+    "gbp": "in pounds",
+    "count": "a count",
+    "days": "in days",
+    "percent": "a percentage",
+    "hours": "in hours",
+    "ratio": "a ratio",
+    "score": "a score from −100 to 100",
+}
 
 
 def exact(value) -> Decimal | None:
@@ -83,7 +104,24 @@ def figure(value, decimals: int, unit: str) -> str:
     if unit == "gbp":
         # GOV.UK style puts the sign before the currency: −£3, not £−3.
         return f"{sign}£{text}"
-    return f"{sign}{text}{UNIT_SUFFIXES.get(unit, '')}"
+    suffixes = UNIT_SUFFIXES_ONE if text == "1" else UNIT_SUFFIXES
+    return f"{sign}{text}{suffixes.get(unit, UNIT_SUFFIXES.get(unit, ''))}"
+
+
+def unit_name(unit: str) -> str:
+    """The unit in words, as a heading or table cell: 'Pounds (£)', 'Percentage (%)'."""
+    return UNIT_NAMES.get(unit, unit)
+
+
+def unit_phrase(unit: str) -> str:
+    """The unit in words inside a sentence: 'in pounds', 'a percentage'."""
+    return UNIT_PHRASES.get(unit, unit)
+
+
+def plural(count: int, singular: str, many: str | None = None) -> str:
+    """'1 centre', '5 centres', '0 centres' (with a separator from 1,000)."""
+    word = singular if count == 1 else (many or f"{singular}s")
+    return f"{number(count)} {word}"
 
 
 def money(value, decimals: int = 2) -> str:

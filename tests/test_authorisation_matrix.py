@@ -417,6 +417,14 @@ RULES: dict[str, dict[str, Case]] = {
         ),
     },
     "admin_api.list_audit_events": {"GET": C(API_ADMIN)},
+    "restatements_api.list_restatements": {"GET": C(API_ADMIN)},
+    # Posted empty: others are kept out, the admin hears what is missing.
+    "restatements_api.approve_restatements": {
+        "POST": C(s(401, 403, 403, 403, 403, 422), json=lambda w: {})
+    },
+    "restatements_api.refuse_restatements": {
+        "POST": C(s(401, 403, 403, 403, 403, 422), json=lambda w: {})
+    },
     "submissions.list_observations": {"GET": C(PUBLIC, lambda w: {"slug": w["centre"]})},
     "submissions.post_submission": {
         "POST": C(

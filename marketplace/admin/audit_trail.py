@@ -9,6 +9,7 @@ from marshmallow import ValidationError
 
 from marketplace import clock
 from marketplace.accounts.auth import role_required
+from marketplace.admin.audit_display import page_rows
 from marketplace.audit import services
 from marketplace.audit.schemas import AuditPageArgsSchema
 from marketplace.errors import ValidationFailed
@@ -44,7 +45,7 @@ def index():
     return (
         render_template(
             "admin/audit.html",
-            rows=rows,
+            rows=page_rows(rows),
             total=total,
             page=page,
             pages=pages,

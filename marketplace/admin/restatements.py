@@ -12,8 +12,19 @@ from flask_login import current_user
 
 from marketplace.admin import bp
 from marketplace.benchmarks import restatements as service
+from marketplace.benchmarks.restatement_schemas import decision_schema
 from marketplace.errors import ValidationFailed
 from marketplace.extensions import db
+from marketplace.web import forms
+
+ANCHORS = {"restatements": "#restatements", "decision": "#restatements", "reason": "#reason"}
+
+
+def _form() -> dict:
+    data = {"restatements": request.form.getlist("restatements")}
+    if "reason" in request.form:
+        data["reason"] = request.form["reason"]
+    return data
 
 
 @bp.get("/restatements")
@@ -24,22 +35,21 @@ def restatements():
 @bp.post("/restatements")
 def decide_restatements():
     chosen = request.form.getlist("restatements")
-    decision = request.form.get("decision", "")
     actor = current_user._get_current_object()
     try:
-        if decision == "approve":
-            items = service.approve(chosen, actor=actor, note=request.form.get("reason", ""))
-        elif decision == "refuse":
-            items = service.refuse(chosen, actor=actor, reason=request.form.get("reason", ""))
-        else:
-            raise ValidationFailed("Choose whether to approve or refuse.")
+        decision = request.form.get("decision", "")
+        data = forms.load(
+            decision_schema(decision), _form(), "The restatements could not be decided."
+        )
+        items = service.decide(decision, data["restatements"], actor=actor, reason=data["reason"])
     except ValidationFailed as error:
-        messages = [e.message for e in error.errors] or [error.detail]
         return (
             render_template(
                 "admin/restatements.html",
                 pending=service.pending(),
-                form_errors=[{"text": m, "href": "#restatements"} for m in messages],
+                form_errors=forms.error_summary(
+                    error.errors, anchors=ANCHORS, default="#restatements", detail=error.detail
+                ),
                 chosen=chosen,
                 reason=request.form.get("reason", ""),
             ),

@@ -9,6 +9,7 @@ from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
 from marketplace.accounts.models import ROLES
 from marketplace.addresses import EmailAddress
 from marketplace.benchmarks.models import DIRECTIONS, UNITS
+from marketplace.catalogue.centre_schemas import SUMMARY_MAX_LENGTH
 from marketplace.catalogue.models import BUSINESS_MODELS, DELIVERY_MODELS
 
 # 'new' is the page that adds a metric (/admin/metrics/new), so it cannot be a code.
@@ -178,7 +179,7 @@ class NewCentreSchema(_Form):
         validate=validate.Length(min=1, error="Choose at least one service line."),
         error_messages=_required("Choose at least one service line."),
     )
-    summary = fields.String(load_default="", validate=validate.Length(max=5000))
+    summary = fields.String(load_default="", validate=validate.Length(max=SUMMARY_MAX_LENGTH))
 
 
 class InvitationSchema(_Form):

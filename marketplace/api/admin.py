@@ -119,7 +119,9 @@ class AccreditationChangeSchema(Schema):
     )
     reason = fields.String(
         load_default="",
-        validate=validate.Length(max=5000),
+        validate=validate.Length(
+            max=accreditation.REASON_MAX_LENGTH, error=accreditation.REASON_TOO_LONG
+        ),
         metadata={"description": "Required to suspend, reinstate or withdraw."},
     )
     valid_from = fields.Date(

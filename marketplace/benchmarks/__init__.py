@@ -16,11 +16,13 @@ def register(app: Flask) -> None:
     from marketplace.benchmarks.home_views import bp as centre_home_bp
     from marketplace.benchmarks.metric_views import bp as metric_pages_bp
     from marketplace.benchmarks.recompute_cli import recompute_statistics_command
+    from marketplace.benchmarks.restatements_cli import restatements_group
     from marketplace.benchmarks.views import bp
 
     for blueprint in (bp, metric_pages_bp, centre_submissions_bp, centre_home_bp):
         app.register_blueprint(blueprint)
     app.cli.add_command(import_benchmarks_command)
     app.cli.add_command(recompute_statistics_command)
+    app.cli.add_command(restatements_group)
     receivers.connect()
     centre_page.register(app)

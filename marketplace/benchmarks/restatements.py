@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import and_, delete, select
+from sqlalchemy import and_, delete, func, select
 
 from marketplace import clock, events
 from marketplace.audit import services as audit
 from marketplace.benchmarks import bulk, peers
 from marketplace.benchmarks.models import (
+    RESTATEMENT_STATUSES,
     Observation,
     ObservationRevision,
     PendingRestatement,
@@ -30,7 +31,11 @@ from marketplace.benchmarks.models import (
 from marketplace.errors import Conflict, FieldError, NotFound, ValidationFailed
 from marketplace.extensions import db
 
-REFUSAL_MAX_LENGTH = 2000
+# The refusal's reason and the approval's note, on the page, in the API and on the CLI.
+REASON_MAX_LENGTH = 2000
+REFUSAL_MAX_LENGTH = REASON_MAX_LENGTH
+DECISIONS = ("approve", "refuse")
+STATUSES = RESTATEMENT_STATUSES
 
 
 def hold(request, submission, pairs: set[tuple[int, int]]) -> list[PendingRestatement]:
@@ -110,6 +115,30 @@ def pending(*, centre_id: int | None = None) -> list[PendingRestatement]:
     return list(db.session.scalars(query))
 
 
+def listed(status: str = "pending", *, page: int = 1, per_page: int = 50):
+    """(restatements with the status, oldest first, one page; how many there are)."""
+    query = select(PendingRestatement).where(PendingRestatement.status == status)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    items = db.session.scalars(
+        query.order_by(PendingRestatement.id).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return list(items), total
+
+
+def decide(
+    decision: str, public_ids: list[str], *, actor, reason: str = "", actor_label=None
+) -> list[PendingRestatement]:
+    """Approve or refuse, as the page, the API and the CLI all ask (RestatementDecisionSchema)."""
+    if decision == "approve":
+        return approve(public_ids, actor=actor, note=reason, actor_label=actor_label)
+    if decision == "refuse":
+        return refuse(public_ids, actor=actor, reason=reason, actor_label=actor_label)
+    raise ValidationFailed(
+        "Choose whether to approve or refuse.",
+        errors=[FieldError("Choose whether to approve or refuse.", "decision")],
+    )
+
+
 def for_submission(submission_id: int) -> list[PendingRestatement]:
     return list(
         db.session.scalars(
@@ -142,11 +171,12 @@ def _chosen(public_ids: list[str]) -> list[PendingRestatement]:
     return items
 
 
-def _audit(action: str, item: PendingRestatement, actor, detail: dict) -> None:
+def _audit(action: str, item: PendingRestatement, actor, detail: dict, actor_label=None) -> None:
     observation = item.observation
     audit.record(
         action,
         actor=actor,
+        actor_label=actor_label,
         organisation_id=observation.centre.organisation_id,
         object_type="restatement",
         object_id=item.public_id,
@@ -162,14 +192,22 @@ def _audit(action: str, item: PendingRestatement, actor, detail: dict) -> None:
     )
 
 
-def approve(public_ids: list[str], *, actor, note: str = "") -> list[PendingRestatement]:
+def approve(
+    public_ids: list[str], *, actor, note: str = "", actor_label: str | None = None
+) -> list[PendingRestatement]:
     """Apply the chosen restatements, then republish once per period (through the event)."""
+    note = (note or "").strip()
+    if len(note) > REASON_MAX_LENGTH:
+        raise ValidationFailed(
+            "The restatements could not be approved.",
+            errors=[FieldError("The note must be 2,000 characters or fewer.", "reason")],
+        )
     items = _chosen(public_ids)
     now = clock.now()
     pairs: set[tuple[int, int]] = set()
     for item in items:
         observation = item.observation
-        _audit("restatement.approved", item, actor, {"note": (note or "").strip()})
+        _audit("restatement.approved", item, actor, {"note": note}, actor_label)
         db.session.add(
             ObservationRevision(
                 observation_id=observation.id,
@@ -197,18 +235,23 @@ def approve(public_ids: list[str], *, actor, note: str = "") -> list[PendingRest
         item.status = "approved"
         item.decided_by_id = getattr(actor, "id", None)
         item.decided_at = now
-        item.decision_reason = (note or "").strip()
+        item.decision_reason = note
         pairs.add((observation.metric_id, observation.period_id))
     db.session.flush()
     peers.recompute(sorted(pairs))
     period_ids = sorted({period_id for _metric, period_id in pairs})
     events.restatements_approved.send(
-        items, period_ids=period_ids, actor=actor, actor_label=getattr(actor, "email", None)
+        items,
+        period_ids=period_ids,
+        actor=actor,
+        actor_label=actor_label or getattr(actor, "email", None),
     )
     return items
 
 
-def refuse(public_ids: list[str], *, actor, reason: str) -> list[PendingRestatement]:
+def refuse(
+    public_ids: list[str], *, actor, reason: str, actor_label: str | None = None
+) -> list[PendingRestatement]:
     """Keep the published figures; the centre sees the reason."""
     reason = (reason or "").strip()
     if not reason or len(reason) > REFUSAL_MAX_LENGTH:
@@ -227,7 +270,7 @@ def refuse(public_ids: list[str], *, actor, reason: str) -> list[PendingRestatem
         item.decided_by_id = getattr(actor, "id", None)
         item.decided_at = now
         item.decision_reason = reason
-        _audit("restatement.refused", item, actor, {"refusal": reason})
+        _audit("restatement.refused", item, actor, {"refusal": reason}, actor_label)
     db.session.flush()
     return items
 

@@ -40,6 +40,9 @@ TRANSITIONS = {
     )
 }
 ACTIONS = tuple(TRANSITIONS)
+# The reason of a change, whichever door it comes through (admin page, API, CLI).
+REASON_MAX_LENGTH = 5000
+REASON_TOO_LONG = f"Keep the reason to {REASON_MAX_LENGTH:,} characters or fewer."
 
 
 def allowed_actions(centre: ServiceCentre, day: date | None = None) -> list[str]:
@@ -123,6 +126,8 @@ def change(
     errors: list[FieldError] = []
     if transition.needs_reason and not reason:
         errors.append(FieldError(f"Give the reason to {transition.verb} this centre.", "reason"))
+    elif len(reason) > REASON_MAX_LENGTH:
+        errors.append(FieldError(REASON_TOO_LONG, "reason"))
     new_from, new_until = _validity(centre, action, day, valid_from, valid_until, errors)
     if errors:
         raise ValidationFailed(f"{centre.name} could not be {_past(action)}.", errors=errors)

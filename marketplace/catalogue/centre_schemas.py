@@ -92,6 +92,11 @@ class BoardSeatsSchema(Schema):
 
 MAX_EMPLOYEES_SERVED = 10_000_000
 MAX_TRANSACTIONS = 2_000_000_000
+# The entry's free text, the same on every door: the profile page, the API, the admin's new
+# centre form and the fixtures loader.
+SUMMARY_MAX_LENGTH = 5000
+COMMENTARY_MAX_LENGTH = 10000
+PRICING_MODEL_MAX_LENGTH = 2000
 
 
 class CapacitySchema(Schema):
@@ -119,7 +124,7 @@ class PricingSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    model = fields.String(attribute="pricing_model", validate=Length(max=2000))
+    model = fields.String(attribute="pricing_model", validate=Length(max=PRICING_MODEL_MAX_LENGTH))
     drivers = fields.String(
         attribute="pricing_drivers",
         validate=Length(max=300),

@@ -21,6 +21,8 @@ from marshmallow.validate import Length, OneOf
 
 from marketplace.catalogue import services
 from marketplace.catalogue.centre_schemas import (
+    COMMENTARY_MAX_LENGTH,
+    SUMMARY_MAX_LENGTH,
     BoardSeatsSchema,
     CapacitySchema,
     ContactSchema,
@@ -86,7 +88,7 @@ class CentreUpdateSchema(Schema):
         validate=Length(1, 200, error="Enter a name of 200 characters or fewer."),
         metadata={"description": "Admins only."},
     )
-    summary = fields.String(validate=Length(max=5000))
+    summary = fields.String(validate=Length(max=SUMMARY_MAX_LENGTH))
     business_model = fields.String(
         validate=OneOf(
             BUSINESS_MODELS, error="'{input}' is not a business model. Choose one of: {choices}."
@@ -98,7 +100,7 @@ class CentreUpdateSchema(Schema):
         )
     )
     platform = fields.String(validate=Length(max=200))
-    commentary = fields.String(validate=Length(max=10000))
+    commentary = fields.String(validate=Length(max=COMMENTARY_MAX_LENGTH))
     ownership = fields.Nested(OwnershipSchema)
     board_seats = fields.Nested(BoardSeatsSchema)
     capacity = fields.Nested(CapacitySchema)

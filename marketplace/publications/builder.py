@@ -207,8 +207,13 @@ def _scorecard_entry(centre_id, row, metric, stats, previous, min_group) -> dict
     """One metric's line of the scorecard: the figure, its peers, target and trend."""
     disclosed = peers.disclosable(stats, min_group)
     percentile, band = peers.position(metric, stats, row.value) if disclosed else (None, None)
-    trend = fmt.trend(
-        row.value, previous[1] if previous else None, metric.decimals, metric.direction
+    previous_text = fmt.figure(previous[1], metric.decimals, metric.unit) if previous else ""
+    marks = fmt.trend_marks(
+        row.value,
+        previous[1] if previous else None,
+        metric.decimals,
+        metric.direction,
+        previous_text,
     )
     met = fmt.target_met(row.value, metric.target, metric.decimals, metric.direction)
     return {
@@ -226,10 +231,16 @@ def _scorecard_entry(centre_id, row, metric, stats, previous, min_group) -> dict
         "denominator": fmt.plain(row.denominator, 0) if row.denominator is not None else "",
         "numerator_label": metric.numerator_label,
         "denominator_label": metric.denominator_label,
+        "is_share": metric.is_share,
         "target_text": fmt.figure(metric.target, metric.decimals, metric.unit)
         if metric.target is not None
         else "",
         "target_met": met,
+        # Shown in its own column: the target, or "No target"; then met or missed beside it.
+        "target_shown": fmt.figure(metric.target, metric.decimals, metric.unit)
+        if metric.target is not None
+        else fmt.NO_TARGET,
+        "target_status": fmt.target_status(met),
         "peer_n": stats.n if disclosed else None,
         "peers_disclosed": disclosed,
         "in_peer_group": peers.is_peer(stats, centre_id),
@@ -238,10 +249,8 @@ def _scorecard_entry(centre_id, row, metric, stats, previous, min_group) -> dict
         "percentile": fmt.percentile_text(percentile) if percentile is not None else "",
         "band": band,
         "band_label": fmt.band_label(band),
-        "trend": trend,
-        "trend_arrow": fmt.TREND_WORDS[trend][0] if trend else "",
-        "trend_text": fmt.TREND_WORDS[trend][1] if trend else "No earlier figure",
-        "previous_text": fmt.figure(previous[1], metric.decimals, metric.unit) if previous else "",
+        **marks,
+        "previous_text": previous_text,
         "previous_period": previous[0] if previous else "",
         "restated": row.revision > 1,
         "flag": row.flag_status,
@@ -344,6 +353,7 @@ def _library(metrics) -> dict:
                 "service_line": m.service_line.name,
                 "definition": m.definition,
                 "unit": m.unit_label,
+                "unit_name": fmt.unit_name(m.unit),
                 "direction": "Higher is better" if m.direction == "higher" else "Lower is better",
                 "reference": m.reference,
             }

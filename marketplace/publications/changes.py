@@ -50,7 +50,11 @@ def _centre(old: dict, new: dict) -> list[str]:
                 f"to {row['band_label']}."
             )
         if was["target_text"] != row["target_text"]:
-            lines.append(f"{row['name']}: target changed to {row['target_text'] or 'none'}.")
+            lines.append(
+                f"{row['name']}: target removed."
+                if not row["target_text"]
+                else f"{row['name']}: target changed to {row['target_text']}."
+            )
     lines.extend(f"{row['name']}: removed." for code, row in before.items() if code not in after)
     earlier = [
         trend["name"]

@@ -97,7 +97,7 @@ def _criterion(criterion: dict, view: dict) -> dict:
         "name": criterion["name"],
         "kind": "Scored by the buyer, 0 to 100"
         if not metric
-        else f"{metric['unit_label']}, {metric['direction']} is better",
+        else f"{formatting.unit_phrase(metric['unit'])}, {metric['direction']} is better",
         "weight_text": f"{criterion['weight']:g}",
         "share_text": formatting.percent(criterion["share"] * 100, 1),
         "social_value": bool(criterion.get("is_social_value")),

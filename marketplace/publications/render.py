@@ -35,7 +35,8 @@ from marketplace.config import PROJECT_ROOT
 # PDF/UA-1 (ISO 14289-1): the accessibility standard for PDF, which is what the Public Sector
 # Bodies Accessibility Regulations ask of a new document. WeasyPrint writes it as a tagged
 # PDF 1.7 with a structure tree, /Lang, a title shown in the window bar and alternate text
-# for figures. PDF/A-3a would add archival rules but also permits embedded attachments of
+# for figures; pdf_tags adds the /Scope of table header cells that WeasyPrint leaves out.
+# PDF/A-3a would add archival rules but also permits embedded attachments of
 # any type, which published reports must never carry.
 PDF_VARIANT = "pdf/ua-1"
 DEFAULT_TIMEOUT_SECONDS = 120
@@ -92,7 +93,9 @@ def _process_context():
     global _context
     if _context is None:
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["weasyprint", "marketplace.publications.fetcher"])
+        context.set_forkserver_preload(
+            ["weasyprint", "pikepdf", "marketplace.publications.fetcher"]
+        )
         _context = context
     return _context
 
@@ -197,11 +200,14 @@ def _render_in_child(sender, html: str, epoch: int, memory_bytes: int) -> None:
         from weasyprint import HTML
 
         from marketplace.publications.fetcher import SCHEME, ReportURLFetcher
+        from marketplace.publications.pdf_tags import scope_table_headers
 
         document = HTML(string=html, base_url=SCHEME, url_fetcher=ReportURLFetcher()).render(
             presentational_hints=False
         )
         pdf = document.write_pdf(pdf_variant=PDF_VARIANT, presentational_hints=False)
+        # WeasyPrint leaves table header cells without /Scope (PDF/UA 7.5): see pdf_tags.
+        pdf = scope_table_headers(pdf)
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         sender.send(("ok", len(document.pages), warnings, peak_mb))
         sender.send_bytes(pdf)

@@ -25,17 +25,31 @@ def _figure_row(row: dict) -> dict:
         "value_text": row["value_text"],
         "target_text": row["target_text"],
         "target_met": row["target_met"],
+        "target_shown": row["target_shown"],
+        "target_status": row["target_status"],
         "counted_text": _counted(row),
     }
 
 
 def _counted(row: dict) -> str:
-    """'120 of 10,000 undisputed invoices paid' for a share reported with its counts."""
+    """What the figure was worked out from, in words.
+
+    A share counts part of a whole: '120 of 10,000 invoices processed'. Any other figure is a
+    quotient of two different things, so each is named: 'Payslips issued (last 12 months):
+    548,990; payroll full-time equivalents: 47'.
+    """
     if not (row["numerator"] and row["denominator"]):
         return ""
     numerator, denominator = Decimal(row["numerator"]), Decimal(row["denominator"])
-    label = row["denominator_label"].lower() if row["denominator_label"] else ""
-    return f"{fmt.count(numerator)} of {fmt.count(denominator)} {label}".strip()
+    top, bottom = row["numerator_label"], row["denominator_label"]
+    if row.get("is_share") and bottom:
+        return f"{fmt.count(numerator)} of {fmt.count(denominator)} {fmt.in_sentence(bottom)}"
+    if not (top and bottom):
+        return f"{fmt.count(numerator)} ÷ {fmt.count(denominator)}"
+    return (
+        f"{fmt.label_text(top)}: {fmt.count(numerator)}; "
+        f"{fmt.in_sentence(bottom)}: {fmt.count(denominator)}"
+    )
 
 
 def centre_sections(scorecard: list[dict]) -> list[dict]:
@@ -50,7 +64,7 @@ def centre_sections(scorecard: list[dict]) -> list[dict]:
             seen.add(label)
             volumes.append(
                 {
-                    "label": label,
+                    "label": fmt.label_text(label),
                     "value_text": fmt.count(Decimal(row["denominator"])),
                     "source": row["name"],
                 }

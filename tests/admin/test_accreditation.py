@@ -127,3 +127,43 @@ def test_a_date_that_is_not_a_date_is_explained(admin, personas):
     assert "must be a real date" in response.get_data(as_text=True)
     assert date(2028, 2, 28)  # the page keeps what was typed
     assert 'value="31"' in response.get_data(as_text=True)
+
+
+def test_the_reason_has_one_bound_on_every_door(admin, client, app, personas):
+    """The admin page, the API and the CLI accept the same reason: up to 5,000 characters."""
+    from marketplace.accounts.tokens import create_token
+    from marketplace.catalogue.accreditation import REASON_MAX_LENGTH
+
+    slug = personas["centre"].slug
+    too_long = "x" * (REASON_MAX_LENGTH + 1)
+    message = "Keep the reason to 5,000 characters or fewer."
+
+    page = admin.post(f"/admin/centres/{slug}/suspend", data={"reason": too_long})
+    assert page.status_code == 422
+    assert message in page.get_data(as_text=True)
+
+    token = create_token(personas["admin"], "script")[1]
+    api = client.post(
+        f"/api/v1/centres/{slug}/accreditation",
+        json={"action": "suspend", "reason": too_long},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert api.status_code == 422
+    assert api.get_json()["errors"][0] == {"field": "reason", "message": message} | {
+        k: v for k, v in api.get_json()["errors"][0].items() if k not in ("field", "message")
+    }
+
+    cli = app.test_cli_runner().invoke(
+        args=["accreditation", slug, "suspend", "--reason", too_long]
+    )
+    assert cli.exit_code != 0 and message in cli.output
+    assert _centre(slug).status == "accredited"
+    assert events("accreditation.suspend", slug) == []
+
+    # At the bound, every door takes it.
+    at_bound = "y" * REASON_MAX_LENGTH
+    result = app.test_cli_runner().invoke(
+        args=["accreditation", slug, "suspend", "--reason", at_bound]
+    )
+    assert result.exit_code == 0, result.output
+    assert _centre(slug).status == "suspended"

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 
 from marketplace.audit.models import AuditEvent
 from marketplace.extensions import db
-from tests.factories import AuditEventFactory
+from tests.factories import AuditEventFactory, MetricFactory, ReportingPeriodFactory
 
 
 @pytest.fixture
@@ -137,3 +137,63 @@ def test_postgresql_refuses_to_change_or_remove_an_event(is_postgres, db_session
     with pytest.raises(DBAPIError, match="append-only"), db.session.begin_nested():
         db.session.execute(text("TRUNCATE audit_events CASCADE"))
     assert db.session.get(AuditEvent, event_id).action != "tampered"
+
+
+def test_the_page_shows_names_readable_changes_and_formatted_numbers(admin, personas):
+    centre = personas["centre"]
+    personas["admin"].name = "Ada Admin"
+    MetricFactory(code="cost_metric", name="Cost per invoice")
+    ReportingPeriodFactory(year=2026, quarter=3)
+    AuditEventFactory(
+        action="decision.recorded",
+        actor_label="admin@authority.example.gov.uk",
+        organisation_id=centre.organisation_id,
+        object_type="centre",
+        object_id=centre.slug,
+        occurred_at=datetime(2026, 10, 1, 12, tzinfo=UTC),
+        detail={
+            "centre": None,
+            "status": {"before": "accredited", "after": "suspended"},
+            "changed": {"summary": {"before": "old words", "after": "new words"}},
+            "period": "2026-Q3",
+            "results": [{"slug": centre.slug, "score": 39.34782608695652, "rank": 1}],
+            "weights": {"cost_metric": "9"},
+            "published": "4.120000",
+            "target_organisation_id": centre.organisation_id,
+        },
+    )
+    db.session.flush()
+    page = _page(admin)
+    cells = " ".join(page.split())
+    assert "Ada Admin (admin@authority.example.gov.uk)" in cells
+    assert f"Centre: {centre.name}" in cells  # the object by name, not its slug
+    assert "Centre: not set" in cells
+    assert "Status: accredited → suspended" in cells
+    assert "Summary: old words → new words" in cells
+    assert "Period: Q3 2026" in cells
+    assert f"Results: (Centre: {centre.name}, Score: 39.35, Rank: 1)" in cells
+    assert "39.347" not in cells
+    assert "Cost per invoice: 9" in cells
+    assert "Published: 4.12" in cells
+    assert (
+        "Target organisation id" not in cells
+        and f"Organisation: {centre.organisation.name}" in cells
+    )
+    assert "None" not in cells and "{&#34;" not in cells and '{"' not in cells
+
+
+def test_the_csv_and_api_keep_the_data_as_stored(admin, personas):
+    centre = personas["centre"]
+    AuditEventFactory(
+        action="x.changed",
+        actor_label="admin@authority.example.gov.uk",
+        object_type="centre",
+        object_id=centre.slug,
+        detail={"score": 39.34782608695652, "centre": None},
+    )
+    db.session.flush()
+    rows = list(csv.DictReader(io.StringIO(admin.get("/admin/audit.csv").get_data(as_text=True))))
+    assert rows[0]["object_id"] == centre.slug
+    assert "39.34782608695652" in rows[0]["detail"]
+    body = admin.get("/api/v1/audit-events", query_string={"action": "x.changed"}).get_json()
+    assert body["data"][0]["detail"] == {"score": 39.34782608695652, "centre": None}

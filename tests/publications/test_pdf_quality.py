@@ -20,7 +20,7 @@ def report(app, world):
 
 def test_the_text_contains_the_centres_figures_and_its_peers(report):
     _item, content = report
-    text = pdf_text(content)
+    text = " ".join(pdf_text(content).split())  # a narrow column may wrap a phrase
     assert "Centre A" in text
     assert "£4.12" in text  # its cost per invoice
     assert "£5.83" in text  # the peer median of five

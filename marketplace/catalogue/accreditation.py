@@ -14,7 +14,13 @@ from sqlalchemy import and_, func
 from marketplace import clock, events
 from marketplace.audit import services as audit
 from marketplace.catalogue.models import AccreditationEvent, ServiceCentre
-from marketplace.errors import FieldError, IllegalTransition, NotFound, ValidationFailed
+from marketplace.errors import (
+    Conflict,
+    FieldError,
+    IllegalTransition,
+    NotFound,
+    ValidationFailed,
+)
 from marketplace.extensions import db
 
 
@@ -119,6 +125,7 @@ def change(
         allowed = allowed_actions(centre, day)
         hint = f" You can: {', '.join(allowed)}." if allowed else " No change is possible."
         raise IllegalTransition(f"{centre.name} is {current}; it cannot be {_past(action)}.{hint}")
+    _refuse_a_renewal_that_does_not_extend(centre, action, valid_until)
     reason = (reason or "").strip()
     errors: list[FieldError] = []
     if transition.needs_reason and not reason:
@@ -133,6 +140,19 @@ def change(
     # benchmarks area redraws the groups this change alters (see benchmarks/receivers.py).
     events.accreditation_changed.send(event)
     return event
+
+
+def _refuse_a_renewal_that_does_not_extend(centre, action, valid_until) -> None:
+    """409, not 422: the date is wrong only against the validity the centre has now."""
+    current_until = centre.accredited_until
+    if action != "renew" or valid_until is None or current_until is None:
+        return
+    if valid_until <= current_until:
+        message = f"A renewal must extend validity beyond {current_until:%d %B %Y}."
+        raise Conflict(
+            f"{centre.name} is accredited until {current_until:%d %B %Y}. {message}",
+            errors=[FieldError(message, "valid_until")],
+        )
 
 
 def _validity(centre, action, day, valid_from, valid_until, errors) -> tuple:
@@ -150,13 +170,6 @@ def _validity(centre, action, day, valid_from, valid_until, errors) -> tuple:
         if new_until is None:
             errors.append(
                 FieldError("Enter the new date the accreditation is valid until.", "valid_until")
-            )
-        elif centre.accredited_until is not None and new_until <= centre.accredited_until:
-            errors.append(
-                FieldError(
-                    f"A renewal must extend validity beyond {centre.accredited_until:%d %B %Y}.",
-                    "valid_until",
-                )
             )
     if new_from is not None and new_until is not None and new_until < new_from:
         errors.append(FieldError("'Valid until' must be on or after 'valid from'.", "valid_until"))

@@ -16,6 +16,7 @@ from marketplace.errors import DomainError, ValidationFailed
 from tests.benchmarks.ingest_world import audit_events, csv_bytes, snapshot, submit, xlsx_bytes
 
 URL = "/api/v1/centres/centre-a/submissions"
+HEALTHZ_BUDGET_S = 0.1
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 CONTENT_TYPES = (
@@ -171,9 +172,17 @@ def test_through_the_api_each_is_a_problem_and_the_server_answers_after(world, c
             422,
         ),
     ]
+    before = snapshot()
     for content, ctype, status in cases:
         response = client.post(URL, data=content, content_type=ctype, headers=token)
         assert response.status_code == status, response.get_data(as_text=True)[:300]
         assert response.mimetype == "application/problem+json"
         assert response.get_json()["detail"]
-        assert client.get("/healthz").status_code == 200
+        assert snapshot() == before, "a refused upload must write nothing"
+        # Right after: the health check answers at once (nothing left running or locked).
+        started = time.perf_counter()
+        health = client.get("/healthz")
+        elapsed = time.perf_counter() - started
+        assert health.status_code == 200
+        assert health.get_json() == {"status": "ok", "database": "ok"}
+        assert elapsed < HEALTHZ_BUDGET_S, f"/healthz took {elapsed * 1000:.0f} ms after {ctype}"

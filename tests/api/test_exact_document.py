@@ -18,6 +18,7 @@ from marketplace.catalogue.accreditation_schemas import CHANGE_SCHEMAS
 from marketplace.catalogue.models import ServiceCentre
 from marketplace.extensions import db
 from tests.api.helpers import assert_problem
+from tests.factories import ServiceCentreFactory
 
 URL = "/api/v1/centres/centre-a/accreditation"
 NOT_FULL_DATES = ["20260101", "2026-W01-1", " 2026-01-01", "2026-01-01 ", "2026-1-1"]
@@ -166,3 +167,21 @@ def test_each_action_with_its_own_body_is_accepted(client, personas, bearer):
         db.select(ServiceCentre.accreditation_status).where(ServiceCentre.slug == "centre-a")
     ).scalar_one()
     assert stored == "withdrawn"
+
+
+# --- compare: a missing centre is not found --------------------------------------------------
+
+
+@pytest.mark.parametrize("status", ["applied", "withdrawn", None])
+def test_comparing_a_centre_you_may_not_see_is_404_as_reading_it_is(client, personas, status):
+    slug = ServiceCentreFactory(accreditation_status=status).slug if status else "nowhere"
+    response = client.get(f"/api/v1/compare?centres=centre-a,{slug}")
+    body = assert_problem(response, 404)
+    assert slug in body["detail"]
+    assert client.get(f"/api/v1/centres/{slug}").status_code == 404
+
+
+def test_the_same_centre_twice_is_still_a_422_on_centres(client, personas):
+    response = client.get("/api/v1/compare?centres=centre-a,centre-a")
+    body = assert_problem(response, 422)
+    assert _fields(body) == {"centres"}

@@ -198,3 +198,31 @@ def test_a_failed_flush_through_the_api_is_a_500_problem_and_rolled_back(
     flush_fails_mid_request.undo()
     assert client.post(url, json=sent, headers=headers).status_code == 200
     assert _suspended_or_not() == ("suspended", 1, 1)
+
+
+@pytest.mark.parametrize(
+    ("contact", "field"),
+    [
+        ({"email": "a" * 400 + "@example.org"}, "contact.email"),
+        (
+            {"website": "https://" + ".".join(["b" * 60] * 4) + ".org/" + "p" * 300},
+            "contact.website",
+        ),
+    ],
+)
+def test_a_contact_longer_than_its_column_is_422_not_a_database_error(
+    as_persona, client, contact, field
+):
+    # Both pass the address checks; PostgreSQL refused them on save (a 500) before.
+    response = as_persona("centre_user").patch(
+        "/api/v1/centres/centre-a", json={"contact": contact}
+    )
+    body = assert_problem(response, 422)
+    assert [e["field"] for e in body["errors"]] == [field]
+    assert "characters or fewer" in body["errors"][0]["message"]
+    document = client.get("/api/v1/openapi.json").get_json()
+    name = field.split(".")[1]
+    assert document["components"]["schemas"]["Contact"]["properties"][name]["maxLength"] in (
+        300,
+        320,
+    )

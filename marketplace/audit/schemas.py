@@ -24,6 +24,8 @@ class AuditFilterSchema(Schema):
     )
     organisation = fields.String(
         load_default=None,
+        # organisations.slug is String(80) (accounts, which the audit area may not import).
+        validate=validate.Length(max=80, error="An organisation's slug is 80 characters or fewer."),
         metadata={"description": "The slug of the organisation the event concerns."},
     )
     action = fields.String(

@@ -185,3 +185,18 @@ def test_the_same_centre_twice_is_still_a_422_on_centres(client, personas):
     response = client.get("/api/v1/compare?centres=centre-a,centre-a")
     body = assert_problem(response, 422)
     assert _fields(body) == {"centres"}
+
+
+def test_an_organisation_filter_longer_than_any_slug_is_refused_by_the_schema(
+    client, bearer, document
+):
+    response = client.get(
+        "/api/v1/audit-events", query_string={"organisation": "o" * 81}, headers=bearer("admin")
+    )
+    assert _fields(assert_problem(response, 422)) == {"organisation"}
+    (parameter,) = [
+        p
+        for p in document["paths"]["/api/v1/audit-events"]["get"]["parameters"]
+        if p["name"] == "organisation"
+    ]
+    assert parameter["schema"]["maxLength"] == 80

@@ -11,7 +11,7 @@ from datetime import date
 
 from sqlalchemy import and_, func
 
-from marketplace import clock, events
+from marketplace import clock, events, formatting
 from marketplace.audit import services as audit
 from marketplace.catalogue.models import AccreditationEvent, ServiceCentre
 from marketplace.errors import (
@@ -148,9 +148,10 @@ def _refuse_a_renewal_that_does_not_extend(centre, action, valid_until) -> None:
     if action != "renew" or valid_until is None or current_until is None:
         return
     if valid_until <= current_until:
-        message = f"A renewal must extend validity beyond {current_until:%d %B %Y}."
+        until = formatting.date_text(current_until)
+        message = f"A renewal must extend validity beyond {until}."
         raise Conflict(
-            f"{centre.name} is accredited until {current_until:%d %B %Y}. {message}",
+            f"{centre.name} is accredited until {until}. {message}",
             errors=[FieldError(message, "valid_until")],
         )
 

@@ -200,3 +200,12 @@ def test_an_organisation_filter_longer_than_any_slug_is_refused_by_the_schema(
         if p["name"] == "organisation"
     ]
     assert parameter["schema"]["maxLength"] == 80
+
+
+def test_the_admin_audit_page_shows_each_date_error_beside_its_control(as_persona):
+    response = as_persona("admin").get("/admin/audit", query_string={"from": "20260101", "to": "x"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    for name in ("from", "to"):
+        assert f'href="#{name}">Enter the date as YYYY-MM-DD.' in page
+        assert f'id="{name}-error"' in page

@@ -26,6 +26,7 @@ from marketplace.web.fields import IsoDate
 
 MAX_REASON = 5000
 DATE_FORMAT = "Enter the date as YYYY-MM-DD, for example 2027-03-31."
+REASON = "Why: shown in the accreditation history, and to the centre."
 
 
 def _action(name: str) -> fields.String:
@@ -40,7 +41,7 @@ def _optional_reason() -> fields.String:
     return fields.String(
         load_default="",
         validate=Length(max=MAX_REASON),
-        metadata={"description": "Why (optional): shown in the accreditation history."},
+        metadata={"description": REASON},
     )
 
 
@@ -50,7 +51,7 @@ def _required_reason(verb: str) -> fields.String:
         required=True,
         validate=[Length(max=MAX_REASON), Regexp(NON_BLANK_TEXT_PATTERN, error=message)],
         error_messages={"required": message, "null": message},
-        metadata={"description": "Why: required, shown to the centre and in the history."},
+        metadata={"description": REASON},
     )
 
 

@@ -43,6 +43,19 @@ MAX_ROUTE_INT = 2**31 - 1
 # Characters XML 1.0 cannot carry (all C0 controls but tab, LF and CR; U+FFFE, U+FFFF) and
 # lone surrogates, which no UTF-8 database can store.
 UNCARRIABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# The same rule as JSON Schema says it (ECMA-262 and Python read it alike), for the OpenAPI
+# document's free-text fields. Surrogates are left out: JSON Schema strings are code points.
+_CARRIABLE = "[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\ufffe\\uffff]"
+TEXT_PATTERN = f"^{_CARRIABLE}*$"
+# What str.strip() removes (str.isspace), spelt out so that both regex dialects agree.
+_WHITESPACE = (
+    "\\u0009-\\u000d\\u001c-\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029"
+    "\\u202f\\u205f\\u3000"
+)
+# Text that is not blank once trimmed: at least one character neither space nor control.
+NON_BLANK_TEXT_PATTERN = (
+    f"^{_CARRIABLE}*[^\\u0000-\\u0008\\u000e-\\u001b\\ufffe\\uffff{_WHITESPACE}]{_CARRIABLE}*$"
+)
 
 
 class MalformedRequest(DomainError):

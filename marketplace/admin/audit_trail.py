@@ -18,8 +18,8 @@ from marketplace.web.forms import field_errors
 
 bp = Blueprint("audit", __name__, url_prefix="/admin")
 PER_PAGE = 50
-# The date filters' controls are named for the query arguments, not the schema's fields.
-ANCHORS = {"date_from": "#from", "date_to": "#to"}
+# Errors name the query arguments (`from`, `to`: the schema's data keys), which are also
+# the ids of the filter controls, so each links to its control as '#<field>'.
 
 
 def _load():
@@ -51,7 +51,7 @@ def index():
             pages=pages,
             args=request.args,
             errors=forms.by_field(errors),
-            form_errors=forms.error_summary(errors, anchors=ANCHORS, default="#filters"),
+            form_errors=forms.error_summary(errors, default="#filters"),
         ),
         400 if errors else 200,
     )

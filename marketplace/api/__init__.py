@@ -7,6 +7,7 @@ import http
 from flask import Flask
 
 from marketplace.api.common import PROBLEM_JSON, SECURITY_SCHEMES, ProblemSchema
+from marketplace.input_guard import TEXT_PATTERN
 
 API_DESCRIPTION = """\
 The catalogue of accredited shared-service centres and their published benchmarks.
@@ -99,8 +100,8 @@ def _describe_errors_and_security(api) -> None:
 
 
 # What input_guard.text_problem refuses in every query argument and JSON string (NUL, the
-# controls XML 1.0 cannot carry, U+FFFE/U+FFFF), said in the document of each free text.
-TEXT_PATTERN = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\ufffe\\uffff]*$"
+# controls XML 1.0 cannot carry, U+FFFE/U+FFFF) is said in the document of each free text:
+# input_guard.TEXT_PATTERN.
 
 
 def text_pattern(self, field, ret, **kwargs) -> dict:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import functools
 
+from apispec.ext.marshmallow import resolver
 from flask import Response, request, stream_with_context
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 from werkzeug.exceptions import UnsupportedMediaType
 
 from marketplace import clock
@@ -26,7 +27,7 @@ from marketplace.api.common import (
 from marketplace.audit import services as audit
 from marketplace.audit.schemas import AuditEventSchema, AuditPageArgsSchema
 from marketplace.catalogue import accreditation
-from marketplace.catalogue.accreditation import ACTIONS
+from marketplace.catalogue.accreditation_schemas import CHANGE_SCHEMAS, load_change
 from marketplace.catalogue.centre_schemas import AccreditationEventSchema
 from marketplace.errors import PermissionDenied
 from marketplace.extensions import db
@@ -111,31 +112,6 @@ def list_audit_events(args):
     )
 
 
-class AccreditationChangeSchema(Schema):
-    action = fields.String(
-        required=True,
-        validate=validate.OneOf(ACTIONS, error="Choose one of: {choices}."),
-        metadata={"description": "accredit, suspend, reinstate, withdraw or renew."},
-    )
-    reason = fields.String(
-        load_default="",
-        validate=validate.Length(
-            max=accreditation.REASON_MAX_LENGTH, error=accreditation.REASON_TOO_LONG
-        ),
-        metadata={"description": "Required to suspend, reinstate or withdraw."},
-    )
-    valid_from = fields.Date(
-        load_default=None,
-        allow_none=True,
-        metadata={"description": "accredit only; default today."},
-    )
-    valid_until = fields.Date(
-        load_default=None,
-        allow_none=True,
-        metadata={"description": "Required to accredit or renew."},
-    )
-
-
 class AccreditationStateSchema(Schema):
     centre = fields.String(attribute="centre.slug")
     status = fields.Function(
@@ -156,28 +132,57 @@ def _json_body(view):
     return wrapped
 
 
+def _change_body() -> dict:
+    """The OpenAPI request body: one closed schema per action, chosen by `action`."""
+    refs = {
+        action: f"#/components/schemas/{resolver(schema)}"
+        for action, schema in CHANGE_SCHEMAS.items()
+    }
+    return {
+        "required": True,
+        "description": "One body per action; `action` says which.",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "oneOf": list(CHANGE_SCHEMAS.values()),
+                    "discriminator": {"propertyName": "action", "mapping": refs},
+                }
+            }
+        },
+    }
+
+
 @bp.route("/centres/<slug>/accreditation", methods=["POST"])
-@bp.doc(security=REQUIRED_AUTH)
+@bp.doc(security=REQUIRED_AUTH, requestBody=_change_body())
 @bp.response(200, AccreditationStateSchema, description="The centre's accreditation now.")
 @problem(400, "Malformed JSON.")
 @problem(401, "No valid session or token.")
 @problem(403, "Not an administrator, or a session write without its CSRF token.")
 @problem(404, "There is no centre with that slug.")
-@problem(409, "The change is not allowed from the centre's current status.")
+@problem(
+    409,
+    "The centre's state does not allow it: the action is not open from its status today, "
+    "or a renewal's `valid_until` does not extend the validity it has (see errors).",
+)
 @problem(415, "The body is not JSON.")
-@problem(422, "A value is missing or not valid (see errors).")
+@problem(
+    422,
+    "The body does not fit its action (see errors), or `valid_until` is before today or "
+    "before `valid_from`.",
+)
 @admins_only
 @_json_body
-@bp.arguments(AccreditationChangeSchema, location="json")
-def change_accreditation(change, slug):
+def change_accreditation(slug):
     """Change a centre's accreditation
 
     Moves the centre through the lifecycle: `accredit` (applied → accredited, with
     `valid_until`), `suspend`, `reinstate`, `withdraw` (with a `reason`) and `renew` (a later
-    `valid_until`). Peer statistics of the periods it affects are recomputed in the same
-    transaction, and the change is in the accreditation history and the audit trail.
+    `valid_until`). Each action has its own body; a field it does not take is refused. Peer
+    statistics of the periods it affects are recomputed in the same transaction, and the
+    change is in the accreditation history and the audit trail.
     """
     centre = accreditation_service.get_centre(slug)
+    change = load_change(request.get_json())
     action = change.pop("action")
     event = accreditation.change(centre, action, actor=signed_in_user(), **change)
     db.session.commit()

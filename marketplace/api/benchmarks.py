@@ -9,6 +9,7 @@ from flask import current_app
 from marketplace.api.common import OPTIONAL_AUTH, api_blueprint, viewer
 from marketplace.benchmarks.distribution import distribution
 from marketplace.benchmarks.visibility import audience_for
+from marketplace.catalogue import services as catalogue
 from marketplace.selection import compare as comparing
 from marketplace.selection.schemas import (
     BenchmarkArgsSchema,
@@ -113,11 +114,17 @@ def benchmark_document(page, audience) -> dict:
 @bp.doc(security=OPTIONAL_AUTH)
 @bp.arguments(CompareArgsSchema, location="query", as_kwargs=True)
 @bp.response(200, ComparisonSchema)
-@bp.alt_response(404, response="NOT_FOUND", description="The period is not visible.")
+@bp.alt_response(
+    404,
+    response="NOT_FOUND",
+    description="A centre named is not one you may see (as at GET /centres/{slug}), or the "
+    "period is not visible.",
+)
 @bp.alt_response(
     422,
     response="UNPROCESSABLE_CONTENT",
-    description="Unknown centre, fewer than 2 or more than 6 centres, or bad weights.",
+    description="Fewer than 2 different centres or more than 6, or weights that are all 0, "
+    "name a metric twice or name one outside the comparison (see errors).",
 )
 def compare(centres: str, period: str | None = None, weights=None, service_lines=None):
     """Compare 2 to 6 centres in one period
@@ -129,9 +136,11 @@ def compare(centres: str, period: str | None = None, weights=None, service_lines
     different complexity (see `caveat`).
     """
     audience = audience_for(viewer())
+    slugs = comparing.split_list(centres)
+    _found_each(slugs)
     comparison = comparing.compare(
         audience,
-        comparing.split_list(centres),
+        slugs,
         period,
         service_lines=comparing.split_list(service_lines),
         weights=comparing.parse_weights(weights),
@@ -160,3 +169,13 @@ def compare(centres: str, period: str | None = None, weights=None, service_lines
         ],
         "caveat": comparison.caveat,
     }
+
+
+def _found_each(slugs: list[str]) -> None:
+    """A centre that does not exist, or that the caller may not see, is not found (404), as
+    at GET /centres/{slug}: the request is well formed, the centre is missing. (How many
+    centres may be compared stays the comparison's own 422.)"""
+    if len(slugs) > comparing.MAX_CENTRES:
+        return
+    for slug in slugs:
+        catalogue.get_public_centre(slug, viewer=viewer())

@@ -138,6 +138,8 @@ def _parameter(spec: dict, parameter: dict) -> dict:
 
 def _fields(spec: dict, schema: dict) -> list[dict]:
     schema = _resolve(spec, schema)
+    if "oneOf" in schema:
+        return _variant_fields(spec, schema)
     required = set(schema.get("required", []))
     return [
         {
@@ -148,6 +150,33 @@ def _fields(spec: dict, schema: dict) -> list[dict]:
         }
         for name, prop in schema.get("properties", {}).items()
     ]
+
+
+def _variant_fields(spec: dict, schema: dict) -> list[dict]:
+    """A body that is one of several (a discriminated oneOf) as one table: each field says
+    for which values of the discriminator it is taken, and whether it is required there."""
+    key = (schema.get("discriminator") or {}).get("propertyName")
+    variants = []
+    for option in schema["oneOf"]:
+        resolved = _resolve(spec, option)
+        tag = _resolve(spec, resolved.get("properties", {}).get(key, {})).get("enum", [None])[0]
+        variants.append((tag or _schema_name(option), resolved))
+    rows: dict[str, dict] = {}
+    for tag, variant in variants:
+        for field in _fields(spec, variant):
+            row = rows.setdefault(field["name"], {**field, "uses": []})
+            row["uses"].append(f"{tag}{' (required)' if field['required'] else ''}")
+    out = []
+    for name, row in rows.items():
+        if name == key:
+            tags = ", ".join(f"`{tag}`" for tag, _ in variants)
+            description = f"Which body this is: one of {tags}."
+            out.append({**row, "type": "string", "required": True, "description": description})
+            continue
+        every = len(row["uses"]) == len(variants) and all("required" in u for u in row["uses"])
+        description = f"With {', '.join(row['uses'])}. {row['description']}".strip()
+        out.append({**row, "required": every, "description": description})
+    return [{k: v for k, v in row.items() if k != "uses"} for row in out]
 
 
 def _type_text(spec: dict, schema: dict) -> str:

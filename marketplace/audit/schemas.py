@@ -5,9 +5,11 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, fields, post_load, pre_load, validate
 
 from marketplace.audit.services import AuditQuery
+from marketplace.web.fields import IsoDate
 from marketplace.web.pagination import MAX_PAGE
 
 MAX_PER_PAGE = 100
+DATES = ("from", "to")
 # OFFSET must fit a 64-bit integer: a larger page number failed in the database (a 500).
 
 
@@ -22,6 +24,8 @@ class AuditFilterSchema(Schema):
     )
     organisation = fields.String(
         load_default=None,
+        # organisations.slug is String(80) (accounts, which the audit area may not import).
+        validate=validate.Length(max=80, error="An organisation's slug is 80 characters or fewer."),
         metadata={"description": "The slug of the organisation the event concerns."},
     )
     action = fields.String(
@@ -37,13 +41,13 @@ class AuditFilterSchema(Schema):
         validate=validate.Length(max=200),
         metadata={"description": "`type` or `type:id`, e.g. `centre:northmoor`."},
     )
-    date_from = fields.Date(
+    date_from = IsoDate(
         data_key="from",
         load_default=None,
         error_messages={"invalid": "Enter the date as YYYY-MM-DD."},
         metadata={"description": "First day (UTC), inclusive, YYYY-MM-DD."},
     )
-    date_to = fields.Date(
+    date_to = IsoDate(
         data_key="to",
         load_default=None,
         error_messages={"invalid": "Enter the date as YYYY-MM-DD."},
@@ -52,7 +56,13 @@ class AuditFilterSchema(Schema):
 
     @pre_load
     def drop_blanks(self, data, **kwargs):
-        return {k: v.strip() for k, v in dict(data).items() if isinstance(v, str) and v.strip()}
+        # A form's empty field is no filter; free text is trimmed; a date is read as sent,
+        # so that ' 2026-01-01' is refused here as the document's `format: date` refuses it.
+        return {
+            key: value if key in DATES else value.strip()
+            for key, value in dict(data).items()
+            if isinstance(value, str) and value.strip()
+        }
 
     @post_load
     def make_query(self, data, **kwargs) -> dict:

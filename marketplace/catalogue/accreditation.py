@@ -11,10 +11,16 @@ from datetime import date
 
 from sqlalchemy import and_, func
 
-from marketplace import clock, events
+from marketplace import clock, events, formatting
 from marketplace.audit import services as audit
 from marketplace.catalogue.models import AccreditationEvent, ServiceCentre
-from marketplace.errors import FieldError, IllegalTransition, NotFound, ValidationFailed
+from marketplace.errors import (
+    Conflict,
+    FieldError,
+    IllegalTransition,
+    NotFound,
+    ValidationFailed,
+)
 from marketplace.extensions import db
 
 
@@ -122,6 +128,7 @@ def change(
         allowed = allowed_actions(centre, day)
         hint = f" You can: {', '.join(allowed)}." if allowed else " No change is possible."
         raise IllegalTransition(f"{centre.name} is {current}; it cannot be {_past(action)}.{hint}")
+    _refuse_a_renewal_that_does_not_extend(centre, action, valid_until)
     reason = (reason or "").strip()
     errors: list[FieldError] = []
     if transition.needs_reason and not reason:
@@ -140,6 +147,20 @@ def change(
     return event
 
 
+def _refuse_a_renewal_that_does_not_extend(centre, action, valid_until) -> None:
+    """409, not 422: the date is wrong only against the validity the centre has now."""
+    current_until = centre.accredited_until
+    if action != "renew" or valid_until is None or current_until is None:
+        return
+    if valid_until <= current_until:
+        until = formatting.date_text(current_until)
+        message = f"A renewal must extend validity beyond {until}."
+        raise Conflict(
+            f"{centre.name} is accredited until {until}. {message}",
+            errors=[FieldError(message, "valid_until")],
+        )
+
+
 def _validity(centre, action, day, valid_from, valid_until, errors) -> tuple:
     """The validity dates after `action`, adding to `errors` what is wrong with them."""
     new_from, new_until = centre.accredited_from, centre.accredited_until
@@ -155,13 +176,6 @@ def _validity(centre, action, day, valid_from, valid_until, errors) -> tuple:
         if new_until is None:
             errors.append(
                 FieldError("Enter the new date the accreditation is valid until.", "valid_until")
-            )
-        elif centre.accredited_until is not None and new_until <= centre.accredited_until:
-            errors.append(
-                FieldError(
-                    f"A renewal must extend validity beyond {centre.accredited_until:%d %B %Y}.",
-                    "valid_until",
-                )
             )
     if new_from is not None and new_until is not None and new_until < new_from:
         errors.append(FieldError("'Valid until' must be on or after 'valid from'.", "valid_until"))

@@ -16,6 +16,7 @@ from marketplace.catalogue.models import (
     CERTIFICATION_LABELS,
     DELIVERY_MODEL_LABELS,
     STATUS_LABELS,
+    ServiceCentre,
 )
 from marketplace.catalogue.schema_fields import CodeLabel, Grouped, Share, blank_or
 
@@ -144,23 +145,39 @@ WEBSITE_PATTERN = (
 )
 
 
+MAX_EMAIL = ServiceCentre.__table__.c.contact_email.type.length
+MAX_WEBSITE = ServiceCentre.__table__.c.website.type.length
+
+
 class ContactSchema(Schema):
     class Meta:
         unknown = RAISE
 
     name = fields.String(attribute="contact_name", validate=Length(max=200))
+    # The column's length, said and checked here: the validators below take longer text,
+    # which PostgreSQL refused with a DataError (a 500) when the entry was saved.
     email = fields.String(
         attribute="contact_email",
         metadata={"pattern": EMAIL_PATTERN},
-        validate=blank_or(Email(error="Enter an email address like name@example.org.")),
+        validate=[
+            Length(
+                max=MAX_EMAIL, error=f"Enter an email address of {MAX_EMAIL} characters or fewer."
+            ),
+            blank_or(Email(error="Enter an email address like name@example.org.")),
+        ],
     )
     phone = fields.String(attribute="contact_phone", validate=Length(max=40))
     website = fields.String(
         attribute="website",
         metadata={"pattern": WEBSITE_PATTERN},
-        validate=blank_or(
-            URL(schemes={"http", "https"}, error="Enter a web address starting https://.")
-        ),
+        validate=[
+            Length(
+                max=MAX_WEBSITE, error=f"Enter a web address of {MAX_WEBSITE} characters or fewer."
+            ),
+            blank_or(
+                URL(schemes={"http", "https"}, error="Enter a web address starting https://.")
+            ),
+        ],
     )
 
 

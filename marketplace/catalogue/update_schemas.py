@@ -38,6 +38,7 @@ from marketplace.catalogue.models import (
     SERVICE_LINE_CODES,
 )
 from marketplace.catalogue.profile_form import MAX_ROWS
+from marketplace.web.fields import IsoDate
 
 
 def _known_scheme(value: str) -> None:
@@ -63,7 +64,7 @@ class CertificationInSchema(Schema):
         error_messages={"required": "Choose the certification scheme."},
     )
     reference = fields.String(load_default="", validate=Length(max=120))
-    expires_on = fields.Date(
+    expires_on = IsoDate(
         required=True, error_messages={"invalid": "Enter the expiry date as YYYY-MM-DD."}
     )
 

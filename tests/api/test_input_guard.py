@@ -8,7 +8,7 @@ import pytest
 from marketplace.audit.models import AuditEvent
 from marketplace.catalogue.models import ServiceCentre
 from marketplace.extensions import db
-from tests.api.helpers import assert_problem
+from tests.api.helpers import assert_answers_at_once, assert_problem
 
 NAMELESS_PART = (
     b"--b\r\n"
@@ -17,6 +17,13 @@ NAMELESS_PART = (
     b'Content-Disposition: form-data; name="file"; filename="f.csv"\r\n\r\nmetric\r\n'
     b"--b--\r\n"
 )
+
+
+@pytest.fixture(autouse=True)
+def answers_at_once_after(app):
+    """After each refused input below, the server answers /healthz within 100 ms."""
+    yield
+    assert_answers_at_once(app.test_client())
 
 
 @pytest.mark.parametrize(

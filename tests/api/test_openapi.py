@@ -204,3 +204,15 @@ def test_the_service_line_filter_is_a_repeatable_list_of_strings(document):
     # Closed vocabulary: the document names every service-line code it accepts.
     assert "payroll" in parameter["schema"]["items"]["enum"]
     assert parameter.get("explode", True) is True
+
+
+def test_the_docs_page_says_which_accreditation_action_takes_each_field(client):
+    html = client.get("/api/docs").get_data(as_text=True)
+    start = html.index(
+        "Request body (application/json) of POST /api/v1/centres/{slug}/accreditation"
+    )
+    table = re.sub(
+        r"\s+", " ", re.sub(r"<[^>]+>", " ", html[start : html.index("</table>", start)])
+    )
+    assert "With accredit (required), renew (required)." in table
+    assert "suspend (required), reinstate (required), withdraw (required)" in table

@@ -13,6 +13,7 @@ import pytest
 from marketplace.accounts.tokens import create_token
 from marketplace.benchmarks import workbooks
 from marketplace.errors import DomainError, ValidationFailed
+from tests.api.helpers import assert_answers_at_once
 from tests.benchmarks.ingest_world import audit_events, csv_bytes, snapshot, submit, xlsx_bytes
 
 URL = "/api/v1/centres/centre-a/submissions"
@@ -50,6 +51,13 @@ def hostile_workbook(strings: int, *, level: int = 6) -> bytes:
 @pytest.fixture(scope="module")
 def bomb() -> bytes:
     return hostile_workbook(11_000_000)
+
+
+@pytest.fixture(autouse=True)
+def answers_at_once_after(app):
+    """After each hostile input below, the server answers /healthz within 100 ms."""
+    yield
+    assert_answers_at_once(app.test_client())
 
 
 @pytest.fixture
@@ -171,9 +179,12 @@ def test_through_the_api_each_is_a_problem_and_the_server_answers_after(world, c
             422,
         ),
     ]
+    before = snapshot()
     for content, ctype, status in cases:
         response = client.post(URL, data=content, content_type=ctype, headers=token)
         assert response.status_code == status, response.get_data(as_text=True)[:300]
         assert response.mimetype == "application/problem+json"
         assert response.get_json()["detail"]
-        assert client.get("/healthz").status_code == 200
+        assert snapshot() == before, "a refused upload must write nothing"
+        # Right after: the health check answers at once (nothing left running or locked).
+        assert_answers_at_once(client)

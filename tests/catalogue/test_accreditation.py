@@ -5,7 +5,7 @@ import pytest
 from marketplace import clock
 from marketplace.audit.models import AuditEvent
 from marketplace.catalogue import accreditation
-from marketplace.errors import IllegalTransition, ValidationFailed
+from marketplace.errors import Conflict, IllegalTransition, ValidationFailed
 from marketplace.extensions import db
 from tests.factories import ServiceCentreFactory, UserFactory
 
@@ -99,10 +99,13 @@ def test_expired_is_derived_from_the_date_and_the_clock(admin):
         assert centre.status == "accredited"
 
 
-def test_renewal_must_extend_validity(admin):
+def test_renewal_must_extend_validity_a_conflict_with_the_centres_state(admin):
     centre = ServiceCentreFactory()
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(Conflict) as raised:
         accreditation.change(centre, "renew", actor=admin, valid_until=centre.accredited_until)
+    assert raised.value.status == 409
+    assert raised.value.errors[0].field == "valid_until"
+    assert "must extend validity beyond" in raised.value.errors[0].message
 
 
 def test_peer_membership_reads_history_as_at_a_day(admin):

@@ -289,7 +289,6 @@ def test_api_compare_ties_share_a_rank(bench, as_persona, db_session):
 @pytest.mark.parametrize(
     ("query", "field", "fragment"),
     [
-        ("centres=centre-a,nowhere", "centres", "no centre 'nowhere'"),
         ("centres=a,b,c,d,e,f,g", "centres", "at most 6"),
         ("centres=centre-a", "centres", "at least 2"),
         ("centres=centre-a,centre-b&weights=ap_cost_per_invoice:x", "weights", "code:weight"),

@@ -141,7 +141,49 @@ class BenchmarkArgsSchema(PeerFilterFields):
 _DRIVERS = "|".join(DRIVER_CODES)
 
 
-class CompareArgsSchema(PeerFilterFields):
+class ProjectionInputSchema(Schema):
+    """What savings are measured against: the /compare form's and the API's fields."""
+
+    current_provider = fields.String(
+        validate=validate.Length(max=100),
+        metadata={
+            "description": "With `volumes`: the compared centre (slug) that provides the "
+            "service now; each centre's `saving` is then against its projected cost."
+        },
+    )
+    current_cost = fields.String(
+        validate=validate.Regexp(
+            r"^[0-9]{1,12}(?:\.[0-9]{1,2})?$",
+            error="Give the current annual cost in pounds, like 1250000 or 1250000.50.",
+        ),
+        metadata={
+            "description": "With `volumes`, instead of `current_provider`: today's annual "
+            "cost in £ (up to two decimals), against which each centre's `saving` is worked out.",
+            "pattern": r"^[0-9]{1,12}(?:\.[0-9]{1,2})?$",
+        },
+    )
+
+
+def load_projection_input(data) -> dict:
+    """current_provider / current_cost from a form: blank is unset; Decimal £ out."""
+    cleaned = {k: (data.get(k) or "").strip() for k in ("current_provider", "current_cost")}
+    loaded = forms.load(
+        ProjectionInputSchema(),
+        {
+            k: v.replace(",", "").removeprefix("£") if k == "current_cost" else v
+            for k, v in cleaned.items()
+            if v
+        },
+        "The current cost could not be read.",
+    )
+    cost = loaded.get("current_cost")
+    return {
+        "current_provider": loaded.get("current_provider"),
+        "current_cost": Decimal(cost) if cost else None,
+    }
+
+
+class CompareArgsSchema(PeerFilterFields, ProjectionInputSchema):
     centres = fields.String(
         required=True,
         metadata={
@@ -176,24 +218,6 @@ class CompareArgsSchema(PeerFilterFields):
             "`projected_cost` (volume × its latest published unit cost) and the peer range "
             "for the same volumes (`projection`). Anyone may ask.",
             "pattern": f"^(?:{_DRIVERS}):\\d{{1,10}}(?:,(?:{_DRIVERS}):\\d{{1,10}})*$",
-        },
-    )
-    current_provider = fields.String(
-        validate=validate.Length(max=100),
-        metadata={
-            "description": "With `volumes`: the compared centre (slug) that provides the "
-            "service now; each centre's `saving` is then against its projected cost."
-        },
-    )
-    current_cost = fields.String(
-        validate=validate.Regexp(
-            r"^[0-9]{1,12}(?:\.[0-9]{1,2})?$",
-            error="Give the current annual cost in pounds, like 1250000 or 1250000.50.",
-        ),
-        metadata={
-            "description": "With `volumes`, instead of `current_provider`: today's annual "
-            "cost in £ (up to two decimals), against which each centre's `saving` is worked out.",
-            "pattern": r"^[0-9]{1,12}(?:\.[0-9]{1,2})?$",
         },
     )
 

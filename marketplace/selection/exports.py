@@ -102,7 +102,7 @@ def projection_rows(projection: Projection) -> list[list]:
         line = [centre.slug]
         for cost in centre.lines:
             line += [
-                formatting.exact(cost.unit_cost),
+                _round(cost.unit_cost, cost.decimals),
                 cost.period.code if cost.period is not None else None,
                 money(cost.cost),
             ]

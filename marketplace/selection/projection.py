@@ -39,6 +39,7 @@ class CostLine:
     unit_cost: Decimal | None
     period: ReportingPeriod | None  # where the unit cost was published
     cost: Decimal | None
+    decimals: int = 2  # the unit-cost metric's, for showing the unit cost
 
 
 @dataclass
@@ -280,7 +281,8 @@ def project(
             found = costs.get((metric.id, centre.id)) if metric is not None else None
             unit_cost, period = found if found is not None else (None, None)
             cost = drivers.annual_cost(volume, unit_cost, driver) if found is not None else None
-            lines.append(CostLine(driver, volume, unit_cost, period, cost))
+            decimals = metric.decimals if metric is not None else 2
+            lines.append(CostLine(driver, volume, unit_cost, period, cost, decimals))
         total = None
         if lines and all(line.cost is not None for line in lines):
             total = sum((line.cost for line in lines), Decimal(0))

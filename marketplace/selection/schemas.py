@@ -217,7 +217,7 @@ class CompareArgsSchema(PeerFilterFields, ProjectionInputSchema):
             f"1 to {MAX_VOLUME:,}); drivers: {', '.join(DRIVER_CODES)}. Adds each centre's "
             "`projected_cost` (volume × its latest published unit cost) and the peer range "
             "for the same volumes (`projection`). Anyone may ask.",
-            "pattern": f"^(?:{_DRIVERS}):\\d{{1,10}}(?:,(?:{_DRIVERS}):\\d{{1,10}})*$",
+            "pattern": f"^(?:{_DRIVERS}):[0-9]{{1,10}}(?:,(?:{_DRIVERS}):[0-9]{{1,10}})*$",
         },
     )
 

@@ -311,3 +311,27 @@ def test_the_page_lists_a_bad_filter_in_an_error_summary(world, as_persona):
     assert response.status_code == 400
     text = text_of(response.get_data(as_text=True))
     assert "There is a problem" in text and "'huge' is not a size band" in text
+
+
+# --- the centre page -----------------------------------------------------------------------
+
+
+def test_the_centre_page_compares_with_a_narrowed_group(world, as_persona):
+    url = "/centres/mutual-2?business_model=employee_owned_mutual"
+    text = text_of(as_persona("buyer").get(url).get_data(as_text=True))
+    assert "against a narrowed peer group: employee-owned mutuals" in text
+    assert "Peer group: employee-owned mutuals; n = 8" in text
+    page = as_persona("buyer").get("/centres/mutual-2").get_data(as_text=True)
+    assert 'name="business_model"' in page
+    small = text_of(
+        as_persona("buyer").get("/centres/private-1?business_model=private").get_data(True)
+    )
+    assert "Too few centres for a narrowed comparison (n = 4; at least 5 needed)." in small
+
+
+def test_the_public_centre_page_keeps_the_standard_group(world, as_persona):
+    response = as_persona("anonymous").get("/centres/mutual-2?business_model=private")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert 'name="business_model"' not in page
+    assert "Sign in as a buyer or a centre to narrow the peer group" in text_of(page)

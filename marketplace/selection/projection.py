@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from marketplace.benchmarks import drivers, narrowing
+from marketplace.benchmarks import drivers, narrowing, peers
 from marketplace.benchmarks.drivers import Driver
 from marketplace.benchmarks.models import Metric, Observation, PeerStatistic, ReportingPeriod
 from marketplace.benchmarks.visibility import Audience
@@ -198,42 +198,63 @@ def _latest_unit_costs(
 
 
 def _newest_published_groups(metric_ids: Sequence[int]) -> dict[int, PeerStatistic]:
-    """The newest published period's stored group of each metric (one query)."""
+    """The newest published period's stored group of each metric.
+
+    Two light queries: which (metric, period) pairs have a published group (no values read),
+    then only the newest pair of each metric in full.
+    """
     if not metric_ids:
         return {}
-    rows = db.session.execute(
-        select(PeerStatistic)
+    pairs = db.session.execute(
+        select(PeerStatistic.metric_id, PeerStatistic.period_id)
         .join(ReportingPeriod, ReportingPeriod.id == PeerStatistic.period_id)
         .where(PeerStatistic.metric_id.in_(list(metric_ids)), ReportingPeriod.status == PUBLISHED)
         .order_by(*ReportingPeriod.newest_first())
-    ).scalars()
-    newest: dict[int, PeerStatistic] = {}
-    for stats in rows:
-        newest.setdefault(stats.metric_id, stats)
-    return newest
+    ).all()
+    newest: dict[int, int] = {}
+    for metric_id, period_id in pairs:
+        newest.setdefault(metric_id, period_id)
+    if not newest:
+        return {}
+    loaded = peers.stats_for(newest, set(newest.values()))
+    return {metric_id: loaded[metric_id, period_id] for metric_id, period_id in newest.items()}
+
+
+def _peer_groups(
+    audience: Audience, metric_ids: Sequence[int], peer_filter: narrowing.PeerFilter
+) -> dict[int, tuple[ReportingPeriod, object, bool, str | None]]:
+    """metric id -> (period, group, visible, why withheld) for the peer cost range."""
+    stored = _newest_published_groups(metric_ids)
+    result: dict[int, tuple[ReportingPeriod, object, bool, str | None]] = {}
+    by_period: dict[int, dict[int, PeerStatistic]] = {}
+    for metric_id, stats in stored.items():
+        by_period.setdefault(stats.period_id, {})[metric_id] = stats
+    for period_id, groups in by_period.items():
+        period = db.session.get(ReportingPeriod, period_id)
+        if peer_filter.narrowed:
+            # One query for every driver metric of the period.
+            for metric_id, group in narrowing.narrowed_groups(peer_filter, period, groups).items():
+                result[metric_id] = (period, group, group.disclosable, group.too_few)
+            continue
+        for metric_id, stats in groups.items():
+            visible = audience.stats_visible(period, stats)
+            why = None if visible else f"Fewer than {audience.threshold} centres"
+            result[metric_id] = (period, stats, visible, why)
+    return result
 
 
 def _peer_range(
-    audience: Audience,
     driver: Driver,
     metric: Metric | None,
     volume: int,
-    stats: PeerStatistic | None,
+    found: tuple | None,
     peer_filter: narrowing.PeerFilter,
 ) -> PeerRange:
-    if metric is None or stats is None:
+    if metric is None or found is None:
         return PeerRange(
             driver, metric, volume, None, None, peer_filter.label(None), withheld="No peer group"
         )
-    period = db.session.get(ReportingPeriod, stats.period_id)
-    group = stats
-    if peer_filter.narrowed:
-        group = narrowing.narrowed_group(peer_filter, period, metric.id, stats)
-        visible = group.disclosable
-        withheld = group.too_few
-    else:
-        visible = audience.stats_visible(period, stats)
-        withheld = None if visible else f"Fewer than {audience.threshold} centres"
+    period, group, visible, withheld = found
     result = PeerRange(
         driver, metric, volume, period, group.n, peer_filter.label(group.n), withheld=withheld
     )
@@ -291,10 +312,9 @@ def project(
                 centre.slug, centre.name, lines, total, is_current=centre.slug == current_provider
             )
         )
-    groups = _newest_published_groups(metric_ids)
+    groups = _peer_groups(audience, metric_ids, peer_filter)
     ranges = [
         _peer_range(
-            audience,
             drivers.BY_CODE[code],
             metrics.get(code),
             volume,

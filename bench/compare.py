@@ -43,7 +43,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -83,7 +83,11 @@ def schema_matches() -> bool:
 
 def prepare(rebuild: bool) -> None:
     """Build the dataset if needed; publish the older quarters; make the bench buyer."""
-    if rebuild or not dataset.dataset_present(CENTRES, QUARTERS) or not schema_matches():
+    present = dataset.dataset_present(CENTRES, QUARTERS)
+    # End the session's transaction: on SQLite it holds the write lock (BEGIN IMMEDIATE),
+    # and schema_matches() reads on a connection of its own.
+    db.session.commit()
+    if rebuild or not present or not schema_matches():
         print("  building the national dataset (bench/recompute.py) …", flush=True)
         db.session.remove()
         dataset.reset_schema()
@@ -109,6 +113,8 @@ def prepare(rebuild: bool) -> None:
     published = periods[:-UNPUBLISHED_QUARTERS]
     table = db.metadata.tables["reporting_periods"]
     for period_id, ends_on in published:
+        if isinstance(ends_on, str):  # SQLite hands a plain-text query's dates back as text
+            ends_on = date.fromisoformat(ends_on)
         db.session.execute(
             table.update()
             .where(table.c.id == period_id, table.c.status != "published")
@@ -175,7 +181,8 @@ def measure(client, urls: list[str], warmup: int) -> tuple[list[float], list[flo
     The CPU time leaves out waiting: for the database and, on a busy machine, for a core.
     """
     for url in urls[:warmup]:
-        assert client.get(url).status_code == 200, url
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code, response.data[:500])
     walls, cpus = [], []
     for url in urls[warmup:]:
         started, cpu = time.perf_counter(), time.process_time()

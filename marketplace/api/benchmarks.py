@@ -216,6 +216,7 @@ def compare(
             peer_filter=peer_filter,
             current_provider=current_provider or None,
             current_cost=Decimal(current_cost) if current_cost else None,
+            known_groups=projecting.comparison_groups(comparison),
         )
     costs = {c.slug: c for c in projection.centres} if projection else {}
     return {

@@ -237,8 +237,10 @@ def narrowed_groups(
     )
     values: dict[int, list[float]] = {metric_id: [] for metric_id in members}
     ids: dict[int, list[int]] = {metric_id: [] for metric_id in members}
-    for metric_id, centre_id, value in db.session.execute(query):
-        if statistics.contains_sorted(members[metric_id], centre_id):
+    # Sets of the members: a national comparison checks thousands of rows here.
+    member_sets = {metric_id: set(centre_ids) for metric_id, centre_ids in members.items()}
+    for metric_id, centre_id, value in db.session.execute(query).all():
+        if centre_id in member_sets[metric_id]:
             values[metric_id].append(value)
             ids[metric_id].append(centre_id)
     for metric_id, group_values in values.items():

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from marketplace.benchmarks import drivers, narrowing, peers
 from marketplace.benchmarks.drivers import Driver
@@ -178,23 +178,46 @@ def _driver_metrics(codes: Sequence[str]) -> dict[str, Metric]:
 def _latest_unit_costs(
     metric_ids: Sequence[int], centre_ids: Sequence[int]
 ) -> dict[tuple[int, int], tuple[Decimal, ReportingPeriod]]:
-    """(metric_id, centre_id) -> the latest published value and its period."""
+    """(metric_id, centre_id) -> the latest published value and its period.
+
+    The database picks each pair's newest published row (a window function), so only one
+    row per centre and driver comes back, not every quarter of its history.
+    """
     if not metric_ids or not centre_ids:
         return {}
-    rows = db.session.execute(
-        select(Observation.metric_id, Observation.centre_id, Observation.value, ReportingPeriod)
-        .join(ReportingPeriod, ReportingPeriod.id == Observation.period_id)
-        .where(
-            Observation.metric_id.in_(list(metric_ids)),
-            Observation.centre_id.in_(list(centre_ids)),
-            ReportingPeriod.status == PUBLISHED,
+    o, p = Observation.__table__.c, ReportingPeriod.__table__.c
+    ranked = (
+        select(
+            o.metric_id,
+            o.centre_id,
+            o.value,
+            o.period_id,
+            func.row_number()
+            .over(
+                partition_by=(o.metric_id, o.centre_id), order_by=(p.year.desc(), p.quarter.desc())
+            )
+            .label("newest"),
         )
-        .order_by(*ReportingPeriod.newest_first())
+        .join(ReportingPeriod.__table__, p.id == o.period_id)
+        .where(
+            o.metric_id.in_(list(metric_ids)),
+            o.centre_id.in_(list(centre_ids)),
+            p.status == PUBLISHED,
+        )
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(ranked.c.metric_id, ranked.c.centre_id, ranked.c.value, ranked.c.period_id).where(
+            ranked.c.newest == 1
+        )
     ).all()
-    latest: dict[tuple[int, int], tuple[Decimal, ReportingPeriod]] = {}
-    for metric_id, centre_id, value, period in rows:
-        latest.setdefault((metric_id, centre_id), (value, period))
-    return latest
+    periods = {
+        period.id: period
+        for period in db.session.scalars(
+            select(ReportingPeriod).where(ReportingPeriod.id.in_({row[3] for row in rows}))
+        )
+    }
+    return {(m, c): (value, periods[period_id]) for m, c, value, period_id in rows}
 
 
 def _newest_published_groups(metric_ids: Sequence[int]) -> dict[int, PeerStatistic]:
@@ -221,13 +244,25 @@ def _newest_published_groups(metric_ids: Sequence[int]) -> dict[int, PeerStatist
 
 
 def _peer_groups(
-    audience: Audience, metric_ids: Sequence[int], peer_filter: narrowing.PeerFilter
+    audience: Audience,
+    metric_ids: Sequence[int],
+    peer_filter: narrowing.PeerFilter,
+    known: Mapping[tuple[int, int], object] | None = None,
 ) -> dict[int, tuple[ReportingPeriod, object, bool, str | None]]:
-    """metric id -> (period, group, visible, why withheld) for the peer cost range."""
+    """metric id -> (period, group, visible, why withheld) for the peer cost range.
+
+    `known`: groups already computed with this filter ((metric id, period id) -> group, as a
+    comparison's rows hold them), used instead of computing them again.
+    """
     stored = _newest_published_groups(metric_ids)
     result: dict[int, tuple[ReportingPeriod, object, bool, str | None]] = {}
     by_period: dict[int, dict[int, PeerStatistic]] = {}
     for metric_id, stats in stored.items():
+        group = (known or {}).get((metric_id, stats.period_id))
+        if group is not None and peer_filter.narrowed:
+            period = db.session.get(ReportingPeriod, stats.period_id)
+            result[metric_id] = (period, group, group.disclosable, group.too_few)
+            continue
         by_period.setdefault(stats.period_id, {})[metric_id] = stats
     for period_id, groups in by_period.items():
         period = db.session.get(ReportingPeriod, period_id)
@@ -273,8 +308,13 @@ def project(
     peer_filter: narrowing.PeerFilter = narrowing.STANDARD,
     current_provider: str | None = None,
     current_cost: Decimal | None = None,
+    known_groups: Mapping[tuple[int, int], object] | None = None,
 ) -> Projection:
-    """Projected annual costs of the centres for these volumes (see the module)."""
+    """Projected annual costs of the centres for these volumes (see the module).
+
+    known_groups: the comparison's narrowed groups ((metric id, period id) -> group), so a
+    group the comparison already computed is not computed again (comparison_groups()).
+    """
     narrowing.require_narrowing(audience, peer_filter)
     slugs = [c.slug for c in centres]
     if current_provider and current_provider not in slugs:
@@ -312,7 +352,7 @@ def project(
                 centre.slug, centre.name, lines, total, is_current=centre.slug == current_provider
             )
         )
-    groups = _peer_groups(audience, metric_ids, peer_filter)
+    groups = _peer_groups(audience, metric_ids, peer_filter, known_groups)
     ranges = [
         _peer_range(
             drivers.BY_CODE[code],
@@ -350,3 +390,14 @@ def _savings_and_scores(projection: Projection, current_cost: Decimal | None) ->
     scores = price_scores({c.slug: c.total for c in projection.centres})
     for centre in projection.centres:
         centre.price_score = scores[centre.slug]
+
+
+def comparison_groups(comparison) -> dict[tuple[int, int], object]:
+    """A comparison's narrowed groups, keyed for project(known_groups=…)."""
+    if comparison.period is None:
+        return {}
+    return {
+        (row.metric.id, comparison.period.id): row.narrowed
+        for row in comparison.rows
+        if row.narrowed is not None
+    }

@@ -87,7 +87,12 @@ def _compare_with_projection(audience, asked, narrow, volumes, current, *, with_
     projection = None
     if volumes:
         projection = projecting.project(
-            audience, comparison.centres, volumes, peer_filter=narrow.peer_filter, **current
+            audience,
+            comparison.centres,
+            volumes,
+            peer_filter=narrow.peer_filter,
+            known_groups=projecting.comparison_groups(comparison),
+            **current,
         )
     return comparison, projection
 

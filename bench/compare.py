@@ -47,6 +47,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
+from flask import has_app_context
+from flask.globals import app_ctx
+from flask.testing import FlaskClient
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -170,6 +173,20 @@ def vary_centres() -> None:
     db.session.commit()
 
 
+class FreshGlobalsClient(FlaskClient):
+    """Each request starts with an empty `g`, as in production.
+
+    The bench keeps one application context open, which Flask reuses for every request:
+    without this, Flask-Login's user cached in `g` by one client's request answered the
+    next client's too, so the "buyer" requests after the public ones ran as the public.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            app_ctx.g = self.application.app_ctx_globals_class()
+        return super().open(*args, **kwargs)
+
+
 def percentiles(times: list[float]) -> tuple[float, float, float]:
     cuts = statistics.quantiles(times, n=100, method="inclusive")
     return statistics.median(times), cuts[94], max(times)
@@ -203,6 +220,7 @@ def run(
             "SERVER_NAME": None,
         }
     )
+    app.test_client_class = FreshGlobalsClient
     rng = random.Random(20261127)
     results = []
     with app.app_context():

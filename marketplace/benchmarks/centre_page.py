@@ -4,22 +4,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask
+from flask import Flask, request
 from markupsafe import Markup
 
 from marketplace.benchmarks import latest, signals, spc, spc_chart, spc_series
 from marketplace.benchmarks.centre_profile import centre_benchmarks
 from marketplace.benchmarks.models import Metric
+from marketplace.benchmarks.narrowing_form import filter_form
 from marketplace.benchmarks.visibility import audience_for
 from marketplace.catalogue.access import sees_unpublished
 from marketplace.catalogue.sections import CentreSection, add
 
 
 def _context(centre, viewer) -> dict:
+    audience = audience_for(viewer)
+    narrow = filter_form(audience, request.args)
     return {
         "latest": latest.latest_values(centre, viewer=viewer),
         "sees_unpublished": sees_unpublished(viewer, centre),
-        "centre_benchmarks": centre_benchmarks(centre, viewer),
+        "centre_benchmarks": centre_benchmarks(centre, viewer, narrow.peer_filter),
+        # Named for this section: every section's context shares the page's namespace.
+        "peer_narrow": narrow,
+        "peer_audience": audience,
     }
 
 

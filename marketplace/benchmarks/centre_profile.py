@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from markupsafe import Markup
 
-from marketplace.benchmarks import peers, readings
+from marketplace.benchmarks import narrowing, peers, readings
 from marketplace.benchmarks.charts import sparkline
 from marketplace.benchmarks.models import Metric, Observation, ReportingPeriod
 from marketplace.benchmarks.visibility import audience_for
@@ -34,6 +34,8 @@ class BenchmarkRow:
     direction: str | None
     chart: Markup
     corrected: bool = False  # changed before publication ("restated" is for published ones)
+    group: str | None = None  # a narrowed group's definition, with n
+    too_few: str | None = None  # why a narrowed group shows no statistics
 
 
 @dataclass
@@ -41,16 +43,21 @@ class CentreBenchmarks:
     period: ReportingPeriod | None
     rows: list[BenchmarkRow] = field(default_factory=list)
     threshold: int = 5
+    peer_filter: narrowing.PeerFilter = narrowing.STANDARD
 
     @property
     def published(self) -> bool:
         return self.period is not None and self.period.status == "published"
 
 
-def centre_benchmarks(centre: ServiceCentre, viewer) -> CentreBenchmarks:
+def centre_benchmarks(
+    centre: ServiceCentre, viewer, peer_filter: narrowing.PeerFilter = narrowing.STANDARD
+) -> CentreBenchmarks:
+    """With a narrowing peer_filter (signed-in viewers only), against the narrowed groups."""
     audience = audience_for(viewer)
+    narrowing.require_narrowing(audience, peer_filter)
     periods = _periods_seen(audience, centre)
-    result = CentreBenchmarks(period=None, threshold=audience.threshold)
+    result = CentreBenchmarks(period=None, threshold=audience.threshold, peer_filter=peer_filter)
     period = _latest_reported(centre, periods)
     if period is None:
         return result
@@ -61,11 +68,35 @@ def centre_benchmarks(centre: ServiceCentre, viewer) -> CentreBenchmarks:
     values = readings.readings([m.id for m in metrics], window_ids, [centre.id])
     reported = {metric_id for metric_id, _p, _c in values}
     stats_by = peers.stats_for([m.id for m in metrics], [period.id])
+    narrowed = {}
+    if peer_filter.narrowed:
+        narrowed = narrowing.narrowed_groups(
+            peer_filter,
+            period,
+            {m.id: stats_by.get((m.id, period.id)) for m in metrics if m.id in reported},
+        )
     for metric in metrics:
         if metric.id in reported:
             stats = stats_by.get((metric.id, period.id))
-            result.rows.append(_row(audience, centre, metric, period, stats, values, window))
+            row = _row(audience, centre, metric, period, stats, values, window)
+            if metric.id in narrowed:
+                _narrow_row(row, audience, period, narrowed[metric.id], centre.id)
+            result.rows.append(row)
     return result
+
+
+def _narrow_row(row: BenchmarkRow, audience, period, group, centre_id: int) -> None:
+    """The row's peer figures from the narrowed group, shown only from MIN_PEER_GROUP."""
+    visible = group.disclosable and audience.period_visible(period)
+    row.median = group.median if visible else None
+    row.n = group.n if visible else None
+    row.withheld = not visible
+    row.percentile, row.band = (
+        peers.position(row.metric, group, row.value)
+        if visible and row.value is not None and peers.is_peer(group, centre_id)
+        else (None, None)
+    )
+    row.group, row.too_few = group.label, group.too_few
 
 
 def _periods_seen(audience, centre: ServiceCentre) -> list[ReportingPeriod]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from marketplace.benchmarks import peers, readings
+from marketplace.benchmarks import narrowing, peers, readings
 from marketplace.benchmarks.models import Metric, Observation, PeerStatistic, ReportingPeriod
 from marketplace.benchmarks.visibility import Audience
 from marketplace.catalogue.models import ServiceCentre
@@ -54,6 +54,10 @@ class Distribution:
     selected: PeriodStatistics | None
     centres: list[CentreStanding] = field(default_factory=list)
     threshold: int = 5
+    peer_filter: narrowing.PeerFilter = narrowing.STANDARD
+    # The selected period's narrowed group, when the reader narrowed it (its centres are
+    # then the narrowed group's members, placed within it).
+    narrowed: narrowing.NarrowedStatistic | None = None
 
     @property
     def has_version_break(self) -> bool:
@@ -72,10 +76,21 @@ def metric_versions(code: str) -> list[Metric]:
 
 
 def distribution(
-    audience: Audience, code: str, period_code: str | None = None, *, with_history: bool = True
+    audience: Audience,
+    code: str,
+    period_code: str | None = None,
+    *,
+    with_history: bool = True,
+    peer_filter: narrowing.PeerFilter = narrowing.STANDARD,
 ) -> Distribution:
     """The metric's statistics for every visible period (with_history) or only the one asked
-    for (else the newest with figures), and that period's centres."""
+    for (else the newest with figures), and that period's centres.
+
+    With a narrowing peer_filter (signed-in readers only: PermissionDenied otherwise), the
+    selected period's group is narrowed too, and its centres are placed within it; the
+    history stays the standard groups'.
+    """
+    narrowing.require_narrowing(audience, peer_filter)
     versions = metric_versions(code)
     current = next((m for m in versions if m.is_current), versions[-1])
     by_id = {m.id: m for m in versions}
@@ -121,6 +136,7 @@ def distribution(
         period=period,
         selected=None,
         threshold=audience.threshold,
+        peer_filter=peer_filter,
     )
     if period is None:
         return result
@@ -135,7 +151,18 @@ def distribution(
         stats = peers.group_stats(metric.id, period.id) if with_history else selected.stats
         selected.stats = stats
     result.selected = selected
-    result.centres = _standings(audience, metric, period, stats)
+    if peer_filter.narrowed:
+        group = narrowing.narrowed_group(peer_filter, period, metric.id, stats)
+        result.narrowed = group
+        result.centres = _standings(
+            audience,
+            metric,
+            period,
+            group,
+            ranked=group.disclosable and audience.period_visible(period),
+        )
+    else:
+        result.centres = _standings(audience, metric, period, stats)
     return result
 
 
@@ -154,7 +181,12 @@ def _newest_with_figures(audience: Audience, metric_ids) -> int | None:
 
 
 def _standings(
-    audience: Audience, metric: Metric, period: ReportingPeriod, stats: PeerStatistic | None
+    audience: Audience,
+    metric: Metric,
+    period: ReportingPeriod,
+    stats: PeerStatistic | narrowing.NarrowedStatistic | None,
+    *,
+    ranked: bool | None = None,
 ) -> list[CentreStanding]:
     """The group's members, plus the viewer's own centre if it reported but is not a peer.
 
@@ -163,7 +195,8 @@ def _standings(
     """
     member_ids = set(stats.peer_centre_ids) if stats is not None else set()
     own = audience.own_centre_id
-    ranked = audience.stats_visible(period, stats)
+    if ranked is None:
+        ranked = audience.stats_visible(period, stats)
     o, c = Observation.__table__.c, ServiceCentre.__table__.c
     query = (
         db.select(

@@ -8,9 +8,10 @@ import math
 from flask import Blueprint, render_template, request
 from flask_login import current_user
 
-from marketplace.benchmarks import charts, display
+from marketplace.benchmarks import charts, display, narrowing
 from marketplace.benchmarks.distribution import distribution
 from marketplace.benchmarks.library import metric_library
+from marketplace.benchmarks.narrowing_form import filter_form
 from marketplace.benchmarks.visibility import audience_for
 
 bp = Blueprint("metric_pages", __name__)
@@ -31,7 +32,10 @@ def library():
 @bp.get("/metrics/<code>")
 def metric(code: str):
     audience = audience_for(current_user)
-    page = distribution(audience, code, request.args.get("period") or None)
+    narrow = filter_form(audience, request.args)
+    page = distribution(
+        audience, code, request.args.get("period") or None, peer_filter=narrow.peer_filter
+    )
     chart_rows = []
     for row in page.history[:CHART_PERIODS]:
         if not row.visible:
@@ -48,7 +52,8 @@ def metric(code: str):
                 p75=row.stats.p75,
                 maximum=row.stats.maximum,
                 points=[float(c.value) for c in page.centres if c.in_group]
-                if selected and len(page.centres) <= MAX_POINTS
+                # A narrowed group's members are not the box's (the standard group's).
+                if selected and page.narrowed is None and len(page.centres) <= MAX_POINTS
                 else (),
                 highlight=next((float(c.value) for c in page.centres if c.is_own), None)
                 if selected
@@ -71,16 +76,19 @@ def metric(code: str):
     shown = page.centres[(number - 1) * CENTRES_PER_PAGE : number * CENTRES_PER_PAGE]
     return render_template(
         "benchmarks/metric.html",
+        narrow=narrow,
+        form_errors=narrow.errors,
+        standard_description=narrowing.STANDARD_DESCRIPTION,
         shown=shown,
         page_number=number,
         pages=pages,
         first_rank=(number - 1) * CENTRES_PER_PAGE + 1,
         own=[c for c in page.centres if c.is_own],
-        points_drawn=bool(chart_rows) and len(page.centres) <= MAX_POINTS,
+        points_drawn=bool(chart_rows) and page.narrowed is None and len(page.centres) <= MAX_POINTS,
         page=page,
         metric=page.metric,
         chart=chart,
         has_chart=bool(chart_rows),
         audience=audience,
         **display.HELPERS,
-    )
+    ), (400 if narrow.errors else 200)

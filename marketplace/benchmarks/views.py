@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from flask import Blueprint, render_template
 
-from marketplace.benchmarks import peers, statistics
+from marketplace.benchmarks import drivers, narrowing, peers, statistics
 
 bp = Blueprint("benchmarks", __name__)
 
@@ -82,4 +82,6 @@ def methodology():
         volume_mean=statistics.volume_weighted_mean(EXAMPLE_VOLUMES),
         plain_mean=sum(v for v, _ in EXAMPLE_VOLUMES) / len(EXAMPLE_VOLUMES),
         min_peer_group=peers.min_peer_group(),
+        size_bands=[label for label, _low, _high in narrowing.SIZE_BAND_RANGES.values()],
+        cost_drivers=drivers.DRIVERS,
     )

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from marketplace.benchmarks import peers, readings, statistics
+from marketplace.benchmarks import narrowing, peers, readings, statistics
 from marketplace.benchmarks.models import Metric, PeerStatistic, ReportingPeriod
 from marketplace.benchmarks.visibility import Audience
 from marketplace.catalogue.models import ServiceCentre, ServiceLine
@@ -63,11 +63,16 @@ class Cell:
 @dataclass
 class Row:
     metric: Metric
-    stats: PeerStatistic | None
+    stats: PeerStatistic | narrowing.NarrowedStatistic | None
     stats_visible: bool
     below_threshold: bool
     cells: list[Cell]
     weight: float = 0.0
+
+    @property
+    def narrowed(self) -> narrowing.NarrowedStatistic | None:
+        stats = self.stats
+        return stats if isinstance(stats, narrowing.NarrowedStatistic) else None
 
     @property
     def median(self) -> float | None:
@@ -89,6 +94,7 @@ class Comparison:
     service_lines: list[str]
     metric_codes: list[str]
     caveat: str = CAVEAT
+    peer_filter: narrowing.PeerFilter = narrowing.STANDARD
 
     @property
     def published(self) -> bool:
@@ -229,14 +235,25 @@ def matrix(
     metrics: Sequence[Metric],
     *,
     with_trend: bool = True,
+    peer_filter: narrowing.PeerFilter = narrowing.STANDARD,
 ) -> list[Row]:
-    """One row per metric, one cell per centre, with what this audience may see."""
+    """One row per metric, one cell per centre, with what this audience may see.
+
+    With a narrowing peer_filter, each row's statistics, percentiles and bands are those of
+    the narrowed group (narrowing.py), shown only from MIN_PEER_GROUP centres.
+    """
     window = readings.trend_window(period, periods) if with_trend else [(period.code, period)]
     window_ids = [p.id for _code, p in window if p is not None]
     centre_ids = [c.id for c in centres]
     metric_ids = [m.id for m in metrics]
     values = readings.readings(metric_ids, window_ids, centre_ids)
-    all_stats = peers.stats_for(metric_ids, [period.id])
+    all_stats: dict = peers.stats_for(metric_ids, [period.id])
+    narrowed = peer_filter.narrowed
+    if narrowed:
+        groups = narrowing.narrowed_groups(
+            peer_filter, period, {m: all_stats.get((m, period.id)) for m in metric_ids}
+        )
+        all_stats = {(m, period.id): group for m, group in groups.items()}
     rows = []
     shown = {c.id: audience.value_visible(period, c.id) for c in centres}
     # Plain ids up front: the loops below run metrics × centres × quarters times.
@@ -245,7 +262,11 @@ def matrix(
     for metric in metrics:
         metric_id = metric.id
         stats = all_stats.get((metric_id, period_id))
-        ranked = audience.stats_visible(period, stats)
+        ranked = (
+            stats.disclosable and audience.period_visible(period)
+            if narrowed
+            else audience.stats_visible(period, stats)
+        )
         cells = []
         for centre in centres:
             centre_id = centre.id
@@ -318,7 +339,9 @@ def compare(
     metric_codes: Sequence[str] = (),
     weights: Mapping[str, float] | None = None,
     with_trend: bool = True,
+    peer_filter: narrowing.PeerFilter = narrowing.STANDARD,
 ) -> Comparison:
+    narrowing.require_narrowing(audience, peer_filter)
     periods = readings.visible_periods(audience)
     period = readings.resolve_period(audience, period_code, periods)
     centres = resolve_centres(audience, slugs)
@@ -335,7 +358,15 @@ def compare(
             )
     used = dict(weights) if weights is not None else {m.code: 1.0 for m in metrics}
     rows = (
-        matrix(audience, period, periods, centres, metrics, with_trend=with_trend)
+        matrix(
+            audience,
+            period,
+            periods,
+            centres,
+            metrics,
+            with_trend=with_trend,
+            peer_filter=peer_filter,
+        )
         if period is not None
         else []
     )
@@ -355,4 +386,5 @@ def compare(
         weights_given=weights is not None,
         service_lines=list(service_lines),
         metric_codes=list(metric_codes),
+        peer_filter=peer_filter,
     )

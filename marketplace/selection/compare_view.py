@@ -35,6 +35,8 @@ class RowText:
     n: int | None
     withheld: bool
     cells: list[CellText]
+    group: str | None = None  # a narrowed group's definition, with n
+    too_few: str | None = None  # why a narrowed group shows no statistics
 
 
 def table_rows(comparison: Comparison) -> list[RowText]:
@@ -78,6 +80,8 @@ def table_rows(comparison: Comparison) -> list[RowText]:
                 n=row.n,
                 withheld=row.stats is not None and not row.stats_visible,
                 cells=cells,
+                group=row.narrowed.label if row.narrowed is not None else None,
+                too_few=row.narrowed.too_few if row.narrowed is not None else None,
             )
         )
     return rows

@@ -10,6 +10,7 @@ from __future__ import annotations
 from marketplace import formatting
 from marketplace.benchmarks.statistics import BAND_LABELS
 from marketplace.selection.compare import Comparison
+from marketplace.selection.projection import Projection
 
 
 def _round(value, places: int):
@@ -29,7 +30,7 @@ def _figure(value, decimals: int | None):
     return formatting.rounded(value, decimals)
 
 
-def comparison_rows(comparison: Comparison) -> list[list]:
+def comparison_rows(comparison: Comparison, projection: Projection | None = None) -> list[list]:
     period = comparison.period
     rows: list[list] = [
         ["Comparison of shared-service centres"],
@@ -39,6 +40,7 @@ def comparison_rows(comparison: Comparison) -> list[list]:
             "published" if comparison.published else "not yet published (validated data)",
         ],
         ["Caveat", comparison.caveat],
+        ["Peer group", comparison.peer_filter.describe()],
         [],
     ]
     header = ["metric", "name", "unit", "better", "weight", "peer n", "peer median"]
@@ -73,6 +75,53 @@ def comparison_rows(comparison: Comparison) -> list[list]:
                 _round(centre.score, 1),
                 _round(centre.coverage * 100, 1),
                 centre.rank,
+            ]
+        )
+    if projection is not None:
+        rows += projection_rows(projection)
+    return rows
+
+
+def projection_rows(projection: Projection) -> list[list]:
+    """The projected annual cost: inputs, each centre's lines and total, the peer range."""
+    money = lambda value: _round(value, 2)  # noqa: E731 - £ to the penny, half up
+    rows: list[list] = [[], ["Projected annual cost"]]
+    rows.append(["volumes", *(f"{code}:{n}" for code, n in projection.volumes.items())])
+    if projection.current_provider:
+        rows.append(["current provider", projection.current_provider])
+    rows.append(["current cost (£)", money(projection.current_cost)])
+    header = ["centre"]
+    for driver in projection.drivers:
+        header += [
+            f"{driver.code} unit cost (£)",
+            f"{driver.code} period",
+            f"{driver.code} cost (£)",
+        ]
+    rows.append([*header, "total (£)", "saving (£)", "price score"])
+    for centre in projection.centres:
+        line = [centre.slug]
+        for cost in centre.lines:
+            line += [
+                _round(cost.unit_cost, cost.decimals),
+                cost.period.code if cost.period is not None else None,
+                money(cost.cost),
+            ]
+        rows.append([*line, money(centre.total), money(centre.saving), centre.price_score])
+    rows.append([])
+    rows.append(
+        ["driver", "volume", "period", "peer group", "n", "p25 (£)", "median (£)", "p75 (£)"]
+    )
+    for r in projection.peer_ranges:
+        rows.append(
+            [
+                r.driver.code,
+                r.volume,
+                r.period.code if r.period is not None else None,
+                r.label,
+                r.n,
+                money(r.p25),
+                money(r.median),
+                money(r.p75),
             ]
         )
     return rows

@@ -10,7 +10,10 @@ from decimal import Decimal, InvalidOperation
 
 from marshmallow import Schema, fields, validate
 
+from marketplace.benchmarks.drivers import DRIVER_CODES, MAX_VOLUME
 from marketplace.benchmarks.models import DIRECTIONS, PERIOD_STATUSES, UNITS
+from marketplace.benchmarks.narrowing import SIZE_BANDS
+from marketplace.benchmarks.narrowing_schemas import PeerFilterFields
 from marketplace.catalogue.models import SERVICE_LINE_CODES
 from marketplace.errors import FieldError, ValidationFailed
 from marketplace.selection.models import OUTCOME_KINDS
@@ -182,7 +185,7 @@ PERIOD_PATTERN = r"^(?:2[01]\d\d|2200)-Q[1-4]$"
 _LINES = "|".join(SERVICE_LINE_CODES)
 
 
-class BenchmarkArgsSchema(Schema):
+class BenchmarkArgsSchema(PeerFilterFields):
     period = fields.String(
         metadata={
             "description": "The quarter, YYYY-Qn; the newest visible one when left out.",
@@ -191,7 +194,52 @@ class BenchmarkArgsSchema(Schema):
     )
 
 
-class CompareArgsSchema(Schema):
+_DRIVERS = "|".join(DRIVER_CODES)
+
+
+class ProjectionInputSchema(Schema):
+    """What savings are measured against: the /compare form's and the API's fields."""
+
+    current_provider = fields.String(
+        validate=validate.Length(max=100),
+        metadata={
+            "description": "With `volumes`: the compared centre (slug) that provides the "
+            "service now; each centre's `saving` is then against its projected cost."
+        },
+    )
+    current_cost = fields.String(
+        validate=validate.Regexp(
+            r"^[0-9]{1,12}(?:\.[0-9]{1,2})?$",
+            error="Give the current annual cost in pounds, like 1250000 or 1250000.50.",
+        ),
+        metadata={
+            "description": "With `volumes`, instead of `current_provider`: today's annual "
+            "cost in £ (up to two decimals), against which each centre's `saving` is worked out.",
+            "pattern": r"^[0-9]{1,12}(?:\.[0-9]{1,2})?$",
+        },
+    )
+
+
+def load_projection_input(data) -> dict:
+    """current_provider / current_cost from a form: blank is unset; Decimal £ out."""
+    cleaned = {k: (data.get(k) or "").strip() for k in ("current_provider", "current_cost")}
+    loaded = forms.load(
+        ProjectionInputSchema(),
+        {
+            k: v.replace(",", "").removeprefix("£") if k == "current_cost" else v
+            for k, v in cleaned.items()
+            if v
+        },
+        "The current cost could not be read.",
+    )
+    cost = loaded.get("current_cost")
+    return {
+        "current_provider": loaded.get("current_provider"),
+        "current_cost": Decimal(cost) if cost else None,
+    }
+
+
+class CompareArgsSchema(PeerFilterFields, ProjectionInputSchema):
     centres = fields.String(
         required=True,
         metadata={
@@ -217,6 +265,16 @@ class CompareArgsSchema(Schema):
             "description": "Only the metrics of these service lines (comma-separated).",
             "pattern": f"^(?:{_LINES})(?:,(?:{_LINES}))*$",
         }
+    )
+    volumes = fields.String(
+        validate=validate.Length(max=400),
+        metadata={
+            "description": "Annual volumes per cost driver, `driver:n,driver:n` (whole numbers "
+            f"1 to {MAX_VOLUME:,}); drivers: {', '.join(DRIVER_CODES)}. Adds each centre's "
+            "`projected_cost` (volume × its latest published unit cost) and the peer range "
+            "for the same volumes (`projection`). Anyone may ask.",
+            "pattern": f"^(?:{_DRIVERS}):[0-9]{{1,10}}(?:,(?:{_DRIVERS}):[0-9]{{1,10}})*$",
+        },
     )
 
 
@@ -260,7 +318,31 @@ class CentreValueSchema(Schema):
     in_peer_group = fields.Boolean()
 
 
+class PeerGroupSchema(Schema):
+    """How the peer group was narrowed; null fields were not narrowed."""
+
+    narrowed = fields.Boolean(metadata={"description": "False: the standard peer group."})
+    size_band = fields.String(allow_none=True, metadata={"enum": list(SIZE_BANDS)})
+    business_model = fields.String(allow_none=True)
+    delivery_model = fields.String(allow_none=True)
+    platform = fields.String(allow_none=True)
+    n = fields.Integer(
+        allow_none=True, metadata={"description": "Centres in the group (null: no group)."}
+    )
+    description = fields.String(
+        metadata={"description": "The group in words, as the pages show it beside its figures."}
+    )
+    too_few = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "Why a narrowed group shows no statistics: it has fewer centres "
+            "than the confidentiality threshold."
+        },
+    )
+
+
 class BenchmarkSchema(Schema):
+    peer_group = fields.Nested(PeerGroupSchema)
     metric = fields.Nested(MetricRefSchema)
     period = fields.Nested(PeriodRefSchema, allow_none=True)
     min_peer_group = fields.Integer(
@@ -278,6 +360,65 @@ class BenchmarkSchema(Schema):
     )
 
 
+_MONEY = {"description": "£, two decimals, rounded half up (a string: no penny lost)."}
+
+
+def _money(description: str) -> fields.String:
+    return fields.String(
+        allow_none=True,
+        metadata={**_MONEY, "description": f"{description} {_MONEY['description']}"},
+    )
+
+
+class CostLineSchema(Schema):
+    driver = fields.String(metadata={"enum": list(DRIVER_CODES)})
+    volume = fields.Integer(metadata={"description": "The annual volume given."})
+    unit_cost = fields.Float(
+        allow_none=True,
+        metadata={"description": "The centre's latest published unit cost (null: none)."},
+    )
+    period = fields.String(
+        allow_none=True, metadata={"description": "The period that unit cost was published for."}
+    )
+    cost = _money("volume × unit cost (per £1,000 for spend);")
+
+
+class ProjectedCostSchema(Schema):
+    total = _money("Sum of the lines; null unless every driver has a unit cost.")
+    saving = _money("Current cost − total (negative: dearer); null without a current cost.")
+    price_score = fields.Float(
+        allow_none=True,
+        metadata={"description": "Lowest total = 100, others 100 × lowest ÷ total (2 places)."},
+    )
+    current_provider = fields.Boolean(metadata={"description": "The buyer's current provider."})
+    lines = fields.List(fields.Nested(CostLineSchema))
+
+
+class PeerRangeSchema(Schema):
+    driver = fields.String(metadata={"enum": list(DRIVER_CODES)})
+    volume = fields.Integer()
+    metric = fields.String(allow_none=True, metadata={"description": "The unit-cost metric."})
+    period = fields.String(
+        allow_none=True, metadata={"description": "The newest published period with a group."}
+    )
+    peer_group = fields.String(metadata={"description": "The group's definition, with n."})
+    n = fields.Integer(allow_none=True)
+    p25 = _money("Volume × the group's lower quartile;")
+    median = _money("Volume × the group's median;")
+    p75 = _money("Volume × the group's upper quartile;")
+    withheld = fields.String(
+        allow_none=True, metadata={"description": "Why the range is not shown."}
+    )
+
+
+class ProjectionSchema(Schema):
+    volumes = fields.Dict(keys=fields.String(), values=fields.Integer())
+    current_provider = fields.String(allow_none=True)
+    current_cost = _money("The annual cost savings are measured against;")
+    peer_ranges = fields.List(fields.Nested(PeerRangeSchema))
+    notes = fields.List(fields.String())
+
+
 class CompareCentreSchema(Schema):
     centre = fields.String(attribute="slug")
     name = fields.String()
@@ -288,6 +429,11 @@ class CompareCentreSchema(Schema):
     )
     coverage = fields.Float(metadata={"description": "Share of the total weight with data, 0–1."})
     rank = fields.Integer(allow_none=True, metadata={"description": "Ties share a rank."})
+    projected_cost = fields.Nested(
+        ProjectedCostSchema,
+        allow_none=True,
+        metadata={"description": "With `volumes`: the centre's projected annual cost."},
+    )
 
 
 class CompareCellSchema(Schema):
@@ -300,6 +446,7 @@ class CompareCellSchema(Schema):
 class CompareRowSchema(Schema):
     metric = fields.Nested(MetricRefSchema)
     weight = fields.Float()
+    peer_group = fields.Nested(PeerGroupSchema)
     statistics = fields.Nested(StatisticsSchema, allow_none=True)
     values = fields.List(fields.Nested(CompareCellSchema))
 
@@ -307,6 +454,10 @@ class CompareRowSchema(Schema):
 class ComparisonSchema(Schema):
     period = fields.Nested(PeriodRefSchema, allow_none=True)
     min_peer_group = fields.Integer()
+    peer_group = fields.Nested(PeerGroupSchema)
     centres = fields.List(fields.Nested(CompareCentreSchema))
+    projection = fields.Nested(
+        ProjectionSchema, allow_none=True, metadata={"description": "null without `volumes`."}
+    )
     metrics = fields.List(fields.Nested(CompareRowSchema))
     caveat = fields.String()

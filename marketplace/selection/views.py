@@ -6,8 +6,9 @@ from flask import Blueprint, redirect, render_template, request
 from flask_login import current_user
 from markupsafe import Markup, escape
 
-from marketplace.benchmarks import display, readings
+from marketplace.benchmarks import display, drivers, readings
 from marketplace.benchmarks.models import Metric
+from marketplace.benchmarks.narrowing_form import filter_form
 from marketplace.benchmarks.visibility import audience_for
 from marketplace.catalogue.models import ServiceCentre, ServiceLine
 from marketplace.catalogue.services import PUBLIC_STATUSES
@@ -15,9 +16,11 @@ from marketplace.errors import ValidationFailed
 from marketplace.extensions import db
 from marketplace.selection import basket
 from marketplace.selection import compare as comparing
+from marketplace.selection import projection as projecting
 from marketplace.selection.compare_view import table_rows
 from marketplace.selection.csvexport import csv_response
 from marketplace.selection.exports import comparison_rows
+from marketplace.selection.schemas import load_projection_input
 from marketplace.web import forms
 
 bp = Blueprint("selection", __name__)
@@ -55,31 +58,70 @@ def _line_and_metric_choices():
     return lines, metrics
 
 
+def _projection_asked() -> tuple[dict, dict, list]:
+    """The volumes form: {driver: volume}, the current provider or cost, and any errors."""
+    volumes: dict = {}
+    current: dict = {"current_provider": None, "current_cost": None}
+    errors = []
+    try:
+        volumes = projecting.volumes_from_form(request.args)
+    except ValidationFailed as error:
+        errors += error.errors
+    try:
+        current = load_projection_input(request.args)
+    except ValidationFailed as error:
+        errors += error.errors
+    return volumes, current, errors
+
+
+def _compare_with_projection(audience, asked, narrow, volumes, current, *, with_trend=True):
+    comparison = comparing.compare(
+        audience,
+        asked["slugs"],
+        asked["period_code"],
+        service_lines=asked["service_lines"],
+        metric_codes=asked["metric_codes"],
+        with_trend=with_trend,
+        peer_filter=narrow.peer_filter,
+    )
+    projection = None
+    if volumes:
+        projection = projecting.project(
+            audience,
+            comparison.centres,
+            volumes,
+            peer_filter=narrow.peer_filter,
+            known_groups=projecting.comparison_groups(comparison),
+            **current,
+        )
+    return comparison, projection
+
+
 @bp.get("/compare")
 def compare():
     audience = audience_for(current_user)
     asked = _asked()
+    narrow = filter_form(audience, request.args)
+    volumes, current, volume_errors = _projection_asked()
     # The comparison basket follows the address; a bare /compare shows the basket's centres.
     if "centres" in request.args:
         basket.keep(basket.from_address(asked["slugs"]))
     elif not request.args and basket.current():
         return redirect(basket.compare_url(basket.current()))
-    comparison = None
-    form_errors = []
-    status = 200
+    comparison = projection = None
+    form_errors = list(narrow.errors) + forms.error_summary(volume_errors)
+    status = 400 if form_errors else 200
     # Fewer than two centres is a comparison still being set up, not a mistake: the page
     # offers the choice again (the API, which has no form, answers 422).
     if len(asked["slugs"]) >= comparing.MIN_CENTRES:
         try:
-            comparison = comparing.compare(
-                audience,
-                asked["slugs"],
-                asked["period_code"],
-                service_lines=asked["service_lines"],
-                metric_codes=asked["metric_codes"],
+            comparison, projection = _compare_with_projection(
+                audience, asked, narrow, volumes, current
             )
         except ValidationFailed as error:
-            form_errors = forms.error_summary(error.errors, default="#centres", detail=error.detail)
+            form_errors += forms.error_summary(
+                error.errors, default="#centres", detail=error.detail
+            )
             status = 400
     lines, metrics = _line_and_metric_choices()
     if comparison is not None and len(comparison.centres) >= comparing.MAX_CENTRES:
@@ -114,6 +156,11 @@ def compare():
             form_errors=form_errors,
             rows=rows,
             audience=audience,
+            narrow=narrow,
+            projection=projection,
+            drivers=drivers.DRIVERS,
+            volumes_asked=volumes,
+            current_asked=current,
             min_centres=comparing.MIN_CENTRES,
             max_centres=comparing.MAX_CENTRES,
         ),
@@ -125,13 +172,12 @@ def compare():
 def compare_csv():
     audience = audience_for(current_user)
     asked = _asked()
-    comparison = comparing.compare(
-        audience,
-        asked["slugs"],
-        asked["period_code"],
-        service_lines=asked["service_lines"],
-        metric_codes=asked["metric_codes"],
-        with_trend=False,
+    narrow = filter_form(audience, request.args)
+    volumes, current, errors = _projection_asked()
+    if errors or narrow.errors:
+        raise ValidationFailed("The comparison could not be exported.", errors=errors)
+    comparison, projection = _compare_with_projection(
+        audience, asked, narrow, volumes, current, with_trend=False
     )
     period = comparison.period.code if comparison.period else "no-period"
-    return csv_response(comparison_rows(comparison), f"comparison-{period}.csv")
+    return csv_response(comparison_rows(comparison, projection), f"comparison-{period}.csv")

@@ -110,6 +110,7 @@ def _register_areas(app: Flask) -> None:
         api,
         benchmarks,
         catalogue,
+        contracts,
         fixtures,
         mail,
         main,
@@ -118,7 +119,17 @@ def _register_areas(app: Flask) -> None:
     )
 
     app.register_blueprint(main.bp)
-    for area in (mail, accounts, catalogue, benchmarks, selection, publications, admin, fixtures):
+    for area in (
+        mail,
+        accounts,
+        catalogue,
+        benchmarks,
+        contracts,
+        selection,
+        publications,
+        admin,
+        fixtures,
+    ):
         area.register(app)
     api.register(app)
 

@@ -32,6 +32,11 @@ submission_accepted = _events.signal("submission-accepted")
 #: `actor` and `actor_label` who approved them. Receivers republish once per period.
 restatements_approved = _events.signal("restatements-approved")
 
+#: A reporting period became published (closed -> published). Sender: the ReportingPeriod;
+#: `actor` and `actor_label` name who published it. contracts/receivers.py rates every live
+#: contract's KPIs for it.
+period_published = _events.signal("period-published")
+
 # A request was refused (401, 403 or 404 on a write, or on a page of an admin or
 # organisation area); sent by marketplace.errors with method=, path=, status=, reason=.
 # accounts/refusals.py records it in the audit trail, in a transaction of its own.

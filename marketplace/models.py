@@ -18,6 +18,7 @@ from marketplace.catalogue.models import (
     ServiceCentre,
     ServiceLine,
 )
+from marketplace.contracts.models import Contract, ContractKpi, KpiRating
 from marketplace.mail.models import OutboxEmail
 from marketplace.publications.models import Publication
 from marketplace.selection.models import (
@@ -35,6 +36,8 @@ __all__ = [
     "CentreEditReview",
     "CentreSite",
     "Certification",
+    "Contract",
+    "ContractKpi",
     "EmailDomain",
     "EmailLink",
     "Evaluation",
@@ -42,6 +45,7 @@ __all__ = [
     "EvaluationCriterion",
     "EvaluationOutcome",
     "EvaluationScore",
+    "KpiRating",
     "Metric",
     "Observation",
     "ObservationRevision",

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload
 
-from marketplace import clock
+from marketplace import clock, events
 from marketplace.audit import services as audit
 from marketplace.benchmarks import periods as period_service
 from marketplace.benchmarks.models import ReportingPeriod
@@ -232,6 +232,10 @@ def start_publication(
         object_type="period",
         object_id=period.code,
         detail={"from": "closed", "to": "published"},
+    )
+    # Contracts rate their KPIs for the quarter (contracts/receivers.py), in this transaction.
+    events.period_published.send(
+        period, actor=actor, actor_label=actor_label or getattr(actor, "email", None)
     )
     return period
 

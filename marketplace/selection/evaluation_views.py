@@ -12,7 +12,10 @@ from marketplace.accounts.auth import role_required
 from marketplace.benchmarks import readings
 from marketplace.benchmarks.models import ReportingPeriod
 from marketplace.catalogue.models import ServiceLine
-from marketplace.errors import Conflict, PermissionDenied, ValidationFailed
+from marketplace.contracts import schemas as contract_schemas
+from marketplace.contracts import services as contracts
+from marketplace.contracts.models import MIN_KPIS
+from marketplace.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
 from marketplace.extensions import db
 from marketplace.selection import compare as comparing
 from marketplace.selection import exports, services
@@ -262,10 +265,12 @@ def outcome(public_id: str):
         "contract_ends_on": "",
     }
     volumes = {line.code: "" for line in evaluation.service_lines}
+    kpi_rows = contract_schemas.kpi_rows_from_form({})
     form_errors, errors, status = [], {}, 200
     if request.method == "POST":
         values = {key: request.form.get(key, "") for key in values}
         volumes = {code: request.form.get(f"volume_{code}", "") for code in volumes}
+        kpi_rows = contract_schemas.kpi_rows_from_form(request.form)
         # One radio group: "award:<slug>", "none_suitable" or "cancelled".
         kind, _sep, slug = values["outcome"].partition(":")
         posted = {"kind": "awarded" if kind == "award" else kind, "centre": slug or None}
@@ -278,6 +283,7 @@ def outcome(public_id: str):
                     "annual_volumes": {
                         code: v.strip().replace(",", "") for code, v in volumes.items() if v.strip()
                     },
+                    "kpis": kpi_rows,
                 },
                 "The outcome could not be recorded.",
             )
@@ -291,13 +297,22 @@ def outcome(public_id: str):
             )
         except ValidationFailed as error:
             db.session.rollback()
-            form_errors, errors = _errors(error)
+            form_errors, errors = _errors(
+                ValidationFailed(
+                    error.detail,
+                    errors=[
+                        FieldError(e.message, contract_schemas.form_field(e.field), e.row)
+                        for e in error.errors
+                    ],
+                )
+            )
             status = 400
         else:
             db.session.commit()
             flash("Outcome recorded.", "success")
             return redirect(url_for("evaluations.show", public_id=public_id))
     evaluation = services.get_for_viewer(public_id, current_user)
+    weighted = [c.metric.code for c in evaluation.criteria if c.metric is not None and c.weight > 0]
     return (
         render_template(
             "selection/evaluation_outcome.html",
@@ -305,6 +320,17 @@ def outcome(public_id: str):
             view=evaluation.snapshot,
             values=values,
             volumes=volumes,
+            kpi_rows=[
+                {
+                    "row": row["row"],
+                    "metric": request.form.get(f"kpi_metric_{row['row']}", ""),
+                    "target": request.form.get(f"kpi_target_{row['row']}", ""),
+                }
+                for row in kpi_rows
+            ],
+            kpi_metrics=contracts.kpi_metrics(weighted),
+            weighted=set(weighted),
+            min_kpis=MIN_KPIS,
             standings=services.standings(evaluation),
             form_errors=form_errors,
             errors=errors,

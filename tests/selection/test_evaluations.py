@@ -17,7 +17,7 @@ from marketplace.extensions import db
 from marketplace.selection import services, snapshot_schema
 from marketplace.selection.models import Evaluation, EvaluationOutcome
 from tests.factories import OrganisationFactory, UserFactory
-from tests.selection.conftest import CONTRACT
+from tests.selection.conftest import CONTRACT, add_kpi_metric
 
 D = Decimal
 
@@ -295,6 +295,7 @@ def test_the_outcome_is_recorded_once_after_locking(evaluation, as_persona, pers
     url = f"/buyer/evaluations/{evaluation.public_id}"
     assert client.get(url + "/outcome").status_code == 409  # not locked yet
     client.post(url + "/lock")
+    add_kpi_metric()
     form = client.get(url + "/outcome").get_data(as_text=True)
     assert 'value="award:centre-a"' in form and 'value="none_suitable"' in form
     response = client.post(
@@ -306,6 +307,12 @@ def test_the_outcome_is_recorded_once_after_locking(evaluation, as_persona, pers
             "contract_starts_on": "2027-04-01",
             "contract_ends_on": "2030-03-31",
             "volume_finance": "120,000",
+            "kpi_metric_1": "ap_cost_per_invoice",
+            "kpi_target_1": "3.80",
+            "kpi_metric_2": "payroll_accuracy",
+            "kpi_target_2": "99",
+            "kpi_metric_4": "invoice_cycle_days",
+            "kpi_target_4": "5",
         },
     )
     assert response.status_code == 302
@@ -319,7 +326,7 @@ def test_the_outcome_is_recorded_once_after_locking(evaluation, as_persona, pers
         "evaluation.created",
         "evaluation.locked",
         "evaluation.outcome_recorded",
-    ]
+    ]  # the contract it made has its own audit event (tests/contracts)
 
 
 def test_the_outcome_form_explains_problems(evaluation, as_persona, personas):
@@ -417,6 +424,7 @@ def test_a_locked_evaluation_exports_its_snapshot_safely(
     db_session.flush()
     services.set_weights(buyer, evaluation, {}, {"social_value": {"centre-a": D(70)}})
     services.lock(buyer, evaluation)
+    add_kpi_metric()
     services.record_outcome(
         buyer, evaluation, "awarded", "centre-a", "@risk: none", contract=CONTRACT
     )
@@ -538,6 +546,7 @@ def decided(evaluation, personas, is_postgres):
         pytest.skip("the freezing triggers exist on PostgreSQL only")
     buyer = personas["alb_buyer"]
     services.lock(buyer, evaluation)
+    add_kpi_metric()
     services.record_outcome(
         buyer, evaluation, "awarded", "centre-a", "Best value", contract=CONTRACT
     )
@@ -620,6 +629,7 @@ def test_an_award_to_a_centre_suspended_after_locking_is_refused_and_shown(
 ):
     buyer = personas["alb_buyer"]
     services.lock(buyer, evaluation)
+    add_kpi_metric()
     assert evaluation.snapshot["candidates"][1]["status"] == "accredited"  # standing at lock
     _suspend(bench.centres[1], personas["admin"])
     db.session.commit()
@@ -667,6 +677,7 @@ def test_an_award_to_a_centre_suspended_after_locking_is_refused_and_shown(
 def test_an_award_needs_its_contract_basics(evaluation, personas):
     buyer = personas["alb_buyer"]
     services.lock(buyer, evaluation)
+    add_kpi_metric()
     with pytest.raises(ValidationFailed) as caught:
         services.record_outcome(
             buyer,

@@ -366,6 +366,21 @@ def rating_row(rating: KpiRating | None, period: ReportingPeriod) -> dict:
     }
 
 
+def summary(contract: Contract) -> dict:
+    """The contract without its KPIs: what a list shows."""
+    return {
+        "id": contract.public_id,
+        "title": contract.title,
+        "buyer": {"slug": contract.organisation.slug, "name": contract.organisation.name},
+        "centre": {"slug": contract.centre.slug, "name": contract.centre.name},
+        "value": contract.value,
+        "starts_on": contract.starts_on,
+        "ends_on": contract.ends_on,
+        "annual_volumes": dict(sorted(contract.annual_volumes.items())),
+        "awarded_at": contract.awarded_at,
+    }
+
+
 def detail(contract: Contract) -> dict:
     """Everything a contract page or the API shows: primitives, each published quarter of
     its term per KPI (with "No figure" where the centre published none)."""
@@ -378,15 +393,7 @@ def detail(contract: Contract) -> dict:
         ).scalars():
             by_kpi.setdefault(rating.kpi_id, {})[rating.period_id] = rating
     return {
-        "id": contract.public_id,
-        "title": contract.title,
-        "buyer": {"slug": contract.organisation.slug, "name": contract.organisation.name},
-        "centre": {"slug": contract.centre.slug, "name": contract.centre.name},
-        "value": contract.value,
-        "starts_on": contract.starts_on,
-        "ends_on": contract.ends_on,
-        "annual_volumes": dict(sorted(contract.annual_volumes.items())),
-        "awarded_at": contract.awarded_at,
+        **summary(contract),
         "kpis": [
             {
                 "metric": kpi.metric.code,
@@ -397,6 +404,9 @@ def detail(contract: Contract) -> dict:
                 "target": kpi.target,
                 "baseline": kpi.baseline,
                 "baseline_period": kpi.baseline_period.code if kpi.baseline_period else None,
+                "baseline_period_label": (
+                    kpi.baseline_period.label if kpi.baseline_period else None
+                ),
                 "baseline_note": kpi.baseline_note,
                 "ratings": [
                     rating_row(by_kpi.get(kpi.id, {}).get(period.id), period) for period in periods

@@ -221,6 +221,11 @@ RULES: dict[str, dict[str, Case]] = {
             data=lambda w: {},
         ),
     },
+    "contract_reports.performance": {
+        "GET": C(
+            s(302, 200, 200, 200, 404, 200), lambda w: {"public_id": w["contract"], "year": 2026}
+        )
+    },
     "centre_contracts.centre_index": {"GET": C(CENTRE)},
     "centre_contracts.centre_show": {
         "GET": C(s(302, 403, 403, 200, 404, 403), lambda w: {"public_id": w["contract"]})

@@ -232,9 +232,10 @@ RULES: dict[str, dict[str, Case]] = {
     },
     "admin_contracts.admin_index": {"GET": C(ADMIN)},
     "admin_contracts.admin_show": {"GET": C(ADMIN, lambda w: {"public_id": w["contract"]})},
-    "contracts_api.list_contracts": {"GET": C(s(401, 200, 200, 200, 200, 200))},
+    # Without credentials nobody may see a contract: an empty list, and 404.
+    "contracts_api.list_contracts": {"GET": C(PUBLIC)},
     "contracts_api.get_contract": {
-        "GET": C(s(401, 200, 200, 200, 404, 200), lambda w: {"contract_id": w["contract"]})
+        "GET": C(s(404, 200, 200, 200, 404, 200), lambda w: {"contract_id": w["contract"]})
     },
     "publications.contract_ratings": {
         "GET": C(PUBLIC, lambda w: {"period": w["published"], "ext": "csv"})

@@ -307,14 +307,16 @@ def test_the_api_lists_and_reads_contracts_in_the_contract_shape(contract, as_pe
     assert body["kpis"][2]["ratings"][0]["figure"] is None
 
 
-def test_the_api_asks_for_sign_in_and_documents_contracts(client):
-    response = client.get("/api/v1/contracts")
-    assert response.status_code == 401
+def test_without_credentials_no_contract_is_visible_and_the_document_says_so(contract, client):
+    assert client.get("/api/v1/contracts").get_json()["data"] == []
+    response = client.get(f"/api/v1/contracts/{contract.public_id}")
+    assert response.status_code == 404
     assert response.mimetype == "application/problem+json"
     spec = client.get("/api/v1/openapi.json").get_json()
     detail = spec["paths"]["/api/v1/contracts/{contract_id}"]["get"]["responses"]
-    assert set(detail) >= {"200", "401", "404"}
+    assert set(detail) >= {"200", "404"}
     assert "application/problem+json" in detail["404"]["content"]
+    assert "ContractPage" in json.dumps(spec["paths"]["/api/v1/contracts"]["get"]["responses"])
 
 
 # --- open data ---------------------------------------------------------------------------------

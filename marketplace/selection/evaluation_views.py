@@ -124,10 +124,18 @@ def new():
 def show(public_id: str):
     evaluation = services.get_for_viewer(public_id, current_user)
     view = services.results_for(evaluation)
+    contract = contracts.for_outcome(evaluation.outcome.id) if evaluation.outcome else None
+    contract_url = None
+    if contract is not None and contracts.can_view(current_user, contract):
+        endpoint = (
+            "admin_contracts.admin_show" if current_user.role == "admin" else "buyer_contracts.show"
+        )
+        contract_url = url_for(endpoint, public_id=contract.public_id)
     return render_template(
         "selection/evaluation.html",
         evaluation=evaluation,
         view=view,
+        contract_url=contract_url,
         standing_changes=services.standing_changes(evaluation),
         can_edit=services.can_edit(current_user, evaluation),
         outcome_labels=OUTCOME_LABELS,

@@ -232,6 +232,14 @@ def test_only_the_contracts_own_buyers_override(contract, as_persona):
 # --- pages and who sees them -------------------------------------------------------------------
 
 
+def test_the_evaluation_links_to_the_contract_it_made(contract, as_persona):
+    from marketplace.selection.models import EvaluationOutcome
+
+    outcome = db.session.get(EvaluationOutcome, contract.outcome_id)
+    page = as_persona("alb_buyer").get(f"/buyer/evaluations/{outcome.evaluation.public_id}")
+    assert f'href="/buyer/contracts/{contract.public_id}"' in page.get_data(as_text=True)
+
+
 def test_the_contract_page_shows_terms_kpis_and_each_quarter(contract, as_persona):
     page = text_of(
         as_persona("alb_buyer").get(f"/buyer/contracts/{contract.public_id}").get_data(True)

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from sqlalchemy.orm import selectinload
+
 from marketplace.audit import services as audit
 from marketplace.benchmarks.models import Observation, ReportingPeriod
 from marketplace.contracts.models import Contract, KpiRating
@@ -130,6 +132,7 @@ def rate_period(period: ReportingPeriod, *, actor_label: str | None = None) -> l
         db.session.execute(
             db.select(Contract)
             .where(Contract.starts_on <= period.ends_on, Contract.ends_on >= period.starts_on)
+            .options(selectinload(Contract.kpis))
             .order_by(Contract.id)
         )
         .unique()

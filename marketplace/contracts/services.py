@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import or_
+from sqlalchemy.orm import selectinload
 
 from marketplace import clock
 from marketplace.accounts.models import Organisation
@@ -447,21 +448,24 @@ def open_data(period: ReportingPeriod) -> list[dict]:
         db.session.execute(
             db.select(Contract)
             .where(Contract.starts_on <= period.ends_on, Contract.ends_on >= period.starts_on)
+            .options(selectinload(Contract.kpis))
             .order_by(Contract.public_id)
         )
         .unique()
         .scalars()
+        .all()
     )
+    kpi_ids = [kpi.id for contract in contracts for kpi in contract.kpis]
+    rated = {
+        r.kpi_id: r
+        for r in db.session.execute(
+            db.select(KpiRating).where(
+                KpiRating.period_id == period.id, KpiRating.kpi_id.in_(kpi_ids)
+            )
+        ).scalars()
+    }
     records = []
     for contract in contracts:
-        rated = {
-            r.kpi_id: r
-            for r in db.session.execute(
-                db.select(KpiRating)
-                .join(ContractKpi, ContractKpi.id == KpiRating.kpi_id)
-                .where(ContractKpi.contract_id == contract.id, KpiRating.period_id == period.id)
-            ).scalars()
-        }
         for kpi in sorted(contract.kpis, key=lambda k: k.metric.code):
             rating = rated.get(kpi.id)
             records.append(

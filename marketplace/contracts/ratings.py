@@ -108,19 +108,29 @@ def rate_contracts(
                 rating.figure, rating.computed = figure, computed
             changed.append(rating)
     db.session.flush()
+    # One audit event per contract and period, listing the KPIs whose rating was set.
+    by_contract: dict[int, list[KpiRating]] = {}
     for rating in changed:
+        by_contract.setdefault(rating.kpi.contract_id, []).append(rating)
+    for items in by_contract.values():
+        contract = items[0].kpi.contract
         audit.record(
-            "contract.kpi_rated",
+            "contract.kpis_rated",
             actor_label=actor_label or audit.SYSTEM,
-            organisation_id=rating.kpi.contract.organisation_id,
+            organisation_id=contract.organisation_id,
             object_type="contract",
-            object_id=rating.kpi.contract.public_id,
+            object_id=contract.public_id,
             detail={
-                "metric": rating.kpi.metric.code,
                 "period": period.code,
-                "figure": str(rating.figure),
-                "target": str(rating.kpi.target),
-                "computed": rating.computed,
+                "ratings": [
+                    {
+                        "metric": r.kpi.metric.code,
+                        "figure": str(r.figure),
+                        "target": str(r.kpi.target),
+                        "computed": r.computed,
+                    }
+                    for r in items
+                ],
             },
         )
     return changed

@@ -145,6 +145,8 @@ def test_publishing_a_period_rates_live_contracts_once(contract, bench):
     # Q3: £3.20 meets £3.80; no payroll accuracy figure in Q3, so no rating row.
     assert grid(contract)[("ap_cost_per_invoice", "2026-Q3")] == (D("3.200000"), "good", None)
     assert ("payroll_accuracy", "2026-Q3") not in grid(contract)
+    # One audit event per contract and quarter rated: Q1 and Q2 at award, Q3 now.
+    assert audit_actions(contract).count("contract.kpis_rated") == 3
     before = grid(contract)
     events = len(audit_actions(contract))
     assert ratings.rate_period(bench.q3) == []  # idempotent

@@ -34,7 +34,8 @@ restatements_approved = _events.signal("restatements-approved")
 
 #: A period was published (closed -> published; its reports follow). Sender: the
 #: ReportingPeriod; `actor` and `actor_label` name who published it. Receivers refresh what
-#: is computed from published figures (the market's latest variations, KPI ratings).
+#: is computed from published figures: the market's latest variations
+#: (benchmarks/market_signals.py) and every live contract's KPI ratings (contracts/receivers.py).
 period_published = _events.signal("period-published")
 
 # A request was refused (401, 403 or 404 on a write, or on a page of an admin or

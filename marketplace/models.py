@@ -20,6 +20,7 @@ from marketplace.catalogue.models import (
     ServiceCentre,
     ServiceLine,
 )
+from marketplace.contracts.models import Contract, ContractKpi, KpiRating
 from marketplace.mail.models import OutboxEmail
 from marketplace.publications.models import Publication
 from marketplace.selection.models import (
@@ -41,6 +42,8 @@ __all__ = [
     "CentreEditReview",
     "CentreSite",
     "Certification",
+    "Contract",
+    "ContractKpi",
     "EmailDomain",
     "EmailLink",
     "Evaluation",
@@ -48,6 +51,7 @@ __all__ = [
     "EvaluationCriterion",
     "EvaluationOutcome",
     "EvaluationScore",
+    "KpiRating",
     "LatestVariation",
     "Metric",
     "Observation",

@@ -46,6 +46,7 @@ class World:
             "report": _reports,
             "report_id": _reports,
             "evaluation": _evaluation,
+            "contract": _contract,
         }
 
     def __getitem__(self, name):
@@ -105,6 +106,47 @@ def _evaluation(world: World) -> dict:
     return {"evaluation": evaluation.public_id}
 
 
+def _contract(world: World) -> dict:
+    """The ALB's contract with centre A, awarded after the period was published (so its
+    AP cost per invoice is rated for it): the department buyer sees it as the parent."""
+    from datetime import date
+
+    from marketplace.contracts import services as contracts
+
+    world["published"]
+    buyer = world.personas["alb_buyer"]
+    evaluation = selection.create(
+        buyer,
+        {
+            "title": "Finance for 2026",
+            "needs": "",
+            "period": world["to_publish"],
+            "service_lines": ["finance"],
+            "centres": [world["centre"], world["other_centre"]],
+        },
+    )
+    selection.lock(buyer, evaluation)
+    third = MetricFactory(service_line=world.personas["centre"].service_lines[0])
+    outcome = selection.record_outcome(
+        buyer,
+        evaluation,
+        "awarded",
+        world["centre"],
+        "Best value",
+        contract={
+            "contract_value": Decimal("100000"),
+            "contract_starts_on": date(2026, 1, 1),
+            "contract_ends_on": date(2027, 12, 31),
+            "annual_volumes": {},
+            "kpis": [
+                {"metric": code, "target": Decimal("4")}
+                for code in (world["metric"], world["other_metric"], third.code)
+            ],
+        },
+    )
+    return {"contract": contracts.for_outcome(outcome.id).public_id}
+
+
 def build(personas) -> World:
     world = World(personas)
     centre = personas["centre"]
@@ -123,9 +165,8 @@ def build(personas) -> World:
             ObservationFactory(
                 centre=who, metric=metric, period=period, value=Decimal("4.00") + index
             )
-    submission = ObservationFactory(
-        centre=centre, metric=MetricFactory(service_line=finance), period=closed
-    ).submission
+    other_metric = MetricFactory(service_line=finance)
+    submission = ObservationFactory(centre=centre, metric=other_metric, period=closed).submission
     peers.recompute_all()
     token = ApiTokenFactory(user=personas["centre_user"], name="Upload script")
     domain = registration.add_domain("example.gov.uk", actor=personas["admin"])
@@ -173,6 +214,7 @@ def build(personas) -> World:
         other_centre=other.slug,
         applicant=applicant.slug,
         metric=metric.code,
+        other_metric=other_metric.code,
         to_publish=published.code,
         closed=closed.code,
         submission=submission.public_id,

@@ -262,6 +262,42 @@ RULES: dict[str, dict[str, Case]] = {
     "evaluations.export": {
         "GET": C(s(302, 200, 404, 404, 404, 200), lambda w: {"public_id": w["evaluation"]})
     },
+    # --- contracts (the ALB's contract with centre A: its buyers, the parent department's
+    # buyers, centre A and admins see it; only the ALB's buyers override a rating) ---------
+    "buyer_contracts.index": {"GET": C(s(302, 200, 200, 403, 403, 403))},
+    "buyer_contracts.show": {
+        "GET": C(s(302, 200, 200, 403, 403, 403), lambda w: {"public_id": w["contract"]})
+    },
+    "buyer_contracts.override": {
+        "GET": C(
+            s(302, 403, 200, 403, 403, 403),
+            lambda w: {"public_id": w["contract"], "metric": w["metric"], "period": w["published"]},
+        ),
+        "POST": C(
+            s(302, 403, 400, 403, 403, 403),
+            lambda w: {"public_id": w["contract"], "metric": w["metric"], "period": w["published"]},
+            data=lambda w: {},
+        ),
+    },
+    "contract_reports.performance": {
+        "GET": C(
+            s(302, 200, 200, 200, 404, 200), lambda w: {"public_id": w["contract"], "year": 2026}
+        )
+    },
+    "centre_contracts.centre_index": {"GET": C(CENTRE)},
+    "centre_contracts.centre_show": {
+        "GET": C(s(302, 403, 403, 200, 404, 403), lambda w: {"public_id": w["contract"]})
+    },
+    "admin_contracts.admin_index": {"GET": C(ADMIN)},
+    "admin_contracts.admin_show": {"GET": C(ADMIN, lambda w: {"public_id": w["contract"]})},
+    # Without credentials nobody may see a contract: an empty list, and 404.
+    "contracts_api.list_contracts": {"GET": C(PUBLIC)},
+    "contracts_api.get_contract": {
+        "GET": C(s(404, 200, 200, 200, 404, 200), lambda w: {"contract_id": w["contract"]})
+    },
+    "publications.contract_ratings": {
+        "GET": C(PUBLIC, lambda w: {"period": w["published"], "ext": "csv"})
+    },
     # --- centre users' pages (centre A's submission; another centre sees 404) -------------
     "centre_submissions.index": {"GET": C(CENTRE)},
     "centre_submissions.new": {

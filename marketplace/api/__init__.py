@@ -45,6 +45,7 @@ def register(app: Flask) -> None:
     api.register_blueprint(__import__("marketplace.api.admin", fromlist=["bp"]).bp)
     api.register_blueprint(__import__("marketplace.api.spc", fromlist=["bp"]).bp)
     api.register_blueprint(__import__("marketplace.api.restatements", fromlist=["bp"]).bp)
+    api.register_blueprint(__import__("marketplace.api.contracts", fromlist=["bp"]).bp)
     app.register_blueprint(docs_bp)
     app.before_request(_refuse_unacceptable_types)
 

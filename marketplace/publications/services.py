@@ -233,7 +233,10 @@ def start_publication(
         object_id=period.code,
         detail={"from": "closed", "to": "published"},
     )
-    events.period_published.send(period, actor=actor, actor_label=actor_label)
+    # Contracts rate their KPIs for the quarter (contracts/receivers.py), in this transaction.
+    events.period_published.send(
+        period, actor=actor, actor_label=actor_label or getattr(actor, "email", None)
+    )
     return period
 
 

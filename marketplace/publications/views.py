@@ -13,10 +13,12 @@ from datetime import datetime
 
 from flask import Blueprint, abort, current_app, render_template, request, send_file, url_for
 
+from marketplace.benchmarks import periods
 from marketplace.benchmarks.periods import PERIOD_CODE
+from marketplace.contracts import services as contracts
 from marketplace.extensions import db
 from marketplace.links import absolute_url
-from marketplace.publications import feed, lookups, queries
+from marketplace.publications import contract_data, feed, lookups, queries
 from marketplace.publications.models import KIND_LABELS, Publication
 from marketplace.publications.storage import storage_for
 from marketplace.web import pagination
@@ -195,6 +197,25 @@ def league_pdf_version(period, version):
 @bp.get("/<period>.<any(csv, json):ext>")
 def open_data(period, ext):
     return _send(_file_info(f"open_data_{ext}", period), fixed=False)
+
+
+@bp.get("/<period>/contracts.<any(csv, json):ext>")
+def contract_ratings(period, ext):
+    """Contract KPI ratings of a published period, built on request (contract_data.py)."""
+    found = periods.get_period_or_none(_period(period))
+    if found is None or found.status != "published":
+        abort(404)
+    records = contracts.open_data(found)
+    if ext == "csv":
+        content, mimetype = contract_data.to_csv(records), "text/csv"
+    else:
+        content, mimetype = contract_data.to_json(found.code, records), "application/json"
+    response = current_app.response_class(content, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="contracts-{found.code}.{ext}"'
+    response.set_etag(contract_data.etag(content))
+    response.cache_control.public = True
+    response.cache_control.max_age = LATEST_MAX_AGE
+    return response.make_conditional(request)
 
 
 @bp.get("/<period>/v<int:version>.<any(csv, json):ext>")

@@ -4,7 +4,8 @@ Locking stores what `evaluate` (snapshots.py) shows the buyer as the snapshot; t
 confirmation page carries a fingerprint of what it showed, and locking is refused if the
 figures have changed since, so the snapshot is exactly what the buyer looked at. The outcome
 is written once; the database ties an award to the locked shortlist (models.py) and, on
-PostgreSQL, refuses any later change (migration 0003).
+PostgreSQL, refuses any later change (migration 0003). An award also makes the contract
+(marketplace/contracts), with its KPIs, in the same transaction.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 
 from marketplace import clock
 from marketplace.audit import services as audit
+from marketplace.contracts import services as contracts
 from marketplace.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
 from marketplace.extensions import db
 from marketplace.selection import scoring, snapshots
@@ -155,7 +157,12 @@ def record_outcome(
     contract: dict | None = None,
 ) -> EvaluationOutcome:
     """Awarded (to a centre on the locked shortlist, accredited today, with the contract
-    basics), none suitable, or cancelled; once."""
+    basics and at least three KPIs), none suitable, or cancelled; once.
+
+    `contract` holds the basics (contract_value, contract_starts_on, contract_ends_on,
+    annual_volumes) and `kpis`: [{"metric": code, "target": Decimal}, …]. An award makes
+    the contract (contracts.create_for_award) in this transaction; the outcome keeps its
+    copy of the basics, as the decision record shows them."""
     if not can_edit(actor, evaluation):
         raise PermissionDenied("Only buyers of the organisation that owns it can decide.")
     evaluation = locked_row(evaluation)
@@ -171,6 +178,7 @@ def record_outcome(
     elif kind == "awarded":
         centre_id = _awardable_centre(evaluation, centre_slug, errors)
         terms = _contract(contract, errors, [line.code for line in evaluation.service_lines])
+        kpis = contracts.check_kpis((contract or {}).get("kpis"), errors)
     if not rationale:
         errors.append(FieldError("Give the rationale for the outcome.", "rationale"))
     if errors:
@@ -188,6 +196,16 @@ def record_outcome(
     db.session.add(outcome)
     db.session.flush()
     _audit_outcome(actor, evaluation, outcome, centre_slug if centre_id else None)
+    if kind == "awarded":
+        contracts.create_for_award(
+            actor,
+            outcome_id=outcome.id,
+            organisation_id=evaluation.organisation_id,
+            centre_id=centre_id,
+            title=evaluation.title,
+            terms=terms,
+            kpis=kpis,
+        )
     db.session.refresh(evaluation)
     return outcome
 

@@ -12,7 +12,10 @@ from marketplace.accounts.auth import role_required
 from marketplace.benchmarks import readings
 from marketplace.benchmarks.models import ReportingPeriod
 from marketplace.catalogue.models import ServiceLine
-from marketplace.errors import Conflict, PermissionDenied, ValidationFailed
+from marketplace.contracts import schemas as contract_schemas
+from marketplace.contracts import services as contracts
+from marketplace.contracts.models import MIN_KPIS
+from marketplace.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
 from marketplace.extensions import db
 from marketplace.selection import compare as comparing
 from marketplace.selection import exports, record, services
@@ -123,12 +126,20 @@ def new():
 def show(public_id: str):
     evaluation = services.get_for_viewer(public_id, current_user)
     view = services.results_for(evaluation)
+    contract = contracts.for_outcome(evaluation.outcome.id) if evaluation.outcome else None
+    contract_url = None
+    if contract is not None and contracts.can_view(current_user, contract):
+        endpoint = (
+            "admin_contracts.admin_show" if current_user.role == "admin" else "buyer_contracts.show"
+        )
+        contract_url = url_for(endpoint, public_id=contract.public_id)
     return render_template(
         "selection/evaluation.html",
         evaluation=evaluation,
         view=view,
         results_shown=services.results_shown(evaluation),
         record=record.parts(evaluation, view),
+        contract_url=contract_url,
         standing_changes=services.standing_changes(evaluation),
         can_edit=services.can_edit(current_user, evaluation),
         outcome_labels=OUTCOME_LABELS,
@@ -322,10 +333,12 @@ def outcome(public_id: str):
         "contract_ends_on": "",
     }
     volumes = {line.code: "" for line in evaluation.service_lines}
+    kpi_rows = contract_schemas.kpi_rows_from_form({})
     form_errors, errors, status = [], {}, 200
     if request.method == "POST":
         values = {key: request.form.get(key, "") for key in values}
         volumes = {code: request.form.get(f"volume_{code}", "") for code in volumes}
+        kpi_rows = contract_schemas.kpi_rows_from_form(request.form)
         # One radio group: "award:<slug>", "none_suitable" or "cancelled".
         kind, _sep, slug = values["outcome"].partition(":")
         posted = {"kind": "awarded" if kind == "award" else kind, "centre": slug or None}
@@ -338,6 +351,7 @@ def outcome(public_id: str):
                     "annual_volumes": {
                         code: v.strip().replace(",", "") for code, v in volumes.items() if v.strip()
                     },
+                    "kpis": kpi_rows,
                 },
                 "The outcome could not be recorded.",
             )
@@ -351,13 +365,22 @@ def outcome(public_id: str):
             )
         except ValidationFailed as error:
             db.session.rollback()
-            form_errors, errors = _errors(error)
+            form_errors, errors = _errors(
+                ValidationFailed(
+                    error.detail,
+                    errors=[
+                        FieldError(e.message, contract_schemas.form_field(e.field), e.row)
+                        for e in error.errors
+                    ],
+                )
+            )
             status = 400
         else:
             db.session.commit()
             flash("Outcome recorded.", "success")
             return redirect(url_for("evaluations.show", public_id=public_id))
     evaluation = services.get_for_viewer(public_id, current_user)
+    weighted = [c.metric.code for c in evaluation.criteria if c.metric is not None and c.weight > 0]
     return (
         render_template(
             "selection/evaluation_outcome.html",
@@ -365,6 +388,17 @@ def outcome(public_id: str):
             view=evaluation.snapshot,
             values=values,
             volumes=volumes,
+            kpi_rows=[
+                {
+                    "row": row["row"],
+                    "metric": request.form.get(f"kpi_metric_{row['row']}", ""),
+                    "target": request.form.get(f"kpi_target_{row['row']}", ""),
+                }
+                for row in kpi_rows
+            ],
+            kpi_metrics=contracts.kpi_metrics(weighted),
+            weighted=set(weighted),
+            min_kpis=MIN_KPIS,
             standings=services.standings(evaluation),
             form_errors=form_errors,
             errors=errors,

@@ -15,6 +15,7 @@ from marketplace.benchmarks.models import DIRECTIONS, PERIOD_STATUSES, UNITS
 from marketplace.benchmarks.narrowing import SIZE_BANDS
 from marketplace.benchmarks.narrowing_schemas import PeerFilterFields
 from marketplace.catalogue.models import SERVICE_LINE_CODES
+from marketplace.contracts.schemas import KpiInputSchema
 from marketplace.errors import FieldError, ValidationFailed
 from marketplace.selection.models import OUTCOME_KINDS
 from marketplace.web import forms
@@ -94,6 +95,10 @@ class OutcomeSchema(Schema):
             error_messages={"invalid": "Give each annual volume as a whole number."},
         ),
         load_default=dict,
+    )
+    # The contract's KPIs (at least three for an award; the contracts service checks them).
+    kpis = fields.List(
+        fields.Nested(KpiInputSchema), load_default=list, validate=validate.Length(max=20)
     )
 
 

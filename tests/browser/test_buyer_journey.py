@@ -109,6 +109,17 @@ def test_buyer_compares_evaluates_locks_and_awards(visit):
     page.get_by_label("Ends on").fill("2030-03-31")
     for volume in page.locator("input[id^='volume_']").all():
         volume.fill("150000")
+    # … and at least three KPIs, each a library metric with a target.
+    for row, (metric, target) in enumerate(
+        [
+            ("payroll_cost_per_payslip", "3.50"),
+            ("payroll_accuracy", "99.5"),
+            ("user_satisfaction", "90"),
+        ],
+        start=1,
+    ):
+        page.get_by_label(f"Metric of KPI {row}").select_option(metric)
+        page.get_by_label(f"Target of KPI {row}").fill(target)
     page.get_by_role("button", name="Record the outcome").click()
     visit.check("evaluation with outcome")
     assert page.get_by_text("Outcome recorded.").is_visible()

@@ -10,7 +10,7 @@ from marketplace.benchmarks import peers
 from marketplace.extensions import db
 from marketplace.selection import services as selection
 from tests.publications.helpers import open_pdf, pdf_text
-from tests.selection.conftest import CONTRACT, build_bench, ready_to_lock
+from tests.selection.conftest import CONTRACT, add_kpi_metric, build_bench, ready_to_lock
 
 RATIONALE = 'Best value. <img src="file:///etc/passwd"> <b>bold</b>'
 
@@ -18,6 +18,7 @@ RATIONALE = 'Best value. <img src="file:///etc/passwd"> <b>bold</b>'
 @pytest.fixture
 def evaluation(personas):
     build_bench(personas)
+    add_kpi_metric()
     buyer = personas["alb_buyer"]
     evaluation = selection.create(
         buyer,

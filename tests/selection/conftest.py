@@ -17,7 +17,7 @@ import pytest
 
 from marketplace.benchmarks import peers
 from marketplace.benchmarks.models import Metric, ReportingPeriod
-from marketplace.catalogue.models import ServiceCentre
+from marketplace.catalogue.models import ServiceCentre, ServiceLine
 from marketplace.extensions import db
 from tests.factories import (
     MetricFactory,
@@ -30,12 +30,19 @@ from tests.factories import (
 
 D = Decimal
 
-# The contract basics an award records (issue 12): value, dates, annual volumes per line.
+# The contract an award records (issues 12 and 16): value, dates, annual volumes per line,
+# and at least three KPIs (library metrics with targets; invoice_cycle_days has no figures).
+KPIS = [
+    {"metric": "ap_cost_per_invoice", "target": Decimal("3.80")},
+    {"metric": "payroll_accuracy", "target": Decimal("99.0")},
+    {"metric": "invoice_cycle_days", "target": Decimal("5.0")},
+]
 CONTRACT = {
     "contract_value": Decimal("1250000"),
     "contract_starts_on": date(2027, 4, 1),
     "contract_ends_on": date(2030, 3, 31),
     "annual_volumes": {"finance": 120000},
+    "kpis": KPIS,
 }
 
 # Cost per invoice by centre (index 0 = centre-a, 1 = centre-b, then the others), per period.
@@ -151,3 +158,22 @@ def _needing(evaluation) -> list[tuple[str, str]]:
             if criterion["kind"] == "buyer" or cell["percentile"] is None:
                 pairs.append((criterion["code"], candidate["slug"]))
     return pairs
+
+
+def add_kpi_metric() -> Metric:
+    """The third KPI metric of CONTRACT (invoice_cycle_days): no centre reports it, so its
+    KPI has no baseline and no figure. Made only by tests that award, so the comparison's
+    metrics stay two."""
+    finance = db.session.execute(
+        db.select(ServiceLine).where(ServiceLine.code == "finance")
+    ).scalar_one()
+    metric = MetricFactory(
+        code="invoice_cycle_days",
+        name="Invoice cycle time",
+        service_line=finance,
+        unit="days",
+        decimals=1,
+        position=2,
+    )
+    db.session.commit()
+    return metric

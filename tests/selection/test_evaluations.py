@@ -17,7 +17,7 @@ from marketplace.extensions import db
 from marketplace.selection import services, snapshot_schema
 from marketplace.selection.models import Evaluation, EvaluationOutcome
 from tests.factories import OrganisationFactory, UserFactory
-from tests.selection.conftest import CONTRACT, ready_to_lock
+from tests.selection.conftest import CONTRACT, add_kpi_metric, ready_to_lock
 
 D = Decimal
 
@@ -347,6 +347,7 @@ def test_the_outcome_is_recorded_once_after_locking(evaluation, as_persona, pers
     ready_to_lock(personas["alb_buyer"], evaluation)
     db_session.commit()
     assert client.post(url + "/lock").status_code == 302
+    add_kpi_metric()
     form = client.get(url + "/outcome").get_data(as_text=True)
     assert 'value="award:centre-a"' in form and 'value="none_suitable"' in form
     response = client.post(
@@ -358,6 +359,12 @@ def test_the_outcome_is_recorded_once_after_locking(evaluation, as_persona, pers
             "contract_starts_on": "2027-04-01",
             "contract_ends_on": "2030-03-31",
             "volume_finance": "120,000",
+            "kpi_metric_1": "ap_cost_per_invoice",
+            "kpi_target_1": "3.80",
+            "kpi_metric_2": "payroll_accuracy",
+            "kpi_target_2": "99",
+            "kpi_metric_4": "invoice_cycle_days",
+            "kpi_target_4": "5",
         },
     )
     assert response.status_code == 302
@@ -373,7 +380,7 @@ def test_the_outcome_is_recorded_once_after_locking(evaluation, as_persona, pers
         "evaluation.scored",
         "evaluation.locked",
         "evaluation.outcome_recorded",
-    ]
+    ]  # the contract it made has its own audit event (tests/contracts)
 
 
 def test_the_outcome_form_explains_problems(evaluation, as_persona, personas):
@@ -476,6 +483,7 @@ def test_a_locked_evaluation_exports_its_snapshot_safely(
     db_session.flush()
     ready_to_lock(buyer, evaluation)
     services.lock(buyer, evaluation)
+    add_kpi_metric()
     services.record_outcome(
         buyer, evaluation, "awarded", "centre-a", "@risk: none", contract=CONTRACT
     )
@@ -620,6 +628,7 @@ def decided(evaluation, personas, is_postgres):
     buyer = personas["alb_buyer"]
     ready_to_lock(buyer, evaluation)
     services.lock(buyer, evaluation)
+    add_kpi_metric()
     services.record_outcome(
         buyer, evaluation, "awarded", "centre-a", "Best value", contract=CONTRACT
     )
@@ -705,6 +714,7 @@ def test_an_award_to_a_centre_suspended_after_locking_is_refused_and_shown(
     buyer = personas["alb_buyer"]
     ready_to_lock(buyer, evaluation)
     services.lock(buyer, evaluation)
+    add_kpi_metric()
     assert evaluation.snapshot["candidates"][1]["status"] == "accredited"  # standing at lock
     _suspend(bench.centres[1], personas["admin"])
     db.session.commit()
@@ -753,6 +763,7 @@ def test_an_award_needs_its_contract_basics(evaluation, personas):
     buyer = personas["alb_buyer"]
     ready_to_lock(buyer, evaluation)
     services.lock(buyer, evaluation)
+    add_kpi_metric()
     with pytest.raises(ValidationFailed) as caught:
         services.record_outcome(
             buyer,
@@ -785,7 +796,8 @@ def test_the_database_refuses_an_award_to_a_suspended_centre(
                 centre_id=bench.centres[1].id,
                 rationale="Straight to the table",
                 decided_by_id=personas["alb_buyer"].id,
-                **CONTRACT,
+                # The outcome row keeps the contract basics; the KPIs live in contracts.
+                **{key: value for key, value in CONTRACT.items() if key != "kpis"},
             )
         )
         db_session.flush()

@@ -1,0 +1,139 @@
+"""The yearly contract performance PDF: a contract's terms and each KPI's quarterly ratings
+for one calendar year of its term, as an accessible PDF.
+
+Rendered the same safe way as published reports (render.py: escaped primitives only, the
+locked-down fetcher, a capped child process, PDF/UA) from the contract's detail
+(contracts.services.detail), dated at the latest rating or override shown (or the award),
+so the same ratings always give the same bytes. Kept in content-addressed storage under the
+hash of its primitives: the first download renders it; a later override makes a new file.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import datetime
+
+from flask import current_app
+
+from marketplace import formatting
+from marketplace.contracts import services as contracts
+from marketplace.contracts.models import Contract, KpiRating
+from marketplace.errors import NotFound
+from marketplace.extensions import db
+from marketplace.publications import builder, render
+from marketplace.publications import formatting as fmt
+from marketplace.publications.storage import StoredFile, storage_for
+
+TEMPLATE = "reports/contract_performance.html"
+
+
+def years_of(contract: Contract) -> list[int]:
+    return list(range(contract.starts_on.year, contract.ends_on.year + 1))
+
+
+def primitives(contract: Contract, year: int) -> dict:
+    """Strings and numbers ready to print: the terms and the year's quarters of each KPI."""
+    if year not in years_of(contract):
+        raise NotFound(f"The contract does not run in {year}.")
+    detail = contracts.detail(contract)
+    kpis = []
+    for kpi in detail["kpis"]:
+        rows = [r for r in kpi["ratings"] if r["period"].startswith(f"{year}-")]
+        kpis.append(
+            {
+                "name": kpi["metric_name"],
+                "direction": f"{kpi['direction']} is better",
+                "target": fmt.figure(kpi["target"], kpi["decimals"], kpi["unit"]),
+                "baseline": (
+                    fmt.figure(kpi["baseline"], kpi["decimals"], kpi["unit"])
+                    + f" ({kpi['baseline_period_label']})"
+                    if kpi["baseline"] is not None
+                    else f"None. {kpi['baseline_note']}"
+                ),
+                "quarters": [
+                    {
+                        "period": r["period_label"],
+                        "figure": (
+                            "No figure"
+                            if r["figure"] is None
+                            else fmt.figure(r["figure"], kpi["decimals"], kpi["unit"])
+                        ),
+                        "computed": r["computed_label"],
+                        "rating": r["rating_label"],
+                        "overridden": r["overridden"],
+                        "reason": r["reason"] or "",
+                    }
+                    for r in rows
+                ],
+            }
+        )
+    volumes = "; ".join(
+        f"{line}: {formatting.count(volume)}" for line, volume in detail["annual_volumes"].items()
+    )
+    return {
+        "kind": "contract_performance",
+        "title": f"Contract performance {year}: {detail['title']}",
+        "year": year,
+        "period": {"code": str(year)},
+        "contract": {
+            "id": detail["id"],
+            "title": detail["title"],
+            "buyer": detail["buyer"]["name"],
+            "centre": detail["centre"]["name"],
+            "value": formatting.money(detail["value"]),
+            "starts_on": fmt.date_text(detail["starts_on"]),
+            "ends_on": fmt.date_text(detail["ends_on"]),
+            "volumes": volumes or "None given",
+        },
+        "kpis": kpis,
+    }
+
+
+def dated(contract: Contract) -> datetime:
+    """The latest rating or override of the contract, else the award."""
+    moments = [contract.awarded_at]
+    for rated_at, overridden_at in db.session.execute(
+        db.select(KpiRating.rated_at, KpiRating.overridden_at).where(
+            KpiRating.kpi_id.in_([k.id for k in contract.kpis])
+        )
+    ):
+        moments.extend(m for m in (rated_at, overridden_at) if m is not None)
+    return max(moments)
+
+
+def performance_pdf(contract: Contract, year: int) -> tuple[StoredFile, str]:
+    """The stored PDF for this contract and year (rendered on first use) and its name."""
+    data = primitives(contract, year)
+    moment = dated(contract)
+    digest = builder.input_hash({"data": data, "dated": moment.isoformat()})
+    storage = storage_for(current_app.config)
+    filename = f"contract-{contract.public_id}-{year}.pdf"
+    index = storage.root / "contracts" / f"{digest}.key"
+    if index.exists():
+        key = index.read_text().strip()
+        if storage.exists(key):
+            path = storage.path(key)
+            return StoredFile(key, path.stem, path.stat().st_size), filename
+    envelope = {
+        "version": 1,
+        "published_iso": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "published_text": fmt.datetime_text(moment),
+        "author": data["contract"]["buyer"],
+        "previous": [],
+        "change_note": [],
+    }
+    html = render.render_html(TEMPLATE, data=data, envelope=envelope)
+    config = current_app.config
+    result = render.render_pdf(
+        html,
+        published_at=moment,
+        timeout=config.get("REPORT_RENDER_TIMEOUT", render.DEFAULT_TIMEOUT_SECONDS),
+        memory_mb=config.get("REPORT_RENDER_MEMORY_MB", render.DEFAULT_MEMORY_MB),
+    )
+    stored = storage.put(result.pdf, "application/pdf")
+    index.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=index.parent, delete=False) as handle:
+        handle.write(stored.key)
+    os.replace(handle.name, index)
+    return stored, filename

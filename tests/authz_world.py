@@ -31,6 +31,7 @@ from tests.factories import (
     ServiceCentreFactory,
     UserFactory,
 )
+from tests.selection.conftest import ready_to_lock
 
 
 class World:
@@ -125,6 +126,7 @@ def _contract(world: World) -> dict:
             "centres": [world["centre"], world["other_centre"]],
         },
     )
+    ready_to_lock(buyer, evaluation)
     selection.lock(buyer, evaluation)
     third = MetricFactory(service_line=world.personas["centre"].service_lines[0])
     outcome = selection.record_outcome(

@@ -10,20 +10,16 @@ hash of its primitives: the first download renders it; a later override makes a 
 
 from __future__ import annotations
 
-import os
-import tempfile
 from datetime import datetime
-
-from flask import current_app
 
 from marketplace import formatting
 from marketplace.contracts import services as contracts
 from marketplace.contracts.models import Contract, KpiRating
 from marketplace.errors import NotFound
 from marketplace.extensions import db
-from marketplace.publications import builder, render
 from marketplace.publications import formatting as fmt
-from marketplace.publications.storage import StoredFile, storage_for
+from marketplace.publications import private_pdfs
+from marketplace.publications.storage import StoredFile
 
 TEMPLATE = "reports/contract_performance.html"
 
@@ -106,34 +102,6 @@ def performance_pdf(contract: Contract, year: int) -> tuple[StoredFile, str]:
     """The stored PDF for this contract and year (rendered on first use) and its name."""
     data = primitives(contract, year)
     moment = dated(contract)
-    digest = builder.input_hash({"data": data, "dated": moment.isoformat()})
-    storage = storage_for(current_app.config)
     filename = f"contract-{contract.public_id}-{year}.pdf"
-    index = storage.root / "contracts" / f"{digest}.key"
-    if index.exists():
-        key = index.read_text().strip()
-        if storage.exists(key):
-            path = storage.path(key)
-            return StoredFile(key, path.stem, path.stat().st_size), filename
-    envelope = {
-        "version": 1,
-        "published_iso": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "published_text": fmt.datetime_text(moment),
-        "author": data["contract"]["buyer"],
-        "previous": [],
-        "change_note": [],
-    }
-    html = render.render_html(TEMPLATE, data=data, envelope=envelope)
-    config = current_app.config
-    result = render.render_pdf(
-        html,
-        published_at=moment,
-        timeout=config.get("REPORT_RENDER_TIMEOUT", render.DEFAULT_TIMEOUT_SECONDS),
-        memory_mb=config.get("REPORT_RENDER_MEMORY_MB", render.DEFAULT_MEMORY_MB),
-    )
-    stored = storage.put(result.pdf, "application/pdf")
-    index.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=index.parent, delete=False) as handle:
-        handle.write(stored.key)
-    os.replace(handle.name, index)
-    return stored, filename
+    author = data["contract"]["buyer"]
+    return private_pdfs.stored_pdf("contracts", TEMPLATE, data, moment, author), filename

@@ -7,13 +7,13 @@ outside the contract's term. Private, so never cached by shared caches.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, send_file
+from flask import Blueprint
 from flask_login import current_user, login_required
 
 from marketplace.contracts import services as contracts
 from marketplace.extensions import db
+from marketplace.publications import private_pdfs
 from marketplace.publications.contract_reports import performance_pdf
-from marketplace.publications.storage import storage_for
 
 bp = Blueprint("contract_reports", __name__, url_prefix="/buyer/contracts")
 
@@ -24,13 +24,4 @@ def performance(public_id: str, year: int):
     contract = contracts.get_for_viewer(public_id, current_user)
     stored, filename = performance_pdf(contract, year)
     db.session.commit()  # nothing is written to the database; ends the read transaction
-    response = send_file(
-        storage_for(current_app.config).path(stored.key),
-        mimetype="application/pdf",
-        download_name=filename,
-        conditional=True,
-        etag=stored.sha256,
-    )
-    response.cache_control.private = True
-    response.cache_control.no_cache = True
-    return response
+    return private_pdfs.send_private(stored, filename)

@@ -10,18 +10,14 @@ hash of its primitives: the first download renders it, later ones are served as 
 
 from __future__ import annotations
 
-import os
-import tempfile
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from flask import current_app
-
 from marketplace import formatting
 from marketplace.errors import Conflict
-from marketplace.publications import builder, render
 from marketplace.publications import formatting as fmt
-from marketplace.publications.storage import StoredFile, storage_for
+from marketplace.publications import private_pdfs
+from marketplace.publications.storage import StoredFile
 from marketplace.selection import record
 from marketplace.selection.models import OUTCOME_LABELS, Evaluation
 
@@ -152,36 +148,8 @@ def decision_record(evaluation: Evaluation) -> tuple[StoredFile, str]:
     """The stored PDF of this record (rendered on first use) and its download name."""
     data = record_primitives(evaluation)
     moment = dated(evaluation)
-    digest = builder.input_hash({"data": data, "dated": moment.isoformat()})
-    storage = storage_for(current_app.config)
-    index = storage.root / "decisions" / f"{digest}.key"
-    if index.exists():
-        key = index.read_text().strip()
-        if storage.exists(key):
-            path = storage.path(key)
-            stored = StoredFile(key, path.stem, path.stat().st_size)
-            return stored, _filename(evaluation)
-    envelope = {
-        "version": 1,
-        "published_iso": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "published_text": fmt.datetime_text(moment),
-        "author": data["evaluation"]["organisation"],
-        "previous": [],
-        "change_note": [],
-    }
-    html = render.render_html(TEMPLATE, data=data, envelope=envelope)
-    config = current_app.config
-    result = render.render_pdf(
-        html,
-        published_at=moment,
-        timeout=config.get("REPORT_RENDER_TIMEOUT", render.DEFAULT_TIMEOUT_SECONDS),
-        memory_mb=config.get("REPORT_RENDER_MEMORY_MB", render.DEFAULT_MEMORY_MB),
-    )
-    stored = storage.put(result.pdf, "application/pdf")
-    index.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=index.parent, delete=False) as handle:
-        handle.write(stored.key)
-    os.replace(handle.name, index)
+    author = data["evaluation"]["organisation"]
+    stored = private_pdfs.stored_pdf("decisions", TEMPLATE, data, moment, author)
     return stored, _filename(evaluation)
 
 

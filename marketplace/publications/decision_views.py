@@ -7,12 +7,12 @@ by shared caches; the ETag lets the buyer's browser revalidate cheaply.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, send_file
+from flask import Blueprint
 from flask_login import current_user, login_required
 
 from marketplace.extensions import db
+from marketplace.publications import private_pdfs
 from marketplace.publications.decision_records import decision_record
-from marketplace.publications.storage import storage_for
 from marketplace.selection import services as selection
 
 bp = Blueprint("decision_records", __name__, url_prefix="/buyer/evaluations")
@@ -24,13 +24,4 @@ def decision_record_pdf(public_id: str):
     evaluation = selection.get_for_viewer(public_id, current_user)
     stored, filename = decision_record(evaluation)
     db.session.commit()  # nothing is written to the database; ends the read transaction
-    response = send_file(
-        storage_for(current_app.config).path(stored.key),
-        mimetype="application/pdf",
-        download_name=filename,
-        conditional=True,
-        etag=stored.sha256,
-    )
-    response.cache_control.private = True
-    response.cache_control.no_cache = True
-    return response
+    return private_pdfs.send_private(stored, filename)

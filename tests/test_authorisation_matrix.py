@@ -288,6 +288,10 @@ RULES: dict[str, dict[str, Case]] = {
     "centre_contracts.centre_show": {
         "GET": C(s(302, 403, 403, 200, 404, 403), lambda w: {"public_id": w["contract"]})
     },
+    # One address for everyone who may see the contract: a redirect to their own page.
+    "contracts.go": {
+        "GET": C(s(302, 302, 302, 302, 404, 302), lambda w: {"public_id": w["contract"]})
+    },
     "admin_contracts.admin_index": {"GET": C(ADMIN)},
     "admin_contracts.admin_show": {"GET": C(ADMIN, lambda w: {"public_id": w["contract"]})},
     # Without credentials nobody may see a contract: an empty list, and 404.

@@ -24,7 +24,7 @@ from marketplace.selection.models import (
     EvaluationWeightChange,
 )
 from tests.publications.helpers import pdf_text
-from tests.selection.conftest import CONTRACT, ready_to_lock
+from tests.selection.conftest import CONTRACT, add_kpi_metric, ready_to_lock
 
 D = Decimal
 
@@ -461,6 +461,7 @@ def decided(evaluation, personas, bench, db_session):
     """Weighted, sealed, changed with a reason, scored (one not scored), locked, a centre
     suspended after the lock, and awarded to another with its contract."""
     buyer = personas["alb_buyer"]
+    add_kpi_metric()  # the contract's third KPI (invoice cycle time)
     services.set_weights(buyer, evaluation, {"ap_cost_per_invoice": D(6)})
     services.seal(buyer, evaluation)
     services.set_weights(

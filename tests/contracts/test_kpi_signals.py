@@ -225,7 +225,7 @@ def test_a_new_kpi_signal_is_alerted_only_to_those_who_may_see_the_contract(
         "buyer@alb.example.gov.uk": grace,  # holds the live contract
         "admin@authority.example.gov.uk": grace,
     }
-    # The same rating tomorrow is not a new alert; a worse one (an override) is.
+    # The same rating tomorrow is not a new alert (a changed one is: the next test).
     assert alerts.detect(centre) == []
 
 
@@ -298,4 +298,7 @@ def test_the_alerts_page_lists_a_contracted_centre(app, contract, personas):
 def test_a_waiting_buyer_is_never_told(rated_badly, personas, outsiders):
     (alert,) = [a for a in alerts.detect(personas["centre"]) if a.kind == signals.KPI_RATING]
     assert "waiting@alb.example.gov.uk" not in recipients_of(alert)
-    assert db.session.execute(select(Alert)).scalars().first() is not None
+    stored = db.session.execute(select(Alert).where(Alert.id == alert.id)).scalar_one()
+    assert stored.identity == (
+        f"kpi_rating|{rated_badly.public_id}|ap_cost_per_invoice|2026-Q3|inadequate"
+    )

@@ -31,7 +31,6 @@ from tests.factories import (
     ServiceCentreFactory,
     UserFactory,
 )
-from tests.selection.conftest import ready_to_lock
 
 
 class World:
@@ -126,6 +125,8 @@ def _contract(world: World) -> dict:
             "centres": [world["centre"], world["other_centre"]],
         },
     )
+    from tests.selection.conftest import ready_to_lock
+
     ready_to_lock(buyer, evaluation)
     selection.lock(buyer, evaluation)
     third = MetricFactory(service_line=world.personas["centre"].service_lines[0])

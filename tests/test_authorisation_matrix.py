@@ -23,7 +23,6 @@ import pytest
 
 from marketplace import create_app
 from tests import authz_world
-from tests.selection.conftest import ready_to_lock
 
 PERSONAS = ("anonymous", "buyer", "alb_buyer", "centre_user", "other_centre_user", "admin")
 SAFE = {"GET"}
@@ -288,6 +287,10 @@ RULES: dict[str, dict[str, Case]] = {
     "centre_contracts.centre_index": {"GET": C(CENTRE)},
     "centre_contracts.centre_show": {
         "GET": C(s(302, 403, 403, 200, 404, 403), lambda w: {"public_id": w["contract"]})
+    },
+    # One address for everyone who may see the contract: a redirect to their own page.
+    "contracts.go": {
+        "GET": C(s(302, 302, 302, 302, 404, 302), lambda w: {"public_id": w["contract"]})
     },
     "admin_contracts.admin_index": {"GET": C(ADMIN)},
     "admin_contracts.admin_show": {"GET": C(ADMIN, lambda w: {"public_id": w["contract"]})},
@@ -646,6 +649,8 @@ def test_a_colleague_outside_the_team_reads_a_locked_evaluation_only(app, person
 
     world = authz_world.build(personas)
     evaluation = selection.get_for_viewer(world["evaluation"], personas["buyer"])
+    from tests.selection.conftest import ready_to_lock
+
     ready_to_lock(personas["buyer"], evaluation)
     selection.lock(personas["buyer"], evaluation)
     db.session.commit()

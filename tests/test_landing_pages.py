@@ -94,7 +94,7 @@ def test_a_buyer_sees_what_changed_at_shortlisted_centres(as_persona, personas):
     )
     db.session.add(evaluation)
     db.session.flush()
-    teams.add_creator(evaluation, buyer)  # a live evaluation is its team's (issue 11)
+    teams.add_creator(evaluation, buyer)  # the buyer's team's evaluation
     for centre in (personas["centre"], personas["other_centre"]):
         db.session.add(EvaluationCandidate(evaluation_id=evaluation.id, centre_id=centre.id))
     personas["centre"].accreditation_status = "suspended"

@@ -1,7 +1,11 @@
 """Who hears of a centre's alerts: the centre's own people first, then after the grace
-period the buyers following it (a live evaluation that shortlists it; a live contract with
-it, once contracts add theirs) and the authority's administrators; never someone who muted
-the centre, and never an inactive account."""
+period the buyers following it and the authority's administrators; never someone who muted
+the centre, never an inactive account, and never a buyer still waiting to join (or refused:
+`User.acts_as_buyer`).
+
+A buyer follows a centre when they are on a live evaluation that shortlists it (its creator
+or the buyer who locked it), or when their organisation holds a live contract with it (today
+within the contract's term): every buyer of that organisation, each once."""
 
 from __future__ import annotations
 
@@ -10,9 +14,11 @@ from collections.abc import Callable
 from flask import current_app, has_app_context
 from sqlalchemy import select
 
+from marketplace import clock
 from marketplace.accounts.models import User
 from marketplace.alerts.models import AlertMute
 from marketplace.catalogue.models import ServiceCentre
+from marketplace.contracts.models import Contract
 from marketplace.extensions import db
 from marketplace.selection.models import Evaluation, EvaluationCandidate, EvaluationOutcome
 from marketplace.selection.receivers import live_evaluations_with
@@ -50,9 +56,33 @@ def evaluation_buyers(centre: ServiceCentre) -> list[User]:
     return list(buyers.values())
 
 
+def _live_contract_organisations(today):
+    """A select() of the organisations holding a contract whose term includes today."""
+    return select(Contract.organisation_id).where(
+        Contract.starts_on <= today, Contract.ends_on >= today
+    )
+
+
+def contract_buyers(centre: ServiceCentre) -> list[User]:
+    """Every buyer of an organisation holding a live contract with the centre."""
+    holders = _live_contract_organisations(clock.today()).where(Contract.centre_id == centre.id)
+    return list(
+        db.session.execute(
+            select(User)
+            .where(User.role == "buyer", User.active.is_(True), User.organisation_id.in_(holders))
+            .order_by(User.email)
+        ).scalars()
+    )
+
+
+def _follows(user: User) -> bool:
+    return user.active and (user.role != "buyer" or user.acts_as_buyer)
+
+
 def followers(centre: ServiceCentre) -> list[User]:
     """Buyers following the centre, and the authority's administrators."""
     found: dict[int, User] = {user.id: user for user in evaluation_buyers(centre)}
+    found.update((user.id, user) for user in contract_buyers(centre))
     if has_app_context():
         for source in current_app.extensions.get(EXTENSION, {}).values():
             found.update((user.id, user) for user in source(centre))
@@ -60,7 +90,7 @@ def followers(centre: ServiceCentre) -> list[User]:
         select(User).where(User.role == "admin", User.active.is_(True))
     ).scalars()
     found.update((user.id, user) for user in admins)
-    return sorted((u for u in found.values() if u.active), key=lambda u: u.email)
+    return sorted((u for u in found.values() if _follows(u)), key=lambda u: u.email)
 
 
 def muted_by(centre: ServiceCentre) -> set[int]:
@@ -82,19 +112,25 @@ def followed_centres(user: User) -> list[ServiceCentre]:
     if user.role == "admin":
         return []  # every centre: admins mute one by one from its alerts
 
+    if not _follows(user):
+        return []
     decided = select(EvaluationOutcome.evaluation_id)
-    centres = (
-        db.session.execute(
-            select(ServiceCentre)
-            .join(EvaluationCandidate, EvaluationCandidate.centre_id == ServiceCentre.id)
-            .join(Evaluation, Evaluation.id == EvaluationCandidate.evaluation_id)
-            .where(
-                Evaluation.id.not_in(decided),
-                (Evaluation.created_by_id == user.id) | (Evaluation.locked_by_id == user.id),
-            )
-            .order_by(ServiceCentre.name)
+    shortlisted = (
+        select(EvaluationCandidate.centre_id)
+        .join(Evaluation, Evaluation.id == EvaluationCandidate.evaluation_id)
+        .where(
+            Evaluation.id.not_in(decided),
+            (Evaluation.created_by_id == user.id) | (Evaluation.locked_by_id == user.id),
         )
-        .unique()
-        .scalars()
     )
+    contracted = select(Contract.centre_id).where(
+        Contract.organisation_id == user.organisation_id,
+        Contract.starts_on <= clock.today(),
+        Contract.ends_on >= clock.today(),
+    )
+    centres = db.session.execute(
+        select(ServiceCentre)
+        .where(ServiceCentre.id.in_(shortlisted) | ServiceCentre.id.in_(contracted))
+        .order_by(ServiceCentre.name)
+    ).scalars()
     return list(centres)

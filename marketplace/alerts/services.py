@@ -43,8 +43,9 @@ def grace() -> timedelta:
 
 def detect(centre: ServiceCentre, *, today: date | None = None) -> list[Alert]:
     """New alerts for the centre's signals not alerted before (the public's view of them:
-    an alert never carries a figure its readers may not see)."""
-    found = signals.signals_for(centre, audience_for(None), today=today)
+    an alert never carries a figure its readers may not see). A signal only some may see (a
+    contract's KPI) is alerted too, but told only to the people its `visible_to` accepts."""
+    found = signals.signals_for(centre, audience_for(None), today=today, include_restricted=True)
     known = _known_identities(centre.id)
     made = []
     for signal in found:
@@ -59,6 +60,7 @@ def detect(centre: ServiceCentre, *, today: date | None = None) -> list[Alert]:
                 detail=signal.detail,
                 link=signal.link or f"/centres/{centre.slug}#signals",
                 centre_only=False,
+                visible_to=signal.visible_to,
             )
         )
     return made
@@ -125,7 +127,9 @@ def _known_identities(centre_id: int) -> set[str]:
     )
 
 
-def _create(centre, *, kind, identity, title, detail, link, centre_only) -> Alert:
+def _create(centre, *, kind, identity, title, detail, link, centre_only, visible_to=None) -> Alert:
+    """The alert and who is told when: the centre's people now, the followers after the
+    grace period; only those `visible_to` accepts, when the signal says who may see it."""
     now = clock.now()
     alert = Alert(
         centre_id=centre.id,
@@ -143,11 +147,15 @@ def _create(centre, *, kind, identity, title, detail, link, centre_only) -> Aler
     muted = recipients.muted_by(centre)
     told: set[int] = set()
     for user in recipients.centre_people(centre):
+        if visible_to is not None and not visible_to(user):
+            continue
         told.add(user.id)
         db.session.add(AlertRecipient(alert_id=alert.id, user_id=user.id, due_at=now))
     if not centre_only:
         for user in recipients.followers(centre):
             if user.id in told or user.id in muted:
+                continue
+            if visible_to is not None and not visible_to(user):
                 continue
             told.add(user.id)
             db.session.add(

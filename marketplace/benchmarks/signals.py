@@ -80,6 +80,10 @@ class Signal:
     # What makes it the same signal tomorrow (alerts are sent once per identity); by default
     # its kind, metric and quarter. Sources set it where the detail's dates count.
     key: str | None = None
+    # Who may be told of it, for a signal not everyone who sees the summary may see (a
+    # contract's KPI: contracts/signals.py): a test of a person. None: anyone who may see the
+    # centre's summary. Alerts tell only the people it accepts.
+    visible_to: Callable[[object], bool] | None = field(default=None, compare=False, repr=False)
 
     @property
     def label(self) -> str:
@@ -97,6 +101,9 @@ class Context:
     today: date
     centre_page: str  # the path of the centre's public page, for links
     series: dict = field(default_factory=dict)  # computed once, shared by sources
+    # Alerts ask for the signals the audience may not see as well: a source then also
+    # returns those, each with `visible_to` saying who may be told of it.
+    include_restricted: bool = False
 
 
 Source = Callable[[Context], list[Signal]]
@@ -107,13 +114,23 @@ def add_source(app, name: str, source: Source) -> None:
     app.extensions.setdefault(EXTENSION, {})[name] = source
 
 
-def signals_for(centre: ServiceCentre, audience: Audience, *, today: date | None = None):
-    """Every signal of the centre this audience may see, in KINDS order."""
+def signals_for(
+    centre: ServiceCentre,
+    audience: Audience,
+    *,
+    today: date | None = None,
+    include_restricted: bool = False,
+):
+    """Every signal of the centre this audience may see, in KINDS order.
+
+    With `include_restricted` (alerts), also the signals only some people may see (a
+    contract's KPIs), each with its `visible_to`: the caller must tell only those."""
     context = Context(
         centre=centre,
         audience=audience,
         today=today or clock.today(),
         centre_page=f"/centres/{centre.slug}",
+        include_restricted=include_restricted,
     )
     found: list[Signal] = []
     for source in (_standing, _certifications, _missed_deadline, _spc_concerns, _restatements):

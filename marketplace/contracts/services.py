@@ -213,7 +213,8 @@ def can_view(viewer, contract: Contract) -> bool:
     if viewer.role == "admin":
         return True
     if viewer.role == "buyer":
-        return viewer.organisation_id in (
+        # A buyer still waiting to join is the public here, as everywhere (acts_as_buyer).
+        return viewer.acts_as_buyer and viewer.organisation_id in (
             contract.organisation_id,
             contract.organisation.parent_id,
         )

@@ -21,6 +21,9 @@ from marketplace.web import forms
 buyer_bp = Blueprint("buyer_contracts", __name__, url_prefix="/buyer/contracts")
 centre_bp = Blueprint("centre_contracts", __name__, url_prefix="/centre/contracts")
 admin_bp = Blueprint("admin_contracts", __name__, url_prefix="/admin/contracts")
+# One address for a contract whoever reads it (an alert's e-mail or feed entry goes to the
+# centre, its buyers and the authority): each is sent to their own page of it.
+go_bp = Blueprint("contracts", __name__, url_prefix="/contracts")
 
 # area: (index endpoint, show endpoint, caption of the list)
 AREAS = {
@@ -88,6 +91,14 @@ def admin_index():
 @role_required("admin")
 def admin_show(public_id: str):
     return _show("admin", public_id)
+
+
+@go_bp.get("/<public_id>")
+@role_required("buyer", "centre", "admin")
+def go(public_id: str):
+    """Send the reader to their own page of the contract (404 for anyone who may not see it)."""
+    services.get_for_viewer(public_id, current_user)
+    return redirect(url_for(AREAS[current_user.role][1], public_id=public_id))
 
 
 @buyer_bp.route("/<public_id>/ratings/<metric>/<period>", methods=["GET", "POST"])

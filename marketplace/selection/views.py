@@ -6,7 +6,7 @@ from flask import Blueprint, redirect, render_template, request
 from flask_login import current_user
 from markupsafe import Markup, escape
 
-from marketplace.benchmarks import display, drivers, readings
+from marketplace.benchmarks import display, drivers, readings, signals
 from marketplace.benchmarks.models import Metric
 from marketplace.benchmarks.narrowing_form import filter_form
 from marketplace.benchmarks.visibility import audience_for
@@ -146,6 +146,7 @@ def compare():
         render_template(
             "selection/compare.html",
             comparison=comparison,
+            centre_signals=_centre_signals(comparison, audience),
             asked=asked,
             centre_choices=centres,
             centre_options=centre_options,
@@ -166,6 +167,22 @@ def compare():
         ),
         status,
     )
+
+
+def _centre_signals(comparison, audience) -> list[tuple]:
+    """(column, its signals today) for each compared centre: the early-warning summary the
+    viewer may see on the centre's page (benchmarks.signals)."""
+    if comparison is None:
+        return []
+    found = {
+        c.id: c
+        for c in db.session.execute(
+            db.select(ServiceCentre).where(ServiceCentre.id.in_([c.id for c in comparison.centres]))
+        ).scalars()
+    }
+    return [
+        (column, signals.signals_for(found[column.id], audience)) for column in comparison.centres
+    ]
 
 
 @bp.get("/compare.csv")

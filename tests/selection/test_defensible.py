@@ -461,6 +461,7 @@ def decided(evaluation, personas, bench, db_session):
     """Weighted, sealed, changed with a reason, scored (one not scored), locked, a centre
     suspended after the lock, and awarded to another with its contract."""
     buyer = personas["alb_buyer"]
+    add_kpi_metric()  # the contract's third KPI (invoice cycle time)
     services.set_weights(buyer, evaluation, {"ap_cost_per_invoice": D(6)})
     services.seal(buyer, evaluation)
     services.set_weights(

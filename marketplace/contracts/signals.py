@@ -1,0 +1,145 @@
+"""The contracts area's source of early-warning signals (benchmarks/signals.py `add_source`):
+contract KPIs whose latest rating is Requires improvement or Inadequate.
+
+- Only a **live** contract counts: today falls within its term (starts_on to ends_on).
+- A KPI's latest rating is its rating of the newest published quarter that has one; the
+  rating that counts is the one that stands (the buyer's override, else the computed one),
+  and the evidence says so when an override differs from the computed rating.
+- **Who sees it follows the contract's own visibility** (services.can_view): the buyers of
+  the organisation holding the contract and of its parent department, the centre's own
+  people and admins. Everyone else (the public, another organisation's buyers, another
+  centre, a buyer still waiting to join) does not see the signal at all, so a centre's
+  summary never names another organisation's contract, its targets or its figures.
+- Alerts ask with `include_restricted`: they get every such signal, each carrying in
+  `visible_to` the rule of who may be told (the same services.can_view), and tell only them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Flask
+
+from marketplace import formatting
+from marketplace.benchmarks import signals
+from marketplace.benchmarks.models import ReportingPeriod
+from marketplace.benchmarks.visibility import Audience
+from marketplace.contracts import services
+from marketplace.contracts.models import RATING_LABELS, Contract, ContractKpi, KpiRating
+from marketplace.extensions import db
+
+CONCERNING = ("requires_improvement", "inadequate")
+SOURCE_NAME = "contracts.kpi_ratings"
+
+# The contract page of each kind of viewer (contracts/views.py).
+PAGES = {"buyer": "/buyer/contracts/", "centre": "/centre/contracts/", "admin": "/admin/contracts/"}
+
+
+def live_contracts(centre_id: int, today: date) -> list[Contract]:
+    """The centre's contracts whose term includes today."""
+    return list(
+        db.session.execute(
+            db.select(Contract)
+            .where(
+                Contract.centre_id == centre_id,
+                Contract.starts_on <= today,
+                Contract.ends_on >= today,
+            )
+            .order_by(Contract.awarded_at, Contract.id)
+        )
+        .unique()
+        .scalars()
+    )
+
+
+def latest_ratings(contract: Contract) -> list[KpiRating]:
+    """Each KPI's rating of the newest published quarter rated, in the contract's KPI order."""
+    rows = db.session.execute(
+        db.select(KpiRating)
+        .join(ContractKpi, ContractKpi.id == KpiRating.kpi_id)
+        .join(ReportingPeriod, ReportingPeriod.id == KpiRating.period_id)
+        .where(ContractKpi.contract_id == contract.id, ReportingPeriod.status == "published")
+        .order_by(ContractKpi.position, ReportingPeriod.year, ReportingPeriod.quarter)
+    ).scalars()
+    latest: dict[int, KpiRating] = {}
+    for rating in rows:
+        latest[rating.kpi_id] = rating  # later quarters replace earlier ones
+    return list(latest.values())
+
+
+def audience_may_see(audience: Audience, contract: Contract) -> bool:
+    """services.can_view, for an audience (benchmarks.visibility) rather than a person."""
+    if audience.role == "admin":
+        return True
+    if audience.role == "buyer":
+        return audience.organisation_id in (
+            contract.organisation_id,
+            contract.organisation.parent_id,
+        )
+    if audience.role == "centre":
+        return audience.own_centre_id == contract.centre_id
+    return False
+
+
+def contract_link(contract: Contract, role: str | None) -> str:
+    """The viewer's own page of the contract; for a reader not known yet (an alert, read by
+    several kinds of people), the address that sends each to theirs."""
+    return PAGES.get(role or "", "/contracts/") + contract.public_id
+
+
+def evidence(contract: Contract, rating: KpiRating) -> str:
+    kpi = rating.kpi
+    metric = kpi.metric
+    figure = formatting.figure(rating.figure, metric.decimals, metric.unit)
+    target = formatting.figure(kpi.target, metric.decimals, metric.unit)
+    better = "higher" if kpi.direction == "higher" else "lower"
+    text = (
+        f"{contract.title} ({contract.organisation.name}, "
+        f"{formatting.date_text(contract.starts_on)} to {formatting.date_text(contract.ends_on)}): "
+        f"{metric.name} was {figure} in {rating.period.label} against a target of {target} "
+        f"({better} is better), rated {RATING_LABELS[rating.rating]}"
+    )
+    if rating.override is not None and rating.override != rating.computed:
+        text += (
+            f" by the buyer (computed: {RATING_LABELS[rating.computed]}; the buyer's reason: "
+            f"{rating.override_reason})"
+        )
+    return text + "."
+
+
+def kpi_signals(context: signals.Context) -> list[signals.Signal]:
+    """The source benchmarks.signals calls: see the module's docstring for who sees what."""
+    found = []
+    for contract in live_contracts(context.centre.id, context.today):
+        allowed = audience_may_see(context.audience, contract)
+        if not (allowed or context.include_restricted):
+            continue
+        for rating in latest_ratings(contract):
+            if rating.rating not in CONCERNING:
+                continue
+            found.append(
+                signals.Signal(
+                    signals.KPI_RATING,
+                    evidence(contract, rating),
+                    metric=rating.kpi.metric.code,
+                    period=rating.period.code,
+                    link=contract_link(contract, context.audience.role if allowed else None),
+                    # A new rating of the quarter (worse, better but still short, or an
+                    # override) is new evidence: a new alert.
+                    key="|".join(
+                        (
+                            signals.KPI_RATING,
+                            contract.public_id,
+                            rating.kpi.metric.code,
+                            rating.period.code,
+                            rating.rating,
+                        )
+                    ),
+                    visible_to=lambda user, contract=contract: services.can_view(user, contract),
+                )
+            )
+    return found
+
+
+def register(app: Flask) -> None:
+    signals.add_source(app, SOURCE_NAME, kpi_signals)

@@ -125,6 +125,9 @@ def _contract(world: World) -> dict:
             "centres": [world["centre"], world["other_centre"]],
         },
     )
+    from tests.selection.conftest import ready_to_lock
+
+    ready_to_lock(buyer, evaluation)  # sealed weights and scores, as locking requires
     selection.lock(buyer, evaluation)
     third = MetricFactory(service_line=world.personas["centre"].service_lines[0])
     outcome = selection.record_outcome(

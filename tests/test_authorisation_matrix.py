@@ -654,6 +654,9 @@ def test_a_colleague_outside_the_team_reads_a_locked_evaluation_only(app, person
 
     world = authz_world.build(personas)
     evaluation = selection.get_for_viewer(world["evaluation"], personas["buyer"])
+    from tests.selection.conftest import ready_to_lock
+
+    ready_to_lock(personas["buyer"], evaluation)  # sealed weights and scores, as locking requires
     selection.lock(personas["buyer"], evaluation)
     db.session.commit()
     client = _client_for(app, _colleague(personas))

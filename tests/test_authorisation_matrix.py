@@ -299,6 +299,15 @@ RULES: dict[str, dict[str, Case]] = {
     "contracts_api.get_contract": {
         "GET": C(s(404, 200, 200, 200, 404, 200), lambda w: {"contract_id": w["contract"]})
     },
+    # --- the roll-up (the department's buyers see it with its ALB's contracts; the ALB's
+    # buyers their own only, so the department's is refused them; admins any) ------------
+    "rollup.buyer_rollup": {"GET": C(s(302, 200, 200, 403, 403, 403))},
+    "rollup.buyer_rollup_csv": {"GET": C(s(302, 200, 200, 403, 403, 403))},
+    "rollup.admin_rollup": {"GET": C(ADMIN)},
+    "rollup.admin_rollup_csv": {"GET": C(ADMIN, lambda w: {"organisation": "dept-persona"})},
+    "rollup_api.get_rollup": {
+        "GET": C(s(401, 200, 403, 403, 403, 200), lambda w: {"slug": "dept-persona"})
+    },
     "publications.contract_ratings": {
         "GET": C(PUBLIC, lambda w: {"period": w["published"], "ext": "csv"})
     },

@@ -46,6 +46,7 @@ def register(app: Flask) -> None:
     api.register_blueprint(__import__("marketplace.api.spc", fromlist=["bp"]).bp)
     api.register_blueprint(__import__("marketplace.api.restatements", fromlist=["bp"]).bp)
     api.register_blueprint(__import__("marketplace.api.contracts", fromlist=["bp"]).bp)
+    api.register_blueprint(__import__("marketplace.api.rollup", fromlist=["bp"]).bp)
     app.register_blueprint(docs_bp)
     app.before_request(_refuse_unacceptable_types)
 

@@ -44,6 +44,8 @@ def _index(area: str):
         contracts=services.visible_contracts(current_user),
         show_endpoint=show_endpoint,
         caption=caption,
+        # The roll-up page belongs to selection (above contracts): linked by endpoint name.
+        rollup_url=(url_for(f"rollup.{area}_rollup") if area in ("buyer", "admin") else None),
     )
 
 

@@ -11,6 +11,7 @@ def register(app: Flask) -> None:
     from marketplace.selection.basket_views import template_globals
     from marketplace.selection.evaluation_views import bp as evaluations_bp
     from marketplace.selection.home_views import bp as buyer_home_bp
+    from marketplace.selection.rollup_views import bp as rollup_bp
     from marketplace.selection.team_views import bp as team_bp
     from marketplace.selection.team_views import template_globals as team_globals
     from marketplace.selection.views import bp
@@ -20,6 +21,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(basket_bp)
     app.register_blueprint(buyer_home_bp)
     app.register_blueprint(team_bp)
+    app.register_blueprint(rollup_bp)
     app.jinja_env.globals.update(team_globals())
     # The comparison basket on every page: the count in the menu, the catalogue's buttons.
     app.jinja_env.globals.update(template_globals())

@@ -32,3 +32,25 @@ def test_the_demo_contract_is_made_once_with_three_rated_kpis(db_session):
         ("payroll_cost_per_payslip", "good"),
         ("user_satisfaction", "requires_improvement"),
     ]
+
+
+def test_the_demo_department_rolls_up_its_albs_contract(db_session):
+    """The README's tour: buyer@demo.example (Civic Infrastructure) sees its ALB's payroll
+    contract with Northmoor at Northmoor's 2026-Q3 £3.61 per payslip, over 140,000."""
+    from decimal import Decimal
+
+    from marketplace.selection import rollup
+
+    load_directory(DEMO_DIR)
+    period = db.session.execute(
+        db.select(ReportingPeriod).where(ReportingPeriod.code == "2026-Q3")
+    ).scalar_one()
+    publications.start_publication(period, actor_label="test")
+    seed_contract()
+    result = rollup.rollup(
+        rollup.organisation_for_rollup("civic-infrastructure"), rollup.choose_period(None)
+    )
+    assert result["period"]["code"] == "2026-Q3"
+    [payroll] = result["unit_costs"]
+    assert (payroll["service_line"], payroll["volume"]) == ("payroll", 140000)
+    assert payroll["average"] == Decimal("3.61")

@@ -83,6 +83,8 @@ def _role_may_succeed(role: str, case: Case, world) -> tuple[bool, str]:
         return role == "admin", "only admins change accreditation"
     if path == "/api/v1/audit-events":
         return role == "admin", "only admins read the audit trail"
+    if path == "/api/v1/organisations/{slug}/rollup":
+        return role in ("buyer", "admin"), "only buyers of the organisation and admins roll up"
     if path.startswith("/api/v1/centres/{slug}") and slug in world.hidden_centres():
         allowed = role == "admin" or (role == "centre" and slug == OWN_CENTRE)
         return allowed, "applied and withdrawn centres are not shown to the public"

@@ -310,6 +310,10 @@ RULES: dict[str, dict[str, Case]] = {
     "centre_submissions.download": {
         "GET": C(s(302, 403, 403, 200, 404, 403), lambda w: {"public_id": w["submission"]})
     },
+    # A refused file's errors: its centre's people and admins; another centre sees 404.
+    "centre_submissions.errors_csv": {
+        "GET": C(s(302, 403, 403, 200, 404, 200), lambda w: {"public_id": w["refused_submission"]})
+    },
     "centre_submissions.flags": {"GET": C(CENTRE)},
     # Confirming names a flagged figure; an empty form names none of theirs.
     "centre_submissions.confirm_flag": {

@@ -32,6 +32,7 @@ from tests.factories import (
     ServiceCentreFactory,
     UserFactory,
 )
+from tests.selection.conftest import ready_to_lock
 
 
 class World:
@@ -126,6 +127,7 @@ def _contract(world: World) -> dict:
             "centres": [world["centre"], world["other_centre"]],
         },
     )
+    ready_to_lock(buyer, evaluation)
     selection.lock(buyer, evaluation)
     third = MetricFactory(service_line=world.personas["centre"].service_lines[0])
     outcome = selection.record_outcome(

@@ -23,6 +23,7 @@ import pytest
 
 from marketplace import create_app
 from tests import authz_world
+from tests.selection.conftest import ready_to_lock
 
 PERSONAS = ("anonymous", "buyer", "alb_buyer", "centre_user", "other_centre_user", "admin")
 SAFE = {"GET"}
@@ -649,6 +650,7 @@ def test_a_colleague_outside_the_team_reads_a_locked_evaluation_only(app, person
 
     world = authz_world.build(personas)
     evaluation = selection.get_for_viewer(world["evaluation"], personas["buyer"])
+    ready_to_lock(personas["buyer"], evaluation)
     selection.lock(personas["buyer"], evaluation)
     db.session.commit()
     client = _client_for(app, _colleague(personas))

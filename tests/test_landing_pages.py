@@ -10,6 +10,7 @@ import pytest
 from marketplace import clock
 from marketplace.benchmarks.models import PendingRestatement
 from marketplace.extensions import db
+from marketplace.selection import teams
 from marketplace.selection.models import Evaluation, EvaluationCandidate
 from tests.accounts.helpers import PASSWORD
 from tests.factories import MetricFactory, ObservationFactory, ReportingPeriodFactory
@@ -93,6 +94,7 @@ def test_a_buyer_sees_what_changed_at_shortlisted_centres(as_persona, personas):
     )
     db.session.add(evaluation)
     db.session.flush()
+    teams.add_creator(evaluation, buyer)  # a live evaluation is its team's (issue 11)
     for centre in (personas["centre"], personas["other_centre"]):
         db.session.add(EvaluationCandidate(evaluation_id=evaluation.id, centre_id=centre.id))
     personas["centre"].accreditation_status = "suspended"

@@ -20,6 +20,7 @@ from marketplace.mail.models import OutboxEmail
 from tests.admin.conftest import confirm, events
 from tests.conftest import sign_in
 from tests.factories import OrganisationFactory, UserFactory
+from tests.selection.conftest import ready_to_lock
 
 NEW_PASSWORD = "a brand new passphrase"
 WAITING = "is waiting for approval by Department for Personas"
@@ -85,6 +86,7 @@ def bench_evaluation_locked(personas):
 
     world = authz_world.build(personas)
     evaluation = selection.get_for_viewer(world["evaluation"], personas["buyer"])
+    ready_to_lock(personas["buyer"], evaluation)
     selection.lock(personas["buyer"], evaluation)
     db.session.commit()
     return evaluation

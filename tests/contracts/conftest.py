@@ -16,7 +16,7 @@ import pytest
 from marketplace.contracts.models import Contract
 from marketplace.extensions import db
 from marketplace.selection import services as selection
-from tests.selection.conftest import add_kpi_metric, build_bench
+from tests.selection.conftest import add_kpi_metric, build_bench, ready_to_lock
 
 TERMS = {
     "contract_value": Decimal("1250000"),
@@ -43,6 +43,7 @@ def award(personas, terms=None) -> Contract:
             "centres": ["centre-a", "centre-b", "peer-4"],
         },
     )
+    ready_to_lock(buyer, evaluation)
     selection.lock(buyer, evaluation)
     outcome = selection.record_outcome(
         buyer, evaluation, "awarded", "centre-a", "Best value", contract=terms or TERMS

@@ -24,7 +24,7 @@ from marketplace.selection.models import (
     EvaluationWeightChange,
 )
 from tests.publications.helpers import pdf_text
-from tests.selection.conftest import CONTRACT, ready_to_lock
+from tests.selection.conftest import CONTRACT, add_kpi_metric, ready_to_lock
 
 D = Decimal
 
@@ -482,6 +482,7 @@ def decided(evaluation, personas, bench, db_session):
         },
     )
     services.lock(buyer, evaluation)
+    add_kpi_metric()
     _suspend(bench.centres[1], personas["admin"])
     services.record_outcome(
         buyer, evaluation, "awarded", "centre-a", "Best value", contract=CONTRACT

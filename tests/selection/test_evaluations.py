@@ -581,6 +581,7 @@ def test_the_list_shows_what_each_buyer_may_see(bench, personas, as_persona):
     own = start(personas["buyer"])
     albs = start(personas["alb_buyer"])
     albs_locked = start(personas["alb_buyer"])
+    ready_to_lock(personas["alb_buyer"], albs_locked)
     services.lock(personas["alb_buyer"], albs_locked)
     department = as_persona("buyer").get("/buyer/evaluations").get_data(as_text=True)
     # The department sees its own team's and, once locked, its ALBs' evaluations.

@@ -15,6 +15,7 @@ from marketplace.selection import services, teams
 from marketplace.selection.models import EvaluationMember
 from tests.conftest import sign_in
 from tests.factories import OrganisationFactory, UserFactory
+from tests.selection.conftest import ready_to_lock
 from tests.selection.test_evaluations import actions, start
 
 
@@ -106,6 +107,7 @@ def test_a_member_is_removed_but_never_the_last(app, evaluation, personas, colle
 def test_a_locked_evaluations_team_is_fixed_and_the_organisation_reads_it(
     app, evaluation, personas, colleague
 ):
+    ready_to_lock(personas["buyer"], evaluation)
     services.lock(personas["buyer"], evaluation)
     db.session.commit()
     with pytest.raises(Conflict):

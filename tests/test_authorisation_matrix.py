@@ -73,6 +73,7 @@ RULES: dict[str, dict[str, Case]] = {
     "main.healthz": {"GET": C(PUBLIC)},
     "static": {"GET": C(PUBLIC, lambda w: {"filename": "build/app.css"})},
     "benchmarks.methodology": {"GET": C(PUBLIC)},
+    "benchmarks.reading_figures": {"GET": C(PUBLIC)},
     "catalogue.centres": {"GET": C(PUBLIC)},
     # An applicant is not listed publicly: only admins (and its own users) see it.
     "catalogue.centre": {

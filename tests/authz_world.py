@@ -14,9 +14,10 @@ from decimal import Decimal
 from flask import current_app
 
 from marketplace.accounts import email_links, membership, registration
-from marketplace.benchmarks import peers
+from marketplace.benchmarks import peers, submissions
 from marketplace.benchmarks.models import ReportingPeriod
 from marketplace.catalogue import reviews
+from marketplace.errors import ValidationFailed
 from marketplace.extensions import db
 from marketplace.mail import services as mail
 from marketplace.publications import opendata
@@ -31,6 +32,7 @@ from tests.factories import (
     ServiceCentreFactory,
     UserFactory,
 )
+from tests.selection.conftest import ready_to_lock
 
 
 class World:
@@ -125,8 +127,6 @@ def _contract(world: World) -> dict:
             "centres": [world["centre"], world["other_centre"]],
         },
     )
-    from tests.selection.conftest import ready_to_lock
-
     ready_to_lock(buyer, evaluation)
     selection.lock(buyer, evaluation)
     third = MetricFactory(service_line=world.personas["centre"].service_lines[0])
@@ -170,6 +170,18 @@ def build(personas) -> World:
             )
     other_metric = MetricFactory(service_line=finance)
     submission = ObservationFactory(centre=centre, metric=other_metric, period=closed).submission
+    # A file of the centre's that was refused: its errors are for its people and admins.
+    try:
+        submissions.submit(
+            centre,
+            b"metric,period,value\nno_such_metric,2026-Q3,1\n",
+            filename="refused.csv",
+            content_type="text/csv",
+            channel="cli",
+            actor=personas["centre_user"],
+        )
+    except ValidationFailed as error:
+        refused = error.refused_submission
     peers.recompute_all()
     token = ApiTokenFactory(user=personas["centre_user"], name="Upload script")
     domain = registration.add_domain("example.gov.uk", actor=personas["admin"])
@@ -221,6 +233,7 @@ def build(personas) -> World:
         to_publish=published.code,
         closed=closed.code,
         submission=submission.public_id,
+        refused_submission=refused.public_id,
         token=token.public_id,
         domain=domain.domain,
         review=review.public_id,

@@ -23,6 +23,7 @@ import pytest
 
 from marketplace import create_app
 from tests import authz_world
+from tests.selection.conftest import ready_to_lock
 
 PERSONAS = ("anonymous", "buyer", "alb_buyer", "centre_user", "other_centre_user", "admin")
 SAFE = {"GET"}
@@ -72,6 +73,7 @@ RULES: dict[str, dict[str, Case]] = {
     "main.healthz": {"GET": C(PUBLIC)},
     "static": {"GET": C(PUBLIC, lambda w: {"filename": "build/app.css"})},
     "benchmarks.methodology": {"GET": C(PUBLIC)},
+    "benchmarks.reading_figures": {"GET": C(PUBLIC)},
     "catalogue.centres": {"GET": C(PUBLIC)},
     # An applicant is not listed publicly: only admins (and its own users) see it.
     "catalogue.centre": {
@@ -322,6 +324,10 @@ RULES: dict[str, dict[str, Case]] = {
     },
     "centre_submissions.download": {
         "GET": C(s(302, 403, 403, 200, 404, 403), lambda w: {"public_id": w["submission"]})
+    },
+    # A refused file's errors: its centre's people and admins; another centre sees 404.
+    "centre_submissions.errors_csv": {
+        "GET": C(s(302, 403, 403, 200, 404, 200), lambda w: {"public_id": w["refused_submission"]})
     },
     "centre_submissions.flags": {"GET": C(CENTRE)},
     # Confirming names a flagged figure; an empty form names none of theirs.
@@ -658,8 +664,6 @@ def test_a_colleague_outside_the_team_reads_a_locked_evaluation_only(app, person
 
     world = authz_world.build(personas)
     evaluation = selection.get_for_viewer(world["evaluation"], personas["buyer"])
-    from tests.selection.conftest import ready_to_lock
-
     ready_to_lock(personas["buyer"], evaluation)
     selection.lock(personas["buyer"], evaluation)
     db.session.commit()

@@ -12,6 +12,7 @@ import functools
 from flask import request
 from flask_login import current_user
 
+from marketplace import links
 from marketplace.accounts.auth import acting_organisation_id, authenticated_by_token
 from marketplace.api.common import (
     OPTIONAL_AUTH,
@@ -85,14 +86,25 @@ def problem(status: int, description: str):
 
 
 def _commit_audit_on_refusal(view):
-    """A refusal writes no data, but its audit event (and nothing else) must still commit."""
+    """A refusal writes no figures, but its audit event and its rejected submission (the file
+    and every error, for the centre's history) must still commit."""
 
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
         try:
             return view(*args, **kwargs)
-        except DomainError:
+        except DomainError as error:
             db.session.commit()
+            refused = getattr(error, "refused_submission", None)
+            if refused is not None:
+                # The body lists the first validation.MAX_ERRORS; every error is kept.
+                url = links.absolute_url(
+                    "centre_submissions.errors_csv", public_id=refused.public_id
+                )
+                error.detail += (
+                    f" Every error is kept with the refused file (submission "
+                    f"{refused.public_id}): download them as CSV at {url}"
+                )
             raise
 
     return wrapped
@@ -127,7 +139,12 @@ def _file_from_request() -> tuple[bytes, str, str]:
 @problem(404, "No centre you may see has that slug.")
 @problem(413, "The file is larger than MAX_UPLOAD_BYTES, or has too many rows.")
 @problem(415, "The content type is not CSV, JSON or an Excel workbook.")
-@problem(422, "The file was refused: every problem is listed in `errors` with row and field.")
+@problem(
+    422,
+    "The file was refused: the first 200 problems are listed in `errors` with row and field; "
+    "`detail` says how many there were in all and where the centre's people download every "
+    "one (CSV: row, column, value, message).",
+)
 @_commit_audit_on_refusal
 def post_submission(args, slug):
     """Send a file of benchmark figures

@@ -13,7 +13,13 @@ from flask_login import current_user
 
 from marketplace.accounts.auth import role_required
 from marketplace.audit import services as audit
-from marketplace.benchmarks import periods, restatements, submissions, templates_export
+from marketplace.benchmarks import (
+    periods,
+    restatements,
+    submissions,
+    templates_export,
+    validation,
+)
 from marketplace.benchmarks import submission_history as history
 from marketplace.benchmarks.ingest_schemas import REASON_MAX_LENGTH
 from marketplace.errors import DomainError, FieldError, NotFound
@@ -85,6 +91,7 @@ def new():
     centre = _my_centre()
     errors: list[FieldError] = []
     detail = None
+    refused = None
     status = 200
     reason = request.form.get("reason", "") if request.method == "POST" else ""
     if request.method == "POST":
@@ -112,11 +119,13 @@ def new():
                     reason=reason,
                 )
             except DomainError as error:
-                # Nothing of the file is kept; the refusal itself is on the audit record.
+                # None of its figures are kept; the refused file is in the history (with
+                # every error) and the refusal on the audit record.
                 db.session.commit()
                 errors = error.errors or [FieldError(error.detail, field="file")]
                 detail = error.detail
                 status = error.status
+                refused = getattr(error, "refused_submission", None)
             else:
                 db.session.commit()
                 sub = outcome.submission
@@ -136,6 +145,8 @@ def new():
             reason=reason,
             detail=detail,
             errors=errors,
+            refused=refused,
+            refused_count=history.error_count(refused) if refused is not None else 0,
             form_errors=_summary_errors(errors),
             period=templates_export.open_period(),
             reason_max=REASON_MAX_LENGTH,
@@ -174,6 +185,8 @@ def show(public_id: str):
         centre=centre,
         submission=sub,
         summary=sub.summary or {},
+        error_count=history.error_count(sub),
+        max_listed=validation.MAX_ERRORS,
         changes=submissions.changes_of(sub),
         restatements={
             (r.observation.metric.code, r.observation.period.code): r
@@ -181,6 +194,19 @@ def show(public_id: str):
         },
         flag_states=history.flag_states(centre, sub),
     )
+
+
+@bp.get("/<public_id>/errors.csv")
+@role_required("centre", "admin")
+def errors_csv(public_id: str):
+    """Every error of a refused file, for its centre's people and the authority's admins."""
+    sub = history.get_refused_submission(public_id, viewer=_me())
+    response = Response(history.errors_csv(sub), mimetype="text/csv")
+    response.headers["Content-Disposition"] = _attachment(
+        f"errors-{sub.created_at:%Y-%m-%d}-{sub.public_id[:8]}.csv"
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.get("/<public_id>/file")

@@ -66,8 +66,10 @@ class ProblemTally:
     """The problems a refusal lists, and how many there were in all.
 
     The file's own and the row checks' errors, and the set checks' errors, are each in file
-    order and each keep only their first MAX_ERRORS: enough, once merged and sorted, for the
-    first MAX_ERRORS of all. The counts go on past the cap so the message can say how many.
+    order and each keep only their first MAX_KEPT_ERRORS: enough, once merged and sorted, for
+    the first MAX_KEPT_ERRORS of all (the refused file's errors download), of which the page
+    and the API list the first MAX_ERRORS. The counts go on past the cap so the message can
+    say how many.
     """
 
     errors: list[FieldError]
@@ -78,12 +80,12 @@ class ProblemTally:
 
     def add_row_problems(self, found: list[FieldError]) -> None:
         self.row_problem_count += len(found)
-        if len(self.errors) < validation.MAX_ERRORS:
+        if len(self.errors) < validation.MAX_KEPT_ERRORS:
             self.errors.extend(found)
 
     def add_set_problem(self, message: str, column: str, row_no: int) -> None:
         self.set_problem_count += 1
-        if len(self.set_errors) < validation.MAX_ERRORS:
+        if len(self.set_errors) < validation.MAX_KEPT_ERRORS:
             self.set_errors.append(FieldError(message, field=column, row=row_no))
 
     @property
@@ -125,14 +127,16 @@ def run(request: IngestRequest) -> SubmissionOutcome:
         request = dataclasses.replace(request, reason=parsed.reason.strip())
     today = clock.today()
     tally = ProblemTally(errors=list(parsed.errors), parse_errors=parsed.errors)
-    row_count = _stage(parsed.rows, request.max_rows, tally)
+    # read() holds the rows already; kept so a refusal can quote each problem's cell as sent.
+    rows = list(parsed.rows)
+    row_count = _stage(iter(rows), request.max_rows, tally)
     if not tally.errors and row_count == 0:
         tally.errors.append(FieldError("The file has no data rows. Add one row per figure.", row=2))
     _check_set_wise(request, today, tally)
     # Appended after the row checks' errors; _refusal sorts them all into file order.
     tally.errors.extend(tally.set_errors)
     if tally.errors:
-        raise _refusal(tally)
+        raise _refusal(tally, rows)
     changes, changed_pairs, held = _changes(request, today)
     summary = _summary(changes, row_count)
     submission = _record(request, parsed.file_format, row_count, summary)
@@ -201,16 +205,75 @@ def _check_set_wise(request: IngestRequest, today: date, tally: ProblemTally) ->
             tally.add_set_problem(message, column, row["row_no"])
 
 
-def _refusal(tally: ProblemTally) -> ValidationFailed:
+class FileRefused(ValidationFailed):
+    """A file refused on its contents: the first MAX_ERRORS errors to list, and `kept`, every
+    error (up to MAX_KEPT_ERRORS) as {row, column, value, message} with the cell as sent."""
+
+    def __init__(self, detail: str, *, errors: list[FieldError], kept: list[dict], total: int):
+        super().__init__(detail, errors=errors)
+        self.kept = kept
+        self.total = total
+
+
+def _refusal(tally: ProblemTally, rows: list[parsing.RawRow]) -> FileRefused:
     errors = sorted(tally.errors, key=lambda e: (e.row or 0,))
-    shown = errors[: validation.MAX_ERRORS]
+    kept = errors[: validation.MAX_KEPT_ERRORS]
+    shown = kept[: validation.MAX_ERRORS]
     total = tally.total
     more = f" Only the first {len(shown)} are listed." if total > len(shown) else ""
-    return ValidationFailed(
+    return FileRefused(
         f"The file was not accepted: {total} problem{'s' if total != 1 else ''} found. "
-        f"Nothing was saved. Fix each one and upload the whole file again.{more}",
+        f"None of its figures were saved. Fix each one and upload the whole file again.{more}",
         errors=shown,
+        kept=_with_cells(kept, rows),
+        total=total,
     )
+
+
+def _with_cells(errors: list[FieldError], rows: list[parsing.RawRow]) -> list[dict]:
+    """Each error with the text of the cell it is about, as the file had it ("" if none)."""
+    wanted = {e.row for e in errors if e.row}
+    cells: dict[tuple[int, str], object] = {}
+    extras: dict[tuple[int, str], str] = {}
+    for raw in rows:
+        if raw.row not in wanted:
+            continue
+        # The value first: in the wide layout its column is also the period's (the header).
+        for column, cell in (
+            (raw.value_column, raw.value),
+            ("metric", raw.metric),
+            (raw.period_column, raw.period),
+            ("numerator", raw.numerator),
+            ("denominator", raw.denominator),
+            ("comment", raw.comment),
+        ):
+            cells.setdefault((raw.row, column), cell)
+        if raw.extra is not None:
+            extras[(raw.row, raw.value_column)] = raw.extra
+    kept = []
+    for error in errors:
+        key = (error.row or 0, error.field or "")
+        cell = cells.get(key)
+        if key in extras and error.message.startswith("This row has more cells"):
+            cell = extras[key]
+        kept.append(
+            {
+                "row": error.row,
+                "column": error.field,
+                "value": cell_text(cell),
+                "message": error.message,
+            }
+        )
+    return kept
+
+
+def cell_text(cell: object) -> str:
+    """A cell as text: what the file held, for the errors download."""
+    if cell is None:
+        return ""
+    if isinstance(cell, bool):
+        return "true" if cell else "false"
+    return str(cell)
 
 
 def _changes(

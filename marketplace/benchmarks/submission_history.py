@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, defer, selectinload
 
@@ -10,6 +13,7 @@ from marketplace.benchmarks.models import Metric, Observation, ReportingPeriod, 
 from marketplace.catalogue.models import ServiceCentre
 from marketplace.errors import NotFound
 from marketplace.extensions import db
+from marketplace.spreadsheets import neutralise, neutralise_text
 from marketplace.web.pagination import Page
 
 PER_PAGE = 20
@@ -37,6 +41,60 @@ def get_submission(centre: ServiceCentre, public_id: str) -> Submission:
     if submission is None:
         raise NotFound("There is no submission with that reference for your centre.")
     return submission
+
+
+def get_refused_submission(public_id: str, *, viewer) -> Submission:
+    """A refused file whose errors the viewer may read: its centre's people, or an admin.
+
+    Anyone else, and any accepted submission, is 'not found': a stranger learns nothing of
+    another centre's files, not even that the reference exists.
+    """
+    submission = db.session.execute(
+        select(Submission)
+        .options(defer(Submission.content))
+        .where(Submission.public_id == public_id, Submission.status == "rejected")
+    ).scalar_one_or_none()
+    if submission is None or not _may_read(submission, viewer):
+        raise NotFound("There is no refused file with that reference that you can see.")
+    return submission
+
+
+def _may_read(submission: Submission, viewer) -> bool:
+    role = getattr(viewer, "role", None)
+    if role == "admin":
+        return True
+    if role != "centre" or viewer.organisation_id is None:
+        return False
+    centre = db.session.get(ServiceCentre, submission.centre_id)
+    return centre is not None and centre.organisation_id == viewer.organisation_id
+
+
+ERROR_COLUMNS = ("row", "column", "value", "message")
+
+
+def errors_csv(submission: Submission) -> bytes:
+    """Every kept error of a refused file: row, column, value (the cell as sent), message.
+
+    Every text cell goes through the one formula neutralisation (spreadsheets.py): the value
+    is what the centre typed, and a cell such as `=HYPERLINK(…)` must open as text.
+    """
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(ERROR_COLUMNS)
+    for error in submission.errors or []:
+        writer.writerow(
+            (
+                neutralise(error.get("row")),
+                neutralise_text(error.get("column") or ""),
+                neutralise_text(str(error.get("value") or "")),
+                neutralise_text(error.get("message") or ""),
+            )
+        )
+    return out.getvalue().encode("utf-8")
+
+
+def error_count(submission: Submission) -> int:
+    return int((submission.summary or {}).get("error_count", len(submission.errors or [])))
 
 
 def _observations(centre: ServiceCentre):

@@ -1,9 +1,12 @@
 """The one ingest service: the web form, the API, the CLI and the fixtures all call submit().
 
 A file is accepted whole or not at all. On refusal submit() raises (ValidationFailed with
-every error, or another DomainError for files it will not read), nothing of the upload is
-kept, and one `submission.refused` audit event is left in the session: callers that want
-refusals on record commit after catching (the web, API and CLI do).
+every error, or another DomainError for files it will not read), none of its figures are
+kept, and a `rejected` Submission (the file, its error count and every error up to
+validation.MAX_KEPT_ERRORS, for the centre's history and the errors download) and one
+`submission.refused` audit event are left in the session: callers that want refusals on
+record commit after catching (the web, API and CLI do). The rejected Submission is on the
+exception as `refused_submission`.
 
 This module decides whether a file is to be read at all (channel, replay, the centre's lock)
 and audits refusals; the steps of reading, checking and writing it are in ingest.py.
@@ -12,10 +15,11 @@ and audits refusals; the steps of reading, checking and writing it are in ingest
 from __future__ import annotations
 
 import hashlib
+import secrets
 
 from sqlalchemy import select
 
-from marketplace import events
+from marketplace import clock, events
 from marketplace.audit import services as audit
 from marketplace.benchmarks import ingest, periods
 from marketplace.benchmarks.ingest_schemas import UploadReasonSchema
@@ -131,6 +135,7 @@ def submit(
         request = ingest.read(request)  # before any lock: reading takes no database time
         outcome = _apply_once(request)
     except DomainError as error:
+        error.refused_submission = _record_refusal(request, error)
         _audit_refusal(request, error)
         raise
     # Accepted: the file's values are written, or (outcome.created False) already were.
@@ -179,6 +184,43 @@ def _apply_once(request: ingest.IngestRequest) -> SubmissionOutcome:
     return outcome
 
 
+def _record_refusal(request: ingest.IngestRequest, error: DomainError) -> Submission:
+    """The refused file in the centre's history: what was sent and every error, no figures."""
+    if isinstance(error, ingest.FileRefused):
+        kept, total = error.kept, error.total
+    else:
+        kept = [
+            {"row": e.row, "column": e.field, "value": "", "message": e.message}
+            for e in error.errors
+        ] or [{"row": None, "column": None, "value": "", "message": error.detail}]
+        total = len(kept)
+    parsed = request.parsed
+    within_limit = len(request.content) <= request.max_bytes
+    submission = Submission(
+        public_id=secrets.token_hex(16),
+        centre_id=request.centre.id,
+        submitted_by_id=request.actor_id,
+        actor_label=request.actor_label,
+        channel=request.channel,
+        filename=(request.filename or "")[:255],
+        content_type=(request.content_type or "")[:120],
+        file_format=parsed.file_format if parsed is not None else "",
+        sha256=request.digest,
+        size_bytes=len(request.content),
+        # An oversized file is not kept: only its size is.
+        content=request.content if within_limit else b"",
+        row_count=0,
+        status="rejected",
+        reason=request.reason,
+        errors=kept,
+        summary={"error_count": total, "status": error.status, "detail": error.detail},
+        created_at=clock.now(),
+    )
+    db.session.add(submission)
+    db.session.flush()
+    return submission
+
+
 def _audit_refusal(request: ingest.IngestRequest, error: DomainError) -> None:
     centre = request.centre
     audit.record(
@@ -195,7 +237,8 @@ def _audit_refusal(request: ingest.IngestRequest, error: DomainError) -> None:
             "size_bytes": len(request.content),
             "status": error.status,
             "detail": error.detail,
-            "error_count": len(error.errors),
+            "error_count": getattr(error, "total", len(error.errors)),
+            "submission": getattr(getattr(error, "refused_submission", None), "public_id", None),
         },
     )
 

@@ -85,3 +85,9 @@ def methodology():
         size_bands=[label for label, _low, _high in narrowing.SIZE_BAND_RANGES.values()],
         cost_drivers=drivers.DRIVERS,
     )
+
+
+@bp.get("/help/reading-figures")
+def reading_figures():
+    """How to read these figures: the words the figure tables use, in plain English."""
+    return render_template("benchmarks/reading_figures.html", min_peer_group=peers.min_peer_group())

@@ -149,7 +149,9 @@ class CentreUpdateSchema(Schema):
         if len(set(schemes)) != len(schemes):
             raise ValidationError("List each certification once.")
 
-    @validates_schema
+    # Run even when other fields failed, so the sum is reported with the e-mail's and the
+    # dates' errors at once, not in a second wave after they are fixed.
+    @validates_schema(skip_on_field_errors=False)
     def ownership_adds_up(self, data, **kwargs):
         shares = data.get("ownership")
         if shares is None:

@@ -198,7 +198,8 @@ def weights(public_id: str):
     status = 200
     if request.method == "POST":
         try:
-            weights, new_criterion, reason = weights_from_form(request.form)
+            names = {c.code: c.name for c in evaluation.criteria}
+            weights, new_criterion, reason = weights_from_form(request.form, names)
             services.set_weights(current_user, evaluation, weights, new_criterion, reason=reason)
         except ValidationFailed as error:
             db.session.rollback()
@@ -252,7 +253,11 @@ def scores(public_id: str):
         try:
             entries = {
                 key: services.ScoreEntry(**entry)
-                for key, entry in scores_from_form(request.form).items()
+                for key, entry in scores_from_form(
+                    request.form,
+                    {c.code: c.name for c in evaluation.criteria},
+                    {c.centre.slug: c.centre.name for c in evaluation.candidates},
+                ).items()
             }
             services.set_scores(current_user, evaluation, entries)
         except ValidationFailed as error:

@@ -126,20 +126,46 @@ def _decimal(raw: str) -> Decimal | None:
     return number if number.is_finite() else None
 
 
-def weights_from_form(form) -> tuple[dict, str, str]:
-    """weight:<code> -> weights; the new criterion's name; the reason for a change."""
+def weight_problems(names: dict, weights: dict, new_criterion: str) -> list[FieldError]:
+    """The problems of weights read as numbers (criterion code -> name in `names`)."""
+    errors: list[FieldError] = []
+    for code, weight in weights.items():
+        if code not in names:
+            errors.append(FieldError(f"'{code}' is not a criterion here.", f"weight:{code}"))
+        elif weight is None or not weight.is_finite() or weight < 0 or weight > 1000:
+            errors.append(
+                FieldError(f"Enter a weight from 0 to 1000 for {names[code]}.", f"weight:{code}")
+            )
+    if len(new_criterion) > 200:
+        errors.append(FieldError("Keep the criterion name under 200 characters.", "new"))
+    return errors
+
+
+def weights_from_form(form, names=None) -> tuple[dict, str, str]:
+    """weight:<code> -> weights; the new criterion's name; the reason for a change.
+
+    A weight that is not a number is reported with every other problem of the form at once
+    (`names`, criterion code -> name, lets the services check the rest: ranges, the name's
+    length), so the buyer never fixes one wave of errors to be shown the next.
+    """
     weights: dict[str, Decimal] = {}
     problems: list[FieldError] = []
+    names = names or {}
     for key in form:
         raw = (form.get(key) or "").strip()
         if key.startswith("weight:"):
             code = key.split(":", 1)[1]
             number = _decimal(raw) if raw else Decimal(0)
             if number is None:
-                problems.append(FieldError("Enter the weight as a number, like 2 or 0.5.", key))
+                name = names.get(code)
+                what = f"the weight for {name}" if name else "the weight"
+                problems.append(FieldError(f"Enter {what} as a number, like 2 or 0.5.", key))
             else:
                 weights[code] = number
     if problems:
+        problems += weight_problems(names, weights, (form.get("new_criterion") or "").strip())
+        order = {key: i for i, key in enumerate(form)}
+        problems.sort(key=lambda e: order.get(e.field, len(order)))
         raise ValidationFailed("The weights could not be saved.", errors=problems)
     return (
         weights,
@@ -151,11 +177,14 @@ def weights_from_form(form) -> tuple[dict, str, str]:
 SCORE_PARTS = ("score", "rationale", "not_scored", "reason")
 
 
-def scores_from_form(form) -> dict[tuple[str, str], dict]:
+def scores_from_form(form, criteria=None, centres=None) -> dict[tuple[str, str], dict]:
     """score:/rationale:/not_scored:/reason:<code>:<slug> -> entries by (code, slug).
 
-    Each entry goes through ScoreEntrySchema; its errors are reported under its own field.
+    Each entry goes through ScoreEntrySchema; its errors are reported under its own field,
+    each naming its centre and criterion (`criteria`: code -> name, `centres`: slug -> name),
+    since the form repeats the same inputs for every centre.
     """
+    criteria, centres = criteria or {}, centres or {}
     raw: dict[tuple[str, str], dict] = {}
     for key in form:
         part, _sep, rest = key.partition(":")
@@ -174,7 +203,8 @@ def scores_from_form(form) -> dict[tuple[str, str], dict]:
         }
         errors = ScoreEntrySchema().validate(data)
         for name, messages in errors.items():
-            problems.append(FieldError(messages[0], f"{name}:{code}:{slug}"))
+            where = f"{centres.get(slug, slug)}, {criteria.get(code, code)}: "
+            problems.append(FieldError(where + messages[0], f"{name}:{code}:{slug}"))
         if not errors:
             entries[code, slug] = ScoreEntrySchema().load(data)
     if problems:

@@ -25,6 +25,7 @@ from marketplace.selection.models import (
     EvaluationCriterion,
     EvaluationWeightChange,
 )
+from marketplace.selection.schemas import weight_problems
 
 MAX_REASON = 5000
 REASON_NEEDED = "Give the reason for changing the criteria or weights after they were sealed."
@@ -158,18 +159,7 @@ def _check_weights(
     new_criterion: str,
 ) -> None:
     """Every problem with what was posted at once, then that some weight is above 0."""
-    errors: list[FieldError] = []
-    for code, weight in weights.items():
-        if code not in by_code:
-            errors.append(FieldError(f"'{code}' is not a criterion here.", f"weight:{code}"))
-        elif weight is None or not weight.is_finite() or weight < 0 or weight > 1000:
-            errors.append(
-                FieldError(
-                    f"Enter a weight from 0 to 1000 for {by_code[code].name}.", f"weight:{code}"
-                )
-            )
-    if len(new_criterion) > 200:
-        errors.append(FieldError("Keep the criterion name under 200 characters.", "new"))
+    errors = weight_problems({c: k.name for c, k in by_code.items()}, weights, new_criterion)
     if errors:
         raise ValidationFailed("The weights could not be saved.", errors=errors)
     total = sum(

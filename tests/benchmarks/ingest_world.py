@@ -81,15 +81,18 @@ D = Decimal
 
 
 def snapshot() -> dict:
-    """Everything an upload could write, so a test can show that a refusal wrote nothing."""
+    """Everything an accepted upload writes, so a test can show that a refusal wrote none of
+    it (a refusal leaves only its `rejected` submission, for the history and the errors)."""
     from marketplace.benchmarks.models import Observation, ObservationRevision, Submission
     from marketplace.extensions import db
 
-    def rows(model, *columns):
-        return sorted(db.session.execute(db.select(*columns)).all(), key=repr)
+    def rows(model, *columns, where=True):
+        return sorted(db.session.execute(db.select(*columns).where(where)).all(), key=repr)
 
     return {
-        "submissions": rows(Submission, Submission.id, Submission.sha256),
+        "submissions": rows(
+            Submission, Submission.id, Submission.sha256, where=Submission.status == "accepted"
+        ),
         "observations": rows(
             Observation,
             Observation.id,

@@ -52,7 +52,7 @@ def test_every_error_is_listed_and_nothing_is_written(world, app, tmp_path):
     before = snapshot()
     result = run(app, "centre-a", path)
     assert result.exit_code == 1
-    assert "2 problems found. Nothing was saved." in result.output
+    assert "2 problems found. None of its figures were saved." in result.output
     assert "row 2, period: Write the period as 2026-Q3" in result.output
     assert (
         "row 2, value: The value for ap_cost_per_invoice is the spreadsheet error" in result.output

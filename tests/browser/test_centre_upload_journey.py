@@ -55,7 +55,7 @@ def test_centre_user_fixes_a_rejected_file_and_uploads_it(visit, tmp_path):
     ]
     for (row, words_), problem in zip(expected, problems, strict=True):
         assert problem.startswith(row) and words_ in problem, problem
-    assert page.get_by_text("Nothing was saved").is_visible()
+    assert page.get_by_text("None of its figures were saved").is_visible()
     # The summary's links lead to the field to fix.
     summary_link = page.locator(".govuk-error-summary a").first
     assert summary_link.get_attribute("href") == "#file"

@@ -506,3 +506,25 @@ def test_a_change_to_a_live_entry_is_queued_with_before_and_after(user, centre, 
     assert "Head office, Newport, Wales; North, Wrexham" in diff  # after
     assert "ISO/IEC 27001 IS-100, expires 2027-06-30" in diff
     assert "ISO/IEC 27001 IS-100, expires 2027-06-30; ISO 9001 Q-7, expires 2028-02-29" in diff
+
+
+def test_email_date_and_ownership_errors_are_shown_at_once(user, centre):
+    """Issue 14: the ownership sum was reported only after the e-mail and dates were fixed."""
+    data = read_form(page(user))
+    data.update(
+        {
+            "contact-email": "not an address",
+            "certifications-2-scheme": "iso9001",
+            "certifications-2-expires_on": "31/12/2027",
+            "ownership-employee": "50",
+            "ownership-government": "40",
+            "ownership-private_partner": "25",
+        }
+    )
+    response = save(user, data)
+    assert response.status_code == 400
+    messages = [message for _href, message in summary_links(response.get_data(as_text=True))]
+    assert "Enter the expiry date as YYYY-MM-DD." in messages
+    assert any("e-mail" in m.lower() or "email" in m.lower() for m in messages), messages
+    assert "Ownership shares must add up to 100%. These add up to 115%." in messages
+    assert audit_events(centre) == [] and reviews() == []

@@ -248,3 +248,9 @@ def test_open_data_csv_has_one_charset_and_a_multi_range_request_gets_the_whole_
     # A server may ignore a Range header; several ranges are ignored rather than a 416.
     assert several.status_code == 200
     assert several.data == whole
+
+
+def test_report_pages_link_to_how_to_read_the_figures(client, published):
+    help_link = '<a class="govuk-link" href="/help/reading-figures">How to read these figures</a>'
+    for path in ("/reports/ssc-a/2026-Q3", "/reports/league-table/2026-Q3"):
+        assert help_link in fetch(client, path).get_data(as_text=True)

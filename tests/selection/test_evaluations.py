@@ -165,7 +165,7 @@ def test_social_value_under_ten_percent_is_warned(evaluation, as_persona):
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("weight:social_value", "lots", "Enter the weight as a number"),
+        ("weight:social_value", "lots", "as a number, like 2 or 0.5"),
         ("weight:social_value", "-1", "Enter a weight from 0 to 1000"),
     ],
 )

@@ -483,7 +483,6 @@ def decided(evaluation, personas, bench, db_session):
         },
     )
     services.lock(buyer, evaluation)
-    add_kpi_metric()
     _suspend(bench.centres[1], personas["admin"])
     services.record_outcome(
         buyer, evaluation, "awarded", "centre-a", "Best value", contract=CONTRACT

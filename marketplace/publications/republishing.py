@@ -20,7 +20,7 @@ import logging
 
 from flask import current_app, has_request_context
 from sqlalchemy import delete, event, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from marketplace import background, clock
 from marketplace.audit import services as audit
@@ -54,6 +54,8 @@ def mark_pending(period_id: int, *, reason: str, actor_label: str) -> PendingRep
     now = clock.now()
     row = db.session.scalars(
         select(PendingRepublication)
+        # No outer-joined period: PostgreSQL refuses FOR UPDATE on the nullable side.
+        .options(lazyload(PendingRepublication.period))
         .where(PendingRepublication.period_id == period_id)
         .with_for_update()
     ).one_or_none()
@@ -109,7 +111,7 @@ def _after_commit(session: Session) -> None:
             log.exception("could not dispatch republishing", extra={"periods": period_ids})
 
 
-def _after_rollback(session: Session) -> None:
+def _after_rollback(session: Session, _previous=None) -> None:
     session.info.pop(_SESSION_KEY, None)
 
 

@@ -41,6 +41,14 @@ def publish_item(values: dict) -> dict:
         return jobs.publish_item(values)
 
 
+def republish_period(period_id: int) -> dict:
+    """RQ job: republish a period whose approved restatements wait (publications)."""
+    from marketplace.publications import republishing
+
+    with _app_context():
+        return republishing.run_period(period_id)
+
+
 def request_password_reset(email: str, ip_address: str | None) -> None:
     """RQ job: look the address up, issue a reset link and queue its mail (accounts)."""
     from marketplace.accounts.onboarding_views import request_reset_now

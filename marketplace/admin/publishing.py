@@ -21,7 +21,7 @@ from marketplace.benchmarks import periods as period_service
 from marketplace.benchmarks.models import ReportingPeriod
 from marketplace.errors import ValidationFailed
 from marketplace.extensions import db
-from marketplace.publications import jobs, queries, services
+from marketplace.publications import jobs, queries, republishing, services
 
 bp = Blueprint("publication_admin", __name__, url_prefix="/admin/periods")
 CONFIRM_FIELD = "confirm"
@@ -38,6 +38,7 @@ def periods():
         today=clock.today(),
         periods=rows,
         counts=queries.current_counts([period.id for period in rows]),
+        republishing=republishing.pending_by_period(),
     )
 
 

@@ -1,8 +1,8 @@
 """Admin page: restatements of published figures waiting for the authority.
 
-Approving applies the chosen values and republishes each affected period once (the
-publications receiver of events.restatements_approved); refusing keeps the published figures
-and gives the centre the reason. Both are audited.
+Approving applies the chosen values and queues each affected period's republication once
+(the publications receiver of events.restatements_approved; it runs after the response);
+refusing keeps the published figures and gives the centre the reason. Both are audited.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from marketplace.benchmarks import restatements as service
 from marketplace.benchmarks.restatement_schemas import decision_schema
 from marketplace.errors import ValidationFailed
 from marketplace.extensions import db
+from marketplace.publications import republishing
 from marketplace.web import forms
 
 ANCHORS = {"restatements": "#restatements", "decision": "#restatements", "reason": "#reason"}
@@ -29,7 +30,11 @@ def _form() -> dict:
 
 @bp.get("/restatements")
 def restatements():
-    return render_template("admin/restatements.html", pending=service.pending())
+    return render_template(
+        "admin/restatements.html",
+        pending=service.pending(),
+        republishing=republishing.pending(),
+    )
 
 
 @bp.post("/restatements")
@@ -47,6 +52,7 @@ def decide_restatements():
             render_template(
                 "admin/restatements.html",
                 pending=service.pending(),
+                republishing=republishing.pending(),
                 form_errors=forms.error_summary(
                     error.errors, anchors=ANCHORS, default="#restatements", detail=error.detail
                 ),
@@ -56,6 +62,6 @@ def decide_restatements():
             error.status,
         )
     db.session.commit()
-    verb = "approved and published" if decision == "approve" else "refused"
+    verb = "approved; republishing queued" if decision == "approve" else "refused"
     flash(f"{len(items)} restatement{'s' if len(items) != 1 else ''} {verb}.", "success")
     return redirect(url_for("admin.restatements"))

@@ -68,7 +68,7 @@ def _decide(decision: str, ids: tuple[str, ...], reason: str) -> None:
             reason=data["reason"],
             actor_label=operator_label(),
         )
-    verb = "approved and republished" if decision == "approve" else "refused"
+    verb = "approved; republishing queued" if decision == "approve" else "refused"
     click.echo(f"{formatting.plural(len(items), 'restatement')} {verb}.")
 
 
@@ -76,7 +76,7 @@ def _decide(decision: str, ids: tuple[str, ...], reason: str) -> None:
 @click.argument("ids", nargs=-1, required=True)
 @click.option("--note", default="", help="An optional note kept with the approval.")
 def approve_command(ids: tuple[str, ...], note: str) -> None:
-    """Approve restatements IDS together: each affected period is republished once."""
+    """Approve restatements IDS together: each affected period is republished once (queued)."""
     _decide("approve", ids, note)
 
 

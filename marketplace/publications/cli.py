@@ -13,7 +13,7 @@ from marketplace.benchmarks.models import ReportingPeriod
 from marketplace.clihelpers import one_transaction, operator_label
 from marketplace.extensions import db
 from marketplace.publications import jobs as runners
-from marketplace.publications import services
+from marketplace.publications import republishing, services
 
 
 @click.command("publish")
@@ -130,3 +130,37 @@ def _summary(done: int, pages: int | None, failures: list[str]) -> None:
         raise click.ClickException(
             f"{len(failures)} artefact(s) failed; fix the cause and run publish again."
         )
+
+
+@click.group("publications")
+def publications_group() -> None:
+    """Publication work that runs after the request: republishing after restatements."""
+
+
+@publications_group.command("run-pending")
+@with_appcontext
+def run_pending_command() -> None:
+    """Republish every period whose approved restatements are still waiting.
+
+    What a job does after an approval (with REDIS_URL an rq worker runs it): use it to finish
+    work a failed or lost job left, or without REDIS_URL outside a request. Safe to repeat: a
+    period with nothing pending is skipped, and only missing or changed artefacts render.
+    """
+    waiting = republishing.pending()
+    codes = {row.period_id: row.period.code for row in waiting}
+    db.session.commit()
+    if not codes:
+        click.echo("Nothing waits to be republished.")
+        return
+    failures = 0
+    with click.progressbar(sorted(codes), label="Republishing", show_pos=True) as bar:
+        for period_id in bar:
+            try:
+                result = republishing.run_period(period_id)
+            except Exception as error:
+                failures += 1
+                click.echo(f"\n  {codes[period_id]} failed: {error}", err=True)
+                continue
+            click.echo(f"\n  {codes[period_id]}: {result['published']} artefact(s) republished.")
+    if failures:
+        raise click.ClickException(f"{failures} period(s) failed; they stay pending.")

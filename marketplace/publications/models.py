@@ -133,3 +133,36 @@ class Publication(IdMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Publication {self.kind} {self.subject} {self.version} {self.status}>"
+
+
+class PendingRepublication(IdMixin, db.Model):
+    """A published period that approved restatements oblige to republish, not yet done.
+
+    Written in the transaction of the approval (one row per period: a second approval before
+    the job runs only bumps `generation` and adds its reason, so the period is republished
+    once). The job deletes the row when it has republished the generation it read; a job
+    that fails midway leaves it, so nothing is lost and a rerun finishes the work.
+    """
+
+    __tablename__ = "pending_republications"
+
+    period_id: Mapped[int] = mapped_column(
+        Integer,
+        ForeignKey("reporting_periods.id", ondelete="CASCADE"),
+        unique=True,
+        nullable=False,
+    )
+    generation: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    reasons: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    requested_by: Mapped[str] = mapped_column(String(320), nullable=False)
+    first_requested_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    last_requested_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    period: Mapped[ReportingPeriod] = relationship(lazy="joined")
+
+    __table_args__ = (
+        CheckConstraint("generation >= 1", name="generation_positive"),
+        CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+    )

@@ -294,30 +294,31 @@ def republish_for_restatement(
 
 
 def after_approval(restatements, *, period_ids, actor=None, actor_label: str | None = None) -> list:
-    """Republish each published period whose restatements the authority approved: once per
-    period, however many it approved, so each affected report, the league table and the open
-    data get exactly one new version, whose change note names the restatements.
+    """Record that each published period whose restatements the authority approved must be
+    republished: once per period, however many it approved (and however many approvals come
+    before the job runs), so each affected report, the league table and the open data get
+    exactly one new version. Nothing renders here: the job runs after the commit
+    (publications/republishing.py). Returns the pending rows.
 
     Called by publications/receivers.py on events.restatements_approved, in the transaction
     of the approval.
     """
-    results: list = []
+    from marketplace.publications import republishing
+
+    label = actor_label or getattr(actor, "email", None) or audit.SYSTEM
+    rows: list = []
     for period_id in period_ids:
         names = [
             f"{item.observation.centre.slug} {item.observation.metric.code}"
             for item in restatements
             if item.observation.period_id == period_id
         ]
-        results.extend(
-            republish_for_restatement(
-                None,
-                period_id,
-                actor=actor,
-                actor_label=actor_label,
-                reason="Approved restatements: " + "; ".join(names),
-            )
+        row = republishing.mark_pending(
+            period_id, reason="Approved restatements: " + "; ".join(names), actor_label=label
         )
-    return results
+        if row is not None:
+            rows.append(row)
+    return rows
 
 
 def get_period(code: str) -> ReportingPeriod:

@@ -15,7 +15,7 @@ from marketplace.benchmarks import restatements, submissions
 from marketplace.catalogue import accreditation
 from marketplace.errors import IllegalTransition
 from marketplace.extensions import db
-from marketplace.publications import services
+from marketplace.publications import republishing, services
 from marketplace.publications.models import Publication
 from marketplace.publications.storage import storage_for
 from tests.factories import ObservationFactory, ServiceCentreFactory
@@ -30,7 +30,8 @@ def publications(period, **filters):
 
 def restate(centre, metric_code, period_code, value, reason="Corrected after audit", approve=True):
     """Send a restatement; of a published figure it waits until the authority approves it
-    (which republishes the period once, through events.restatements_approved)."""
+    (which queues the period's republication once, through events.restatements_approved);
+    then run the queued republication here, as its job would after the commit."""
     body = f"metric,period,value\n{metric_code},{period_code},{value}\n".encode()
     outcome = submissions.submit(
         centre,
@@ -44,6 +45,8 @@ def restate(centre, metric_code, period_code, value, reason="Corrected after aud
     waiting = [r.public_id for r in restatements.pending(centre_id=centre.id)]
     if approve and waiting:
         restatements.approve(waiting, actor=None)
+        db.session.commit()
+        republishing.run_pending()
     return outcome
 
 

@@ -162,7 +162,7 @@ def test_the_cli_lists_and_approves_together(app, world, waiting):
     ids = [r.public_id for r in restatements.pending()]
     result = runner.invoke(args=["restatements", "approve", *ids, "--note", "Checked"])
     assert result.exit_code == 0, result.output
-    assert "2 restatements approved and republished." in result.output
+    assert "2 restatements approved; republishing queued." in result.output
     _assert_republished_once(world, waiting)
     assert audit_events("restatement.approved")[0].actor_label.startswith("cli:")
 

@@ -93,6 +93,28 @@ def test_the_market_judgement_matches_every_centres_chart(market):
     assert (market[2].id, "ap_cost_per_invoice") in concern
 
 
+def test_the_postgresql_copy_writes_the_rows_the_portable_insert_writes(market):
+    """refresh_market COPYs on PostgreSQL and INSERTs elsewhere: the same stored rows."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        pytest.skip("COPY is the PostgreSQL path; SQLite takes the INSERT")
+    table = LatestVariation.__table__
+    columns = [table.c[name] for name in market_signals._COLUMNS]
+
+    def rows():
+        db.session.expire_all()
+        order = (table.c.centre_id, table.c.metric_code)
+        return [tuple(r) for r in db.session.execute(select(*columns).order_by(*order))]
+
+    market_signals.refresh_market()
+    copied = rows()
+    written = [tuple(r) for r in copied]
+    db.session.execute(table.delete())
+    market_signals._insert_rows(written)
+    assert rows() == copied
+    assert len(copied) == len(stored()) > 0
+    assert all(r[-1].tzinfo is not None for r in copied)
+
+
 def test_a_segment_under_eight_points_is_not_judged():
     centre = ServiceCentreFactory()
     metric = MetricFactory(code="ap_cost_per_invoice")

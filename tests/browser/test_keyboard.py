@@ -145,6 +145,21 @@ def test_buyer_journey_by_keyboard_alone(js_visit):
     for index, volume in enumerate(page.locator("input[id^='volume_']").all()):
         keys.tab_to(volume, f"outcome: volume {index + 1}")
         keys.type("150000")
+    # An award sets at least three KPIs: a closed select jumps to the metric typed.
+    for row, (name, code, target) in enumerate(
+        [
+            ("Payroll cost per payslip", "payroll_cost_per_payslip", "3.50"),
+            ("Payroll accuracy", "payroll_accuracy", "99.5"),
+            ("User satisfaction", "user_satisfaction", "90"),
+        ],
+        start=1,
+    ):
+        metric = page.get_by_label(f"Metric of KPI {row}")
+        keys.tab_to(metric, f"outcome: KPI {row} metric")
+        keys.type(name)
+        assert metric.input_value() == code
+        keys.tab_to(page.get_by_label(f"Target of KPI {row}"), f"outcome: KPI {row} target")
+        keys.type(target)
     keys.tab_to(page.get_by_role("button", name="Record the outcome"), "outcome: record")
     keys.follow()
     visit.check("evaluation with outcome")

@@ -230,6 +230,9 @@ class BenchmarkArgsSchema(PeerFilterFields):
 
 
 _DRIVERS = "|".join(DRIVER_CODES)
+# One driver's annual volume, a whole number from 1 to 1,000,000,000 (drivers.MIN_VOLUME to
+# MAX_VOLUME), so that the document refuses what parse_volumes refuses.
+_VOLUME_ITEM = f"(?:{_DRIVERS}):(?:[1-9][0-9]{{0,8}}|1000000000)"
 
 
 class ProjectionInputSchema(Schema):
@@ -308,7 +311,7 @@ class CompareArgsSchema(PeerFilterFields, ProjectionInputSchema):
             f"1 to {MAX_VOLUME:,}); drivers: {', '.join(DRIVER_CODES)}. Adds each centre's "
             "`projected_cost` (volume × its latest published unit cost) and the peer range "
             "for the same volumes (`projection`). Anyone may ask.",
-            "pattern": f"^(?:{_DRIVERS}):[0-9]{{1,10}}(?:,(?:{_DRIVERS}):[0-9]{{1,10}})*$",
+            "pattern": f"^{_VOLUME_ITEM}(?:,{_VOLUME_ITEM})*$",
         },
     )
 

@@ -225,6 +225,11 @@ DATA_DEPENDENT = {
     ("GET", "/api/v1/compare"): {
         "centres": ("Choose at least",),
         "weights": ("is weighted twice", "must be more than 0", "not a metric in this comparison"),
+        # A driver named twice (a pattern cannot say "different"), the current provider
+        # among the centres compared (another parameter), not both it and a cost.
+        "volumes": ("is given twice",),
+        "current_provider": ("Choose the current provider from the compared centres.",),
+        "current_cost": ("not both",),
     },
 }
 # The upload's body is a file judged row by row against the library, the periods and the

@@ -275,8 +275,7 @@ def _found_each(slugs: list[str]) -> None:
     centres may be compared stays the comparison's own 422.)"""
     if len(slugs) > comparing.MAX_CENTRES:
         return
-    for slug in slugs:
-        catalogue.get_public_centre(slug, viewer=viewer())
+    catalogue.require_public_centres(slugs, viewer=viewer())
 
 
 def _money(value) -> str | None:

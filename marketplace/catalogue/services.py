@@ -226,10 +226,14 @@ def get_centre(slug: str) -> ServiceCentre | None:
 def get_public_centre(slug: str, viewer=None) -> ServiceCentre:
     """The centre's catalogue entry, as long as this viewer may see it."""
     centre = get_centre(slug)
+    _refuse_unseen(slug, centre, viewer)
+    return centre
+
+
+def _refuse_unseen(slug: str, centre: ServiceCentre | None, viewer) -> None:
     if centre is None or not can_see(viewer, centre):
         # The same answer for hidden and missing, so hidden centres cannot be discovered.
         raise NotFound(f"There is no service centre '{slug}' in the catalogue.")
-    return centre
 
 
 def require_public_centres(slugs: list[str], viewer=None) -> None:
@@ -245,9 +249,7 @@ def require_public_centres(slugs: list[str], viewer=None) -> None:
         ).scalars()
     }
     for slug in slugs:
-        centre = found.get(slug)
-        if centre is None or not can_see(viewer, centre):
-            raise NotFound(f"There is no service centre '{slug}' in the catalogue.")
+        _refuse_unseen(slug, found.get(slug), viewer)
 
 
 def public_counts() -> dict:

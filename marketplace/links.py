@@ -44,5 +44,8 @@ def absolute_url(endpoint: str, **values) -> str:
 
 
 def install(app: Flask) -> None:
-    """Pages that print an absolute address (the API docs' examples) read it from here."""
+    """Pages and e-mails that print an absolute address read it from here: the API docs'
+    examples (public_url) and links in e-mails (absolute_url), which a reader opens outside
+    the service, where a relative path leads nowhere."""
     app.jinja_env.globals["public_url"] = public_url
+    app.jinja_env.globals["absolute_url"] = absolute_url

@@ -822,3 +822,5 @@ def test_buyers_of_live_evaluations_are_told_when_a_shortlisted_centre_is_suspen
     assert evaluation.title in told[0].subject
     assert "is now Suspended" in told[0].body_text
     assert "an award to Centre B Services will be refused" in told[0].body_text
+    # A link the buyer can open from their mail program: PUBLIC_URL's, never a bare path.
+    assert f"http://localhost/buyer/evaluations/{evaluation.public_id}" in told[0].body_text

@@ -3,9 +3,10 @@ period the buyers following it and the authority's administrators; never someone
 the centre, never an inactive account, and never a buyer still waiting to join (or refused:
 `User.acts_as_buyer`).
 
-A buyer follows a centre when they are on a live evaluation that shortlists it (its creator
-or the buyer who locked it), or when their organisation holds a live contract with it (today
-within the contract's term): every buyer of that organisation, each once."""
+A buyer follows a centre when they are on a live evaluation that shortlists it (its team,
+its creator or the buyer who locked it: selection.teams.people), or when their organisation
+holds a live contract with it (today within the contract's term): every buyer of that
+organisation, each once."""
 
 from __future__ import annotations
 
@@ -20,7 +21,13 @@ from marketplace.alerts.models import AlertMute
 from marketplace.catalogue.models import ServiceCentre
 from marketplace.contracts.models import Contract
 from marketplace.extensions import db
-from marketplace.selection.models import Evaluation, EvaluationCandidate, EvaluationOutcome
+from marketplace.selection import teams
+from marketplace.selection.models import (
+    Evaluation,
+    EvaluationCandidate,
+    EvaluationMember,
+    EvaluationOutcome,
+)
 from marketplace.selection.receivers import live_evaluations_with
 
 EXTENSION = "marketplace.alert_followers"
@@ -50,9 +57,7 @@ def centre_people(centre: ServiceCentre) -> list[User]:
 def evaluation_buyers(centre: ServiceCentre) -> list[User]:
     buyers: dict[int, User] = {}
     for evaluation in live_evaluations_with(centre.id):
-        for user in (evaluation.created_by, evaluation.locked_by):
-            if user is not None:
-                buyers[user.id] = user
+        buyers.update((user.id, user) for user in teams.people(evaluation))
     return list(buyers.values())
 
 
@@ -120,7 +125,12 @@ def followed_centres(user: User) -> list[ServiceCentre]:
         .join(Evaluation, Evaluation.id == EvaluationCandidate.evaluation_id)
         .where(
             Evaluation.id.not_in(decided),
-            (Evaluation.created_by_id == user.id) | (Evaluation.locked_by_id == user.id),
+            # The same people as teams.people, asked the other way round.
+            (Evaluation.created_by_id == user.id)
+            | (Evaluation.locked_by_id == user.id)
+            | Evaluation.id.in_(
+                select(EvaluationMember.evaluation_id).where(EvaluationMember.user_id == user.id)
+            ),
         )
     )
     contracted = select(Contract.centre_id).where(

@@ -38,11 +38,7 @@ def _tell_buyers(event, **_) -> None:
         return
     centre = db.session.get(ServiceCentre, event.centre_id)
     for evaluation in live_evaluations_with(event.centre_id):
-        # Its team (selection.teams), and whoever started or locked it.
-        buyers = {member.user for member in teams.members(evaluation)} | {evaluation.created_by}
-        if evaluation.locked_by is not None:
-            buyers.add(evaluation.locked_by)
-        for buyer in sorted(buyers, key=lambda user: user.email):
+        for buyer in teams.people(evaluation):
             mail.queue(
                 buyer.email,
                 f"{centre.name} is now {STATUS_LABELS.get(event.to_status, event.to_status)}: "

@@ -39,6 +39,18 @@ def members(evaluation: Evaluation) -> list[EvaluationMember]:
     )
 
 
+def people(evaluation: Evaluation) -> list[User]:
+    """Everyone who hears about an evaluation's centres: its team, and whoever started or
+    locked it (an evaluation made before teams existed may have no member rows). In e-mail
+    order, each once. The standing-change e-mail (selection.receivers) and the alerts
+    (alerts.recipients) both ask here, so the two cannot disagree on who follows a centre."""
+    found = {member.user.id: member.user for member in members(evaluation)}
+    for user in (evaluation.created_by, evaluation.locked_by):
+        if user is not None:
+            found[user.id] = user
+    return sorted(found.values(), key=lambda user: user.email)
+
+
 def colleagues_to_invite(evaluation: Evaluation) -> list[User]:
     """Active buyers of the organisation who are members of it and not yet on the team."""
     on_team = db.select(EvaluationMember.user_id).where(

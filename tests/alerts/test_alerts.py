@@ -254,3 +254,26 @@ def test_a_new_user_of_the_centre_is_told_too(followed):
     suspend(followed)
     (alert,) = services.detect(followed)
     assert "second@centre-a.example.org" in recipients_of(alert)
+
+
+def test_a_colleague_on_the_evaluations_team_hears_of_its_centres(followed, personas):
+    """Teams (selection.teams): an invited colleague follows the shortlist like its creator,
+    in the alerts as in the standing-change e-mail."""
+    from marketplace.alerts import recipients
+    from marketplace.selection import teams
+
+    colleague = UserFactory(
+        email="colleague@dept.example.gov.uk",
+        role="buyer",
+        organisation=personas["buyer"].organisation,
+    )
+    evaluation = db.session.execute(
+        select(Evaluation).where(Evaluation.title == "Payroll 2027")
+    ).scalar_one()
+    teams.add_creator(evaluation, personas["buyer"])
+    assert followed not in recipients.followed_centres(colleague)
+    teams.invite(personas["buyer"], evaluation, colleague.public_id)
+    assert followed in recipients.followed_centres(colleague)
+    suspend(followed)
+    (alert,) = services.detect(followed)
+    assert recipients_of(alert)["colleague@dept.example.gov.uk"] == NOW + timedelta(hours=24)

@@ -24,6 +24,7 @@ from marketplace import formatting
 from marketplace.benchmarks import signals
 from marketplace.benchmarks.models import ReportingPeriod
 from marketplace.benchmarks.visibility import Audience
+from marketplace.catalogue.models import ServiceCentre
 from marketplace.contracts import services
 from marketplace.contracts.models import RATING_LABELS, Contract, ContractKpi, KpiRating
 from marketplace.extensions import db
@@ -65,6 +66,44 @@ def latest_ratings(contract: Contract) -> list[KpiRating]:
     for rating in rows:
         latest[rating.kpi_id] = rating  # later quarters replace earlier ones
     return list(latest.values())
+
+
+def concerning_across_market(today: date) -> list[tuple[Contract, list[KpiRating]]]:
+    """For the authority (/admin/signals): every live contract whose KPIs' latest ratings
+    include Requires improvement or Inadequate, with those ratings; contracts by centre name
+    then award. The same rule as kpi_signals (live today, newest published quarter rated,
+    the rating that stands), read in two queries however many contracts there are."""
+    contracts = list(
+        db.session.execute(
+            db.select(Contract)
+            .join(ServiceCentre, ServiceCentre.id == Contract.centre_id)
+            .where(Contract.starts_on <= today, Contract.ends_on >= today)
+            .order_by(ServiceCentre.name, Contract.awarded_at, Contract.id)
+        )
+        .unique()
+        .scalars()
+    )
+    if not contracts:
+        return []
+    rows = db.session.execute(
+        db.select(ContractKpi.contract_id, KpiRating)
+        .join(ContractKpi, ContractKpi.id == KpiRating.kpi_id)
+        .join(ReportingPeriod, ReportingPeriod.id == KpiRating.period_id)
+        .where(
+            ContractKpi.contract_id.in_([c.id for c in contracts]),
+            ReportingPeriod.status == "published",
+        )
+        .order_by(ContractKpi.position, ReportingPeriod.year, ReportingPeriod.quarter)
+    ).all()
+    latest: dict[int, dict[int, KpiRating]] = {}
+    for contract_id, rating in rows:
+        latest.setdefault(contract_id, {})[rating.kpi_id] = rating  # later quarters win
+    found = []
+    for contract in contracts:
+        bad = [r for r in latest.get(contract.id, {}).values() if r.rating in CONCERNING]
+        if bad:
+            found.append((contract, bad))
+    return found
 
 
 def audience_may_see(audience: Audience, contract: Contract) -> bool:

@@ -302,3 +302,29 @@ def test_a_waiting_buyer_is_never_told(rated_badly, personas, outsiders):
     assert stored.identity == (
         f"kpi_rating|{rated_badly.public_id}|ap_cost_per_invoice|2026-Q3|inadequate"
     )
+
+
+def test_the_authority_sees_every_contract_kpi_that_falls_short(app, contract, personas):
+    """/admin/signals lists the market's KPI concerns beside the process-control ones, by the
+    same rule as a centre's summary (latest rated quarter, the rating that stands)."""
+    admin = client_for(app, personas["admin"])
+    page = text_of(admin.get("/admin/signals").get_data(as_text=True))
+    assert "No live contract has a KPI rated Requires improvement or Inadequate." in page
+    bench_q2 = contracts.rating_of(contract, "ap_cost_per_invoice", "2026-Q2")
+    contracts.override(
+        personas["alb_buyer"], contract, bench_q2, "requires_improvement", "Invoices paid late."
+    )
+    db.session.commit()
+    html = admin.get("/admin/signals").get_data(as_text=True)
+    page = text_of(html)
+    assert f'href="/admin/contracts/{contract.public_id}"' in html
+    assert (
+        "AP cost per invoice Q2 2026 £3.50 £3.80 Requires improvement "
+        "(the buyer’s; computed: Good)"
+    ) in page
+    assert "Centre A Services for Persona Agency" in page
+    # Outside its term the contract is no longer live, and leaves the list.
+    with clock.frozen_at(datetime(2029, 1, 5, 9, tzinfo=UTC)):
+        page = text_of(admin.get("/admin/signals").get_data(as_text=True))
+    assert "No live contract has a KPI rated Requires improvement or Inadequate." in page
+    assert client_for(app, personas["alb_buyer"]).get("/admin/signals").status_code == 403

@@ -319,8 +319,7 @@ def test_the_authority_sees_every_contract_kpi_that_falls_short(app, contract, p
     page = text_of(html)
     assert f'href="/admin/contracts/{contract.public_id}"' in html
     assert (
-        "AP cost per invoice Q2 2026 £3.50 £3.80 Requires improvement "
-        "(the buyer’s; computed: Good)"
+        "AP cost per invoice Q2 2026 £3.50 £3.80 Requires improvement (the buyer’s; computed: Good)"
     ) in page
     assert "Centre A Services for Persona Agency" in page
     # Outside its term the contract is no longer live, and leaves the list.

@@ -329,6 +329,13 @@ RULES: dict[str, dict[str, Case]] = {
     "centre_submissions.errors_csv": {
         "GET": C(s(302, 403, 403, 200, 404, 200), lambda w: {"public_id": w["refused_submission"]})
     },
+    # The same over the API: a stranger, and a buyer, learn nothing of the file (404).
+    "submissions.get_submission_errors": {
+        "GET": C(
+            s(401, 404, 404, 200, 404, 200),
+            lambda w: {"slug": w["centre"], "public_id": w["refused_submission"]},
+        )
+    },
     "centre_submissions.flags": {"GET": C(CENTRE)},
     # Confirming names a flagged figure; an empty form names none of theirs.
     "centre_submissions.confirm_flag": {

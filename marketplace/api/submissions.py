@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 
-from flask import request
+from flask import Response, request
 from flask_login import current_user
 
 from marketplace import links
@@ -36,7 +36,7 @@ from marketplace.benchmarks.ingest_schemas import (
 )
 from marketplace.benchmarks.parsing import XLSX_TYPE
 from marketplace.catalogue import services as catalogue
-from marketplace.errors import DomainError
+from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db
 
 bp = api_blueprint(
@@ -98,12 +98,20 @@ def _commit_audit_on_refusal(view):
             refused = getattr(error, "refused_submission", None)
             if refused is not None:
                 # The body lists the first validation.MAX_ERRORS; every error is kept.
-                url = links.absolute_url(
+                # Two addresses: the API's, for the script that sent the file (its token
+                # works there), and the centre page's, for a person signed in.
+                api_url = links.absolute_url(
+                    "submissions.get_submission_errors",
+                    slug=kwargs["slug"],
+                    public_id=refused.public_id,
+                )
+                page_url = links.absolute_url(
                     "centre_submissions.errors_csv", public_id=refused.public_id
                 )
                 error.detail += (
                     f" Every error is kept with the refused file (submission "
-                    f"{refused.public_id}): download them as CSV at {url}"
+                    f"{refused.public_id}): download them as CSV at {api_url} "
+                    f"(signed in on the website: {page_url})"
                 )
             raise
 
@@ -177,6 +185,41 @@ def post_submission(args, slug):
     )
     db.session.commit()
     return outcome, 201 if outcome.created else 200
+
+
+@bp.route("/centres/<slug>/submissions/<public_id>/errors")
+@bp.doc(security=REQUIRED_AUTH)
+@bp.response(
+    200,
+    # A schema, so that the document lists text/csv under 200.
+    schema={"type": "string"},
+    content_type="text/csv",
+    description="Every error of the refused file, one a row: row, column, value, message.",
+)
+@problem(401, "No valid session or token.")
+@problem(404, "No refused file of that centre with that reference that you can see.")
+def get_submission_errors(slug, public_id):
+    """Download every error of a refused file
+
+    For the centre's own users and their API tokens, and admins: the same CSV as the
+    centre's page offers (row as a spreadsheet shows it, the header being row 1; the value
+    as sent, any formula neutralised). A 422 refusal's `detail` gives this address. Anyone
+    else, and an accepted submission, is 404.
+    """
+    who = signed_in_user()
+    centre = catalogue.get_public_centre(slug, viewer=who)
+    refused = submission_history.get_refused_submission(public_id, viewer=who)
+    if refused.centre_id != centre.id:
+        raise NotFound("There is no refused file with that reference that you can see.")
+    filename = submission_history.errors_filename(refused)
+    return Response(
+        submission_history.errors_csv(refused),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
 @bp.route("/centres/<slug>/observations")

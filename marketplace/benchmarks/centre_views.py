@@ -202,9 +202,7 @@ def errors_csv(public_id: str):
     """Every error of a refused file, for its centre's people and the authority's admins."""
     sub = history.get_refused_submission(public_id, viewer=_me())
     response = Response(history.errors_csv(sub), mimetype="text/csv")
-    response.headers["Content-Disposition"] = _attachment(
-        f"errors-{sub.created_at:%Y-%m-%d}-{sub.public_id[:8]}.csv"
-    )
+    response.headers["Content-Disposition"] = _attachment(history.errors_filename(sub))
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

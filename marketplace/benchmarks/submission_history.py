@@ -93,6 +93,11 @@ def errors_csv(submission: Submission) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
+def errors_filename(submission: Submission) -> str:
+    """The download's name, the same from the centre's page and from the API."""
+    return f"errors-{submission.created_at:%Y-%m-%d}-{submission.public_id[:8]}.csv"
+
+
 def error_count(submission: Submission) -> int:
     return int((submission.summary or {}).get("error_count", len(submission.errors or [])))
 

@@ -149,6 +149,17 @@ def test_an_api_refusal_lists_200_says_how_many_and_keeps_every_error(world, cli
     sub = _rejected()
     assert sub.channel == "api" and len(sub.errors) == 250
     assert f"/centre/submissions/{sub.public_id}/errors.csv" in body["detail"]
+    # The script that sent the file fetches every error with its own token.
+    api_url = (
+        f"http://localhost/api/v1/centres/{world.centre.slug}/submissions/{sub.public_id}/errors"
+    )
+    assert api_url in body["detail"]
+    download = client.get(api_url, headers={"Authorization": f"Bearer {secret}"})
+    assert download.status_code == 200 and download.mimetype == "text/csv"
+    rows = _rows(download)
+    assert rows[0] == ["row", "column", "value", "message"] and len(rows) == 251
+    assert rows[1][2].startswith("'=HYPERLINK")  # formula neutralised, as on the page
+    assert "private" in download.headers["Cache-Control"]
 
 
 def test_a_refusal_that_reads_no_rows_is_kept_with_its_one_error(world, as_persona):

@@ -93,10 +93,11 @@ def test_the_market_judgement_matches_every_centres_chart(market):
     assert (market[2].id, "ap_cost_per_invoice") in concern
 
 
-def test_the_postgresql_copy_writes_the_rows_the_portable_insert_writes(market):
-    """refresh_market COPYs on PostgreSQL and INSERTs elsewhere: the same stored rows."""
+def test_the_postgresql_writer_stores_the_rows_the_portable_insert_stores(market):
+    """refresh_market writes with one unnested INSERT on PostgreSQL and one INSERT per row
+    elsewhere: the same stored rows."""
     if db.session.get_bind().dialect.name != "postgresql":
-        pytest.skip("COPY is the PostgreSQL path; SQLite takes the INSERT")
+        pytest.skip("the unnested INSERT is the PostgreSQL path; SQLite takes the portable one")
     table = LatestVariation.__table__
     columns = [table.c[name] for name in market_signals._COLUMNS]
 
@@ -106,13 +107,36 @@ def test_the_postgresql_copy_writes_the_rows_the_portable_insert_writes(market):
         return [tuple(r) for r in db.session.execute(select(*columns).order_by(*order))]
 
     market_signals.refresh_market()
-    copied = rows()
-    written = [tuple(r) for r in copied]
+    unnested = rows()
     db.session.execute(table.delete())
-    market_signals._insert_rows(written)
-    assert rows() == copied
-    assert len(copied) == len(stored()) > 0
-    assert all(r[-1].tzinfo is not None for r in copied)
+    market_signals._insert_rows([(r[0], r[2], r[3], r[5], r[6]) for r in unnested], unnested[0][-1])
+    assert rows() == unnested
+    assert len(unnested) == len(stored()) > 0
+    assert all(r[-1].tzinfo is not None for r in unnested)
+
+
+def test_a_series_read_out_of_quarter_order_is_judged_in_quarter_order():
+    """Periods made out of order (ids not in quarter order) still give each series in
+    quarter order: neither database promises the order an aggregate reads its rows in."""
+    centre = ServiceCentreFactory()
+    cost = MetricFactory(code="ap_cost_per_invoice", direction="lower")
+    # Twelve steady quarters, then a jump in the latest; the latest quarter gets the
+    # smallest id, so reading by id would put the jump first.
+    values = ["10", "11"] * 6 + ["30"]
+    codes = [(2021 + i // 4, i % 4 + 1) for i in range(len(values))]
+    made = {}
+    for year, quarter in reversed(codes):
+        made[(year, quarter)] = ReportingPeriodFactory(
+            year=year, quarter=quarter, status="published", published_at=PUBLISHED_AT
+        )
+    for (year, quarter), value in zip(codes, values, strict=True):
+        ObservationFactory(
+            centre=centre, metric=cost, period=made[(year, quarter)], value=Decimal(value)
+        )
+    db.session.flush()
+    market_signals.refresh_market()
+    assert stored() == charted([centre])
+    assert stored()[(centre.id, "ap_cost_per_invoice")][:2] == ("2024-Q1", "concern")
 
 
 def test_a_segment_under_eight_points_is_not_judged():

@@ -20,7 +20,7 @@ from sqlalchemy import all_, bindparam, delete, func, select, text
 from sqlalchemy.types import NullType
 
 from marketplace import clock
-from marketplace.benchmarks import spc_latest
+from marketplace.benchmarks import spc, spc_latest
 from marketplace.benchmarks.models import Metric, Observation, ReportingPeriod
 from marketplace.benchmarks.variation_models import LatestVariation
 from marketplace.benchmarks.visibility import PUBLISHED
@@ -265,10 +265,37 @@ def _grouped_in_python(centre_ids) -> Iterator[tuple[int, int, list[int], list[f
 
 @dataclass(frozen=True)
 class Concern:
-    metric: Metric
-    period: ReportingPeriod
+    metric: Metric  # the version of the judged segment: its name, unit and decimals
+    period: ReportingPeriod  # the quarter of the latest point
     value: Decimal
     rules: tuple[str, ...]
+
+
+def stored_concerns(centre_ids: Iterable[int]) -> dict[int, list[Concern]]:
+    """{centre id: its stored concerns} for these centres, in one query (a centre with none
+    is absent)."""
+    ids = sorted(set(centre_ids))
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(
+            LatestVariation.centre_id,
+            Metric,
+            ReportingPeriod,
+            LatestVariation.value,
+            LatestVariation.rules,
+        )
+        .join(Metric, Metric.id == LatestVariation.metric_id)
+        .join(ReportingPeriod, ReportingPeriod.id == LatestVariation.period_id)
+        .where(LatestVariation.centre_id.in_(ids), LatestVariation.kind == spc.CONCERN)
+        .order_by(LatestVariation.centre_id, LatestVariation.metric_code)
+    ).all()
+    found: dict[int, list[Concern]] = {}
+    for centre_id, metric, period, value, rules in rows:
+        found.setdefault(centre_id, []).append(
+            Concern(metric, period, value, tuple(filter(None, rules.split(","))))
+        )
+    return found
 
 
 def concerns_by_centre() -> list[tuple[ServiceCentre, list[Concern]]]:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from marketplace import events
 from marketplace.benchmarks import market_signals, restatements, spc_series
-from marketplace.benchmarks.models import PendingRestatement
+from marketplace.benchmarks.models import Metric, PendingRestatement
 from marketplace.benchmarks.variation_models import LatestVariation
 from marketplace.benchmarks.visibility import audience_for
 from marketplace.extensions import db
@@ -166,6 +166,50 @@ def test_refreshing_one_centre_leaves_the_others_alone(market):
         k: v for k, v in before.items() if k[0] == market[0].id
     }
     assert after[(market[1].id, other.metric_code)][1:] == ("concern", "shift")
+
+
+@pytest.mark.parametrize("refresh", ["market", "centre"])
+def test_a_refresh_replaces_what_it_no_longer_judges(market, refresh):
+    """Rows are updated in place where they can be: a stale metric version is corrected and
+    a row no series stands behind any more is removed."""
+    market_signals.refresh_market()
+    before = stored()
+    centre = market[0]
+    row = db.session.execute(
+        select(LatestVariation).where(
+            LatestVariation.centre_id == centre.id,
+            LatestVariation.metric_code == "payroll_accuracy",
+        )
+    ).scalar_one()
+    newest = row.metric_id
+    older = db.session.execute(
+        select(Metric.id).where(Metric.code == "payroll_accuracy", Metric.version == 1)
+    ).scalar_one()
+    row.metric_id = older
+    db.session.add(
+        LatestVariation(
+            centre_id=centre.id,
+            metric_code="retired_code",
+            metric_id=older,
+            period_id=row.period_id,
+            value=Decimal("1"),
+            kind="concern",
+            rules="shift",
+        )
+    )
+    db.session.flush()
+    if refresh == "market":
+        market_signals.refresh_market()
+    else:
+        market_signals.refresh_centres([centre.id])
+    assert stored() == before
+    again = db.session.execute(
+        select(LatestVariation.metric_id).where(
+            LatestVariation.centre_id == centre.id,
+            LatestVariation.metric_code == "payroll_accuracy",
+        )
+    ).scalar_one()
+    assert again == newest
 
 
 def test_publishing_a_period_judges_the_market(market):

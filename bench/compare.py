@@ -10,8 +10,9 @@ accredited centres offering every service line, the 32-metric library, 40 quarte
 then stored in the order real uploads arrive (by quarter, then centre: CLUSTER), where the
 generator wrote them metric by metric. All but the two newest quarters are marked
 published, so the public sees published figures and a signed-in buyer also sees the
-validated, unpublished ones. The database is rebuilt when its schema no longer matches the
-models (a new migration changed it) or on --rebuild.
+validated, unpublished ones; the market's latest variations are then judged, as a
+publication does (market_signals.refresh_market). The database is rebuilt when its schema
+no longer matches the models (a new migration changed it) or on --rebuild.
 
 Each URL is requested through the Flask test client, so the figure is server time (routing,
 queries, templates; no network), after a warm-up, with centres and metrics varied per request:
@@ -61,7 +62,7 @@ import recompute as dataset  # noqa: E402  (bench/recompute.py: the national dat
 
 from marketplace import create_app  # noqa: E402
 from marketplace.accounts.models import Organisation, User  # noqa: E402
-from marketplace.benchmarks import peers  # noqa: E402
+from marketplace.benchmarks import market_signals, peers  # noqa: E402
 from marketplace.extensions import db  # noqa: E402
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/bench_compare"
@@ -115,10 +116,11 @@ def prepare(rebuild: bool) -> None:
     ).all()
     published = periods[:-UNPUBLISHED_QUARTERS]
     table = db.metadata.tables["reporting_periods"]
+    newly_published = 0
     for period_id, ends_on in published:
         if isinstance(ends_on, str):  # SQLite hands a plain-text query's dates back as text
             ends_on = date.fromisoformat(ends_on)
-        db.session.execute(
+        newly_published += db.session.execute(
             table.update()
             .where(table.c.id == period_id, table.c.status != "published")
             .values(
@@ -126,7 +128,11 @@ def prepare(rebuild: bool) -> None:
                 published_at=datetime(ends_on.year, ends_on.month, ends_on.day, tzinfo=UTC)
                 + timedelta(days=45),
             )
-        )
+        ).rowcount
+    if newly_published or not market_signals.judged_count():
+        # What publishing does (events.period_published): the market's latest variations,
+        # which the early-warning summaries of the public and buyers read.
+        market_signals.refresh_market()
     if db.session.execute(sa.select(User.id).where(User.email == BUYER_EMAIL)).first() is None:
         department = Organisation(slug="bench-dept", name="Department for Benchmarks")
         department.kind = "department"

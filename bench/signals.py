@@ -50,6 +50,11 @@ def publish_everything() -> None:
         )
     )
     db.session.commit()
+    # Statistics as a running database would have them: the build analysed the periods
+    # before they were all published (the planner then thought one quarter in forty was),
+    # and earlier runs left 32,000 dead latest_variations rows each.
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text("VACUUM ANALYZE reporting_periods, observations, latest_variations"))
 
 
 def bench(url: str, centres: int, quarters: int, rebuild: bool, runs: int) -> None:
@@ -75,6 +80,17 @@ def bench(url: str, centres: int, quarters: int, rebuild: bool, runs: int) -> No
 
         market = []
         for _ in range(runs):
+            # After a real publication every series' latest point is in the new quarter, so
+            # each stored row gets a new period (and PostgreSQL checks that key). Re-judging
+            # unchanged data would write the same period back: move the rows off it first
+            # (not timed).
+            db.session.execute(
+                sa.text(
+                    "UPDATE latest_variations SET period_id = "
+                    "(SELECT min(id) FROM reporting_periods)"
+                )
+            )
+            db.session.commit()
 
             def full():
                 written = market_signals.refresh_market()

@@ -13,45 +13,42 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC
 from decimal import Decimal
+from typing import NamedTuple
 
-from sqlalchemy import delete, func, insert, select
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy import all_, bindparam, delete, func, select, text
+from sqlalchemy.types import NullType
 
 from marketplace import clock
-from marketplace.benchmarks import spc_latest
+from marketplace.benchmarks import spc, spc_latest
 from marketplace.benchmarks.models import Metric, Observation, ReportingPeriod
 from marketplace.benchmarks.variation_models import LatestVariation
 from marketplace.benchmarks.visibility import PUBLISHED
 from marketplace.catalogue.models import ServiceCentre
+from marketplace.db import UTCDateTime
 from marketplace.extensions import db
 
 
-@dataclass(frozen=True)
-class _Segment:
+class _Segment(NamedTuple):
+    # A tuple, not a dataclass: 32,000 are made per publication, and building a frozen
+    # dataclass costs several times a tuple's.
     centre_id: int
-    metric_id: int
-    code: str
-    version: int
+    metric_id: int  # the metric version the segment's figures were collected under
     higher_is_better: bool
     values: list[float]  # published figures, oldest first
     last_period_id: int
-    last_value: Decimal
 
 
 def refresh_market() -> int:
     """Recompute every centre's latest variations; returns how many rows were written."""
-    db.session.execute(delete(LatestVariation))
-    return _write(_latest_segments(None))
+    return _write(_latest_segments(None), None)
 
 
 def refresh_centres(centre_ids: Iterable[int]) -> int:
     ids = sorted(set(centre_ids))
     if not ids:
         return 0
-    db.session.execute(delete(LatestVariation).where(LatestVariation.centre_id.in_(ids)))
-    return _write(_latest_segments(ids))
+    return _write(_latest_segments(ids), ids)
 
 
 _COLUMNS = (
@@ -66,146 +63,268 @@ _COLUMNS = (
 )
 
 
-def _write(segments: Iterator[_Segment]) -> int:
-    now = clock.now().astimezone(UTC)  # as UTCDateTime binds it (COPY bypasses the type)
-    rows = []
+def _write(segments: Iterable[_Segment], scope: list[int] | None) -> int:
+    """Judge each segment's latest point and store the judged ones in place of the rows of
+    the centres in scope (None: every centre).
+
+    The stored value is the observation's own (read back in the same statement that writes
+    the row), so the judging loop never builds a Decimal: it works on the floats alone.
+    """
+    latest = spc_latest.latest
+    centres, metrics, periods, kinds, rules = [], [], [], [], []
     for seg in segments:
-        judged = spc_latest.latest(seg.values, higher_is_better=seg.higher_is_better)
+        judged = latest(seg.values, higher_is_better=seg.higher_is_better)
         if judged is None:
             continue
-        rows.append(
-            (
-                seg.centre_id,
-                seg.code,
-                seg.metric_id,
-                seg.last_period_id,
-                seg.last_value,
-                judged.kind,
-                ",".join(judged.rules),
-                now,
-            )
-        )
+        centres.append(seg.centre_id)
+        metrics.append(seg.metric_id)
+        periods.append(seg.last_period_id)
+        kinds.append(judged.kind)
+        rules.append(",".join(judged.rules))
     db.session.flush()
-    if rows:
-        if db.session.get_bind().dialect.name == "postgresql":
-            _copy_rows(rows)
-        else:
-            _insert_rows(rows)
-    return len(rows)
+    now = clock.now()
+    if db.session.get_bind().dialect.name == "postgresql":
+        _upsert_unnested(centres, metrics, periods, kinds, rules, now)
+        _delete_unjudged(scope, centres, metrics)
+        # Core statements bypassed the ORM: forget any loaded copies of the rows they wrote.
+        for obj in list(db.session.identity_map.values()):
+            if isinstance(obj, LatestVariation) and (scope is None or obj.centre_id in scope):
+                db.session.expire(obj)
+    else:
+        stale = delete(LatestVariation)
+        if scope is not None:
+            stale = stale.where(LatestVariation.centre_id.in_(scope))
+        db.session.execute(stale)
+        if centres:
+            _insert_rows(list(zip(centres, metrics, periods, kinds, rules, strict=True)), now)
+    return len(centres)
 
 
-def _insert_rows(rows: list[tuple]) -> None:
-    db.session.execute(insert(LatestVariation), [dict(zip(_COLUMNS, r, strict=True)) for r in rows])
-    db.session.flush()
+# Both writers take the code and the value from metrics and observations as they stand in
+# this transaction: the stored value is the judged observation's, digit for digit.
+_SELECT_STORED = """
+SELECT j.centre_id, m.code, j.metric_id, j.period_id, o.value, j.kind, j.rules, :now
+FROM {judged}
+JOIN metrics AS m ON m.id = j.metric_id
+JOIN observations AS o
+  ON o.centre_id = j.centre_id AND o.metric_id = j.metric_id AND o.period_id = j.period_id
+"""
+_INSERT = f"INSERT INTO latest_variations ({', '.join(_COLUMNS)})"
+_KEY = ("centre_id", "metric_code")
 
 
-def _copy_rows(rows: list[tuple]) -> None:
-    """COPY into latest_variations on the session's own connection (same transaction).
+def _insert_rows(rows: list[tuple[int, int, int, str, str]], now) -> None:
+    """The portable writer: one INSERT … SELECT per judged series."""
+    judged = (
+        "(SELECT :centre_id AS centre_id, :metric_id AS metric_id, :period_id AS period_id, "
+        ":kind AS kind, :rules AS rules) AS j"
+    )
+    statement = text(_INSERT + _SELECT_STORED.format(judged=judged)).bindparams(
+        bindparam("now", type_=UTCDateTime)
+    )
+    db.session.execute(
+        statement,
+        [
+            {
+                "centre_id": c,
+                "metric_id": m,
+                "period_id": p,
+                "kind": k,
+                "rules": r,
+                "now": now,
+            }
+            for c, m, p, k, r in rows
+        ],
+    )
 
-    The same rows the portable INSERT writes (tests/benchmarks/test_market_signals.py runs
-    on both databases); at 32,000 rows it saves the executemany round trips and parameter
-    binding (bench/README.md, "Early-warning signals").
+
+def _upsert_unnested(centres, metrics, periods, kinds, rules, now) -> None:
+    """PostgreSQL: every judged series in one statement, the columns bound as five arrays.
+
+    One round trip and one plan for 32,000 rows (the per-row INSERT costs seconds); the rows
+    are the portable writer's (tests/benchmarks/test_market_signals.py compares them). A
+    series already stored is updated in place rather than deleted and inserted again: its
+    centre and (but for a version break) its metric stay, so PostgreSQL checks only the
+    period's foreign key, where an insert checks all three (two thirds of the write's cost
+    on the national set).
     """
-    table = LatestVariation.__table__
-    cursor = db.session.connection().connection.dbapi_connection.cursor()
-    statement = f"COPY {table.name} ({', '.join(_COLUMNS)}) FROM STDIN"
-    with cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row(row)
+    judged = (
+        "unnest(CAST(:centres AS integer[]), CAST(:metrics AS integer[]), "
+        "CAST(:periods AS integer[]), CAST(:kinds AS text[]), CAST(:rules AS text[])) "
+        "AS j(centre_id, metric_id, period_id, kind, rules)"
+    )
+    statement = text(
+        _INSERT
+        + _SELECT_STORED.format(judged=judged)
+        + "ON CONFLICT (centre_id, metric_code) DO UPDATE SET "
+        + ", ".join(f"{c} = EXCLUDED.{c}" for c in _COLUMNS if c not in _KEY)
+    ).bindparams(bindparam("now", type_=UTCDateTime))
+    db.session.execute(
+        statement,
+        {
+            "centres": centres,
+            "metrics": metrics,
+            "periods": periods,
+            "kinds": kinds,
+            "rules": rules,
+            "now": now,
+        },
+    )
+
+
+def _delete_unjudged(scope: list[int] | None, centres: list[int], metrics: list[int]) -> None:
+    """PostgreSQL: the stored rows in scope that this judgement did not write (a series
+    whose latest segment has fewer than 8 published figures now)."""
+    db.session.execute(
+        text(
+            "DELETE FROM latest_variations WHERE (CAST(:scope AS integer[]) IS NULL "
+            "OR centre_id = ANY(CAST(:scope AS integer[]))) AND (centre_id, metric_id) NOT IN "
+            "(SELECT * FROM unnest(CAST(:centres AS integer[]), CAST(:metrics AS integer[])))"
+        ),
+        {"scope": scope, "centres": centres, "metrics": metrics},
+    )
 
 
 def _latest_segments(centre_ids: list[int] | None) -> Iterator[_Segment]:
-    """Each (centre, metric code)'s newest-version segment of published figures."""
-    segments = (
+    """Each (centre, metric code)'s newest-version segment of published figures.
+
+    A segment is a centre's figures of one metric version (Observation.metric_id), so a
+    version break starts a new one; only the newest version's is judged, as the chart's
+    variation is its latest segment's. Quarters without a figure are simply absent.
+    """
+    metrics = {
+        metric_id: (code, version, direction == "higher")
+        for metric_id, code, version, direction in db.session.execute(
+            select(Metric.id, Metric.code, Metric.version, Metric.direction)
+        )
+    }
+    # Quarter order, worked out once: each published period's place in it.
+    published = list(
+        db.session.execute(
+            select(ReportingPeriod.id)
+            .where(ReportingPeriod.status == PUBLISHED)
+            .order_by(ReportingPeriod.year, ReportingPeriod.quarter)
+        ).scalars()
+    )
+    place = {period_id: index for index, period_id in enumerate(published)}
+    # Periods are usually created in quarter order; then a series sorted by id is in order.
+    ids_in_quarter_order = published == sorted(published)
+    grouped = (
         _grouped_in_postgresql(centre_ids)
         if db.session.get_bind().dialect.name == "postgresql"
         else _grouped_in_python(centre_ids)
     )
-    newest: dict[tuple[int, str], _Segment] = {}
-    for seg in segments:
-        key = (seg.centre_id, seg.code)
-        if key not in newest or seg.version > newest[key].version:
-            newest[key] = seg
-    return iter(newest.values())
+    newest: dict[tuple[int, str], tuple[int, int, int, list[int], list[float]]] = {}
+    for centre_id, metric_id, period_ids, values in grouped:
+        code, version, _higher = metrics[metric_id]
+        held = newest.get((centre_id, code))
+        if held is None or version > held[0]:
+            newest[(centre_id, code)] = (version, centre_id, metric_id, period_ids, values)
+    for _version, centre_id, metric_id, period_ids, values in newest.values():
+        if not (ids_in_quarter_order and period_ids == sorted(period_ids)):
+            # Neither database promises an aggregate's (or a group's) input order: put the
+            # figures in quarter order here, where it is cheap (40 points at most).
+            pairs = sorted(zip(period_ids, values, strict=True), key=lambda pv: place[pv[0]])
+            period_ids = [p for p, _v in pairs]
+            values = [v for _p, v in pairs]
+        yield _Segment(centre_id, metric_id, metrics[metric_id][2], values, period_ids[-1])
 
 
 def _published(query, centre_ids):
-    query = query.where(ReportingPeriod.status == PUBLISHED)
+    unpublished = select(ReportingPeriod.id).where(ReportingPeriod.status != PUBLISHED)
+    if db.session.get_bind().dialect.name == "postgresql":
+        # "Not one of the few unpublished periods", an array worked out once per statement
+        # (an InitPlan), where a join to reporting_periods (or NOT IN, a hashed subplan)
+        # probes once for each of 1.28 million figures and steers the plan off the unique
+        # key's order, into a sort or a hash aggregate that spills to disk.
+        query = query.where(
+            Observation.period_id != all_(func.array(unpublished.scalar_subquery()))
+        )
+    else:
+        query = query.where(Observation.period_id.not_in(unpublished))
     if centre_ids is not None:
         query = query.where(Observation.centre_id.in_(centre_ids))
     return query
 
 
-def _grouped_in_postgresql(centre_ids) -> Iterator[_Segment]:
-    """One row per centre × metric version, its figures aggregated in the database.
+def _grouped_in_postgresql(centre_ids) -> Iterator[tuple[int, int, list[int], list[float]]]:
+    """One row per centre × metric version: its periods and figures as two aligned arrays.
 
-    value::float8 is PostgreSQL's correctly rounded conversion, the same double Python's
-    float(Decimal) gives, so the judgement matches the per-centre charts exactly.
+    Nothing is sorted in the database: the groups are read in the order of the unique key
+    (centre, metric, period), and every aggregate of a group sees the same rows in the same
+    order, so the two arrays pair up. value::float8 is PostgreSQL's correctly rounded
+    conversion, the same double Python's float(Decimal) gives, so the judgement matches the
+    per-centre charts exactly. The arrays are typed NullType so that psycopg's lists are
+    taken as they come (SQLAlchemy's per-item processing cost more than the query).
     """
-    oldest_first = (ReportingPeriod.year, ReportingPeriod.quarter)
-    newest_first = (ReportingPeriod.year.desc(), ReportingPeriod.quarter.desc())
     query = (
         select(
             Observation.centre_id,
-            Metric.id,
-            Metric.code,
-            Metric.version,
-            Metric.direction,
-            func.array_agg(aggregate_order_by(Observation.value.cast(db.Float(53)), *oldest_first)),
-            func.array_agg(aggregate_order_by(ReportingPeriod.id, *newest_first))[1],
-            func.array_agg(aggregate_order_by(Observation.value, *newest_first))[1],
+            Observation.metric_id,
+            func.array_agg(Observation.period_id, type_=NullType()),
+            func.array_agg(Observation.value.cast(db.Float(53)), type_=NullType()),
         )
         .select_from(Observation)
-        .join(Observation.metric)
-        .join(Observation.period)
-        .group_by(Observation.centre_id, Metric.id, Metric.code, Metric.version, Metric.direction)
+        .group_by(Observation.centre_id, Observation.metric_id)
     )
-    for row in db.session.execute(_published(query, centre_ids)):
-        centre_id, metric_id, code, version, direction, values, period_id, value = row
-        yield _Segment(
-            centre_id, metric_id, code, version, direction == "higher", values, period_id, value
-        )
+    yield from db.session.execute(_published(query, centre_ids))
 
 
-def _grouped_in_python(centre_ids) -> Iterator[_Segment]:
+def _grouped_in_python(centre_ids) -> Iterator[tuple[int, int, list[int], list[float]]]:
     query = (
         select(
-            Observation.centre_id,
-            Metric.id,
-            Metric.code,
-            Metric.version,
-            Metric.direction,
-            ReportingPeriod.id,
-            Observation.value,
+            Observation.centre_id, Observation.metric_id, Observation.period_id, Observation.value
         )
         .select_from(Observation)
-        .join(Observation.metric)
-        .join(Observation.period)
-        .order_by(Observation.centre_id, Metric.id, ReportingPeriod.year, ReportingPeriod.quarter)
+        .order_by(Observation.centre_id, Observation.metric_id)
     )
     current = None
+    period_ids: list[int] = []
     values: list[float] = []
-    last = None
-    for centre_id, metric_id, code, version, direction, period_id, value in db.session.execute(
-        _published(query, centre_ids)
-    ):
-        key = (centre_id, metric_id)
-        if key != current:
+    for centre_id, metric_id, period_id, value in db.session.execute(_published(query, centre_ids)):
+        if (centre_id, metric_id) != current:
             if current is not None:
-                yield _Segment(*last[:5], values, last[5], last[6])
-            current, values = key, []
+                yield (*current, period_ids, values)
+            current, period_ids, values = (centre_id, metric_id), [], []
+        period_ids.append(period_id)
         values.append(float(value))
-        last = (centre_id, metric_id, code, version, direction == "higher", period_id, value)
     if current is not None:
-        yield _Segment(*last[:5], values, last[5], last[6])
+        yield (*current, period_ids, values)
 
 
 @dataclass(frozen=True)
 class Concern:
-    metric: Metric
-    period: ReportingPeriod
+    metric: Metric  # the version of the judged segment: its name, unit and decimals
+    period: ReportingPeriod  # the quarter of the latest point
     value: Decimal
     rules: tuple[str, ...]
+
+
+def stored_concerns(centre_ids: Iterable[int]) -> dict[int, list[Concern]]:
+    """{centre id: its stored concerns} for these centres, in one query (a centre with none
+    is absent)."""
+    ids = sorted(set(centre_ids))
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(
+            LatestVariation.centre_id,
+            Metric,
+            ReportingPeriod,
+            LatestVariation.value,
+            LatestVariation.rules,
+        )
+        .join(Metric, Metric.id == LatestVariation.metric_id)
+        .join(ReportingPeriod, ReportingPeriod.id == LatestVariation.period_id)
+        .where(LatestVariation.centre_id.in_(ids), LatestVariation.kind == spc.CONCERN)
+        .order_by(LatestVariation.centre_id, LatestVariation.metric_code)
+    ).all()
+    found: dict[int, list[Concern]] = {}
+    for centre_id, metric, period, value, rules in rows:
+        found.setdefault(centre_id, []).append(
+            Concern(metric, period, value, tuple(filter(None, rules.split(","))))
+        )
+    return found
 
 
 def concerns_by_centre() -> list[tuple[ServiceCentre, list[Concern]]]:

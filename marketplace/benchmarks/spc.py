@@ -56,6 +56,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import pairwise
+from operator import sub
 
 Number = float | int | Decimal
 
@@ -160,9 +161,12 @@ def _mean(values: Sequence[float]) -> float:
 def limits(values: Sequence[float]) -> Limits:
     """The mean, the screened average moving range and the four limits of ≥ 2 values."""
     mean = _mean(values)
-    ranges = [abs(b - a) for a, b in pairwise(values)]
+    # map() over the shifted values: the same floats as abs(b - a) pair by pair, without a
+    # Python-level loop (the whole market judges 32,000 segments per publication).
+    ranges = list(map(abs, map(sub, values[1:], values)))
     amr = _mean(ranges)
-    kept = [r for r in ranges if r < SCREEN * amr]
+    screen = SCREEN * amr
+    kept = [r for r in ranges if r < screen]
     # Nothing survives only when every range is 0 (amR = 0): the process never moved.
     amr = _mean(kept) if kept else 0.0
     spread, near = LIMIT * amr, NEAR * LIMIT * amr

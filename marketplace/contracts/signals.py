@@ -36,23 +36,6 @@ SOURCE_NAME = "contracts.kpi_ratings"
 PAGES = {"buyer": "/buyer/contracts/", "centre": "/centre/contracts/", "admin": "/admin/contracts/"}
 
 
-def live_contracts(centre_id: int, today: date) -> list[Contract]:
-    """The centre's contracts whose term includes today."""
-    return list(
-        db.session.execute(
-            db.select(Contract)
-            .where(
-                Contract.centre_id == centre_id,
-                Contract.starts_on <= today,
-                Contract.ends_on >= today,
-            )
-            .order_by(Contract.awarded_at, Contract.id)
-        )
-        .unique()
-        .scalars()
-    )
-
-
 def latest_ratings(contract: Contract) -> list[KpiRating]:
     """Each KPI's rating of the newest published quarter rated, in the contract's KPI order."""
     rows = db.session.execute(
@@ -146,10 +129,35 @@ def evidence(contract: Contract, rating: KpiRating) -> str:
     return text + "."
 
 
+def live_contracts_of(centre_ids: list[int], today: date) -> dict[int, list[Contract]]:
+    """Each centre's contracts whose term includes today, by centre id, in one query."""
+    found: dict[int, list[Contract]] = {}
+    for contract in (
+        db.session.execute(
+            db.select(Contract)
+            .where(
+                Contract.centre_id.in_(centre_ids),
+                Contract.starts_on <= today,
+                Contract.ends_on >= today,
+            )
+            .order_by(Contract.awarded_at, Contract.id)
+        )
+        .unique()
+        .scalars()
+    ):
+        found.setdefault(contract.centre_id, []).append(contract)
+    return found
+
+
 def kpi_signals(context: signals.Context) -> list[signals.Signal]:
     """The source benchmarks.signals calls: see the module's docstring for who sees what."""
+    if context.audience.role is None and not context.include_restricted:
+        return []  # the public sees no contract (audience_may_see), so none is read
     found = []
-    for contract in live_contracts(context.centre.id, context.today):
+    contracts = context.per_centre(
+        SOURCE_NAME, lambda ids: live_contracts_of(ids, context.today), []
+    )
+    for contract in contracts:
         allowed = audience_may_see(context.audience, contract)
         if not (allowed or context.include_restricted):
             continue

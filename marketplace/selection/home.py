@@ -103,8 +103,9 @@ def buyer_home(viewer) -> BuyerHome:
     for contract in held:
         by_centre.setdefault(contract.centre_id, (contract.centre, [], []))[2].append(contract)
     audience = audience_for(viewer)
+    summaries = signals.signals_for_many([c for c, _s, _h in by_centre.values()], audience)
     watched = [
-        Watched(centre, shortlists, signals.signals_for(centre, audience), held_here)
+        Watched(centre, shortlists, summaries[centre.id], held_here)
         for centre, shortlists, held_here in by_centre.values()
     ]
     watched.sort(key=lambda w: (not w.signals, w.centre.name))

@@ -180,9 +180,8 @@ def _centre_signals(comparison, audience) -> list[tuple]:
             db.select(ServiceCentre).where(ServiceCentre.id.in_([c.id for c in comparison.centres]))
         ).scalars()
     }
-    return [
-        (column, signals.signals_for(found[column.id], audience)) for column in comparison.centres
-    ]
+    summaries = signals.signals_for_many([found[c.id] for c in comparison.centres], audience)
+    return [(column, summaries[column.id]) for column in comparison.centres]
 
 
 @bp.get("/compare.csv")

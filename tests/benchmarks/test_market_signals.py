@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from marketplace import events
 from marketplace.benchmarks import market_signals, restatements, spc_series
-from marketplace.benchmarks.models import PendingRestatement
+from marketplace.benchmarks.models import Metric, PendingRestatement
 from marketplace.benchmarks.variation_models import LatestVariation
 from marketplace.benchmarks.visibility import audience_for
 from marketplace.extensions import db
@@ -93,10 +93,11 @@ def test_the_market_judgement_matches_every_centres_chart(market):
     assert (market[2].id, "ap_cost_per_invoice") in concern
 
 
-def test_the_postgresql_copy_writes_the_rows_the_portable_insert_writes(market):
-    """refresh_market COPYs on PostgreSQL and INSERTs elsewhere: the same stored rows."""
+def test_the_postgresql_writer_stores_the_rows_the_portable_insert_stores(market):
+    """refresh_market writes with one unnested INSERT on PostgreSQL and one INSERT per row
+    elsewhere: the same stored rows."""
     if db.session.get_bind().dialect.name != "postgresql":
-        pytest.skip("COPY is the PostgreSQL path; SQLite takes the INSERT")
+        pytest.skip("the unnested INSERT is the PostgreSQL path; SQLite takes the portable one")
     table = LatestVariation.__table__
     columns = [table.c[name] for name in market_signals._COLUMNS]
 
@@ -106,13 +107,36 @@ def test_the_postgresql_copy_writes_the_rows_the_portable_insert_writes(market):
         return [tuple(r) for r in db.session.execute(select(*columns).order_by(*order))]
 
     market_signals.refresh_market()
-    copied = rows()
-    written = [tuple(r) for r in copied]
+    unnested = rows()
     db.session.execute(table.delete())
-    market_signals._insert_rows(written)
-    assert rows() == copied
-    assert len(copied) == len(stored()) > 0
-    assert all(r[-1].tzinfo is not None for r in copied)
+    market_signals._insert_rows([(r[0], r[2], r[3], r[5], r[6]) for r in unnested], unnested[0][-1])
+    assert rows() == unnested
+    assert len(unnested) == len(stored()) > 0
+    assert all(r[-1].tzinfo is not None for r in unnested)
+
+
+def test_a_series_read_out_of_quarter_order_is_judged_in_quarter_order():
+    """Periods made out of order (ids not in quarter order) still give each series in
+    quarter order: neither database promises the order an aggregate reads its rows in."""
+    centre = ServiceCentreFactory()
+    cost = MetricFactory(code="ap_cost_per_invoice", direction="lower")
+    # Twelve steady quarters, then a jump in the latest; the latest quarter gets the
+    # smallest id, so reading by id would put the jump first.
+    values = ["10", "11"] * 6 + ["30"]
+    codes = [(2021 + i // 4, i % 4 + 1) for i in range(len(values))]
+    made = {}
+    for year, quarter in reversed(codes):
+        made[(year, quarter)] = ReportingPeriodFactory(
+            year=year, quarter=quarter, status="published", published_at=PUBLISHED_AT
+        )
+    for (year, quarter), value in zip(codes, values, strict=True):
+        ObservationFactory(
+            centre=centre, metric=cost, period=made[(year, quarter)], value=Decimal(value)
+        )
+    db.session.flush()
+    market_signals.refresh_market()
+    assert stored() == charted([centre])
+    assert stored()[(centre.id, "ap_cost_per_invoice")][:2] == ("2024-Q1", "concern")
 
 
 def test_a_segment_under_eight_points_is_not_judged():
@@ -142,6 +166,50 @@ def test_refreshing_one_centre_leaves_the_others_alone(market):
         k: v for k, v in before.items() if k[0] == market[0].id
     }
     assert after[(market[1].id, other.metric_code)][1:] == ("concern", "shift")
+
+
+@pytest.mark.parametrize("refresh", ["market", "centre"])
+def test_a_refresh_replaces_what_it_no_longer_judges(market, refresh):
+    """Rows are updated in place where they can be: a stale metric version is corrected and
+    a row no series stands behind any more is removed."""
+    market_signals.refresh_market()
+    before = stored()
+    centre = market[0]
+    row = db.session.execute(
+        select(LatestVariation).where(
+            LatestVariation.centre_id == centre.id,
+            LatestVariation.metric_code == "payroll_accuracy",
+        )
+    ).scalar_one()
+    newest = row.metric_id
+    older = db.session.execute(
+        select(Metric.id).where(Metric.code == "payroll_accuracy", Metric.version == 1)
+    ).scalar_one()
+    row.metric_id = older
+    db.session.add(
+        LatestVariation(
+            centre_id=centre.id,
+            metric_code="retired_code",
+            metric_id=older,
+            period_id=row.period_id,
+            value=Decimal("1"),
+            kind="concern",
+            rules="shift",
+        )
+    )
+    db.session.flush()
+    if refresh == "market":
+        market_signals.refresh_market()
+    else:
+        market_signals.refresh_centres([centre.id])
+    assert stored() == before
+    again = db.session.execute(
+        select(LatestVariation.metric_id).where(
+            LatestVariation.centre_id == centre.id,
+            LatestVariation.metric_code == "payroll_accuracy",
+        )
+    ).scalar_one()
+    assert again == newest
 
 
 def test_publishing_a_period_judges_the_market(market):

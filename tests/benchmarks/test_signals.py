@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from marketplace import clock
+from marketplace import clock, events
 from marketplace.benchmarks import signals
 from marketplace.benchmarks.models import PendingRestatement
 from marketplace.benchmarks.spc_schemas import SignalsSchema
@@ -59,6 +59,11 @@ def record(centre, metric, values, *, status="published", channel="fixtures"):
         ObservationFactory(
             centre=centre, metric=metric, period=period, value=Decimal(value), submission=submission
         )
+    if status == "published":
+        # The factory makes the periods published; the follow-ups of publishing (the
+        # market's stored judgement, which the public's summary reads) are sent here.
+        db.session.flush()
+        events.period_published.send(period, actor=None, actor_label="test")
 
 
 def test_a_centre_in_good_standing_with_steady_figures_has_no_signal(personas):

@@ -10,6 +10,16 @@ def visible(html: str) -> str:
     return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html))).strip()
 
 
+def summary_links(html: str) -> list[tuple[str, str]]:
+    """The error summary's (href, text) pairs."""
+    match = re.search(r'<div class="govuk-error-summary".*?</ul>', html, flags=re.S)
+    assert match, "no error summary on the page"
+    return [
+        (href, visible(text))
+        for href, text in re.findall(r'<a href="([^"]+)">(.*?)</a>', match.group(0), re.S)
+    ]
+
+
 def box_labels(html: str, name: str) -> list[str]:
     """The labels of the date input's boxes, in order."""
     return [

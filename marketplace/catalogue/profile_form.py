@@ -37,12 +37,12 @@ class ListSpec:
     fields: tuple[str, ...]  # the item's fields, in the order the page shows them
     distinct: str  # the field the schema wants different in every item
     # The fields that are date inputs, with how a message names them ("the expiry date").
-    dates: dict[str, str] = field(default_factory=dict)
+    date_labels: dict[str, str] = field(default_factory=dict)
     item: str = "entry"  # what one row is, as its legend says ("certification")
 
     def inputs(self, name: str) -> tuple[str, ...]:
         """The suffixes of the inputs of one field: itself, or a date input's three boxes."""
-        return dates.input_names(name) if name in self.dates else (name,)
+        return dates.input_names(name) if name in self.date_labels else (name,)
 
     @property
     def all_inputs(self) -> tuple[str, ...]:
@@ -54,7 +54,7 @@ CERTIFICATIONS = ListSpec(
     "certifications",
     ("scheme", "reference", "expires_on"),
     "scheme",
-    dates={"expires_on": "the expiry date"},
+    date_labels={"expires_on": "the expiry date"},
     item="certification",
 )
 
@@ -95,7 +95,7 @@ class Rows:
         boxes = {f"{prefix}-{part}": row.values[f"{name}-{part}"] for part in dates.PARTS}
         # Named as the row's legend names it, since every row repeats the same boxes.
         item = self.spec.item if row.saved else f"new {self.spec.item}"
-        label = f"{self.spec.dates[name]} of {item} {row.number}"
+        label = f"{self.spec.date_labels[name]} of {item} {row.number}"
         return dates.read(boxes, prefix, label, required=True)
 
     def readings(self) -> dict[str, dates.DateReading]:
@@ -103,7 +103,7 @@ class Rows:
         return {
             f"{self.spec.name}.{position}.{name}": self.reading(row, name)
             for position, row in enumerate(self.sent)
-            for name in self.spec.dates
+            for name in self.spec.date_labels
         }
 
     def payload(self) -> list[dict[str, str]]:
@@ -111,7 +111,7 @@ class Rows:
             {
                 name: (
                     self.reading(row, name).schema_value()
-                    if name in self.spec.dates
+                    if name in self.spec.date_labels
                     else row.values[name].strip()
                 )
                 for name in self.spec.fields
@@ -148,7 +148,7 @@ class Rows:
         if position.isdigit() and int(position) < len(sent):
             row = sent[int(position)]
             item_field = item_field if item_field in self.spec.fields else self.spec.fields[0]
-            if item_field in self.spec.dates:
+            if item_field in self.spec.date_labels:
                 return dates.anchor(input_id(self.spec, row.index, item_field))
             return input_id(self.spec, row.index, item_field)
         seen: set[str] = set()
@@ -166,7 +166,7 @@ class Rows:
 def _entry_values(spec: ListSpec, entry: dict) -> dict[str, str]:
     values: dict[str, str] = {}
     for name in spec.fields:
-        if name in spec.dates:
+        if name in spec.date_labels:
             value = entry[name]
             values.update(dates.form_values(name, value if isinstance(value, date) else None))
         else:

@@ -9,6 +9,7 @@ from flask import Flask, request
 from werkzeug.exceptions import default_exceptions
 
 from marketplace import formatting
+from marketplace.web import dates
 
 
 def format_number(value, decimals: int = 0) -> str:
@@ -66,3 +67,5 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["status_tag_class"] = STATUS_TAG_CLASSES.get
     app.jinja_env.globals["url_with"] = url_with
     app.jinja_env.globals["is_generic_http_text"] = is_generic_http_text
+    # govukDateInput(date_input(name, values, errors, legend=…, hint=…)) on every form.
+    app.jinja_env.globals["date_input"] = dates.component

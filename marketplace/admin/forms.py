@@ -11,7 +11,7 @@ from flask import render_template, request
 
 from marketplace.errors import DomainError, FieldError, ValidationFailed
 from marketplace.extensions import db
-from marketplace.web import forms
+from marketplace.web import dates, forms
 
 T = TypeVar("T")
 
@@ -21,8 +21,16 @@ def errors_by_field(errors: Iterable[FieldError]) -> dict[str, str]:
 
 
 def summary(errors: Iterable[FieldError]) -> list[dict]:
-    # Admin forms put a problem of the whole form beside the element with id "form".
-    return forms.error_summary(errors, default="#form")
+    # Admin forms put a problem of the whole form beside the element with id "form". A
+    # service's problem with a posted date ('valid_until': "must not be in the past") links
+    # to the date input's first box, as the GOV.UK pattern asks.
+    errors = list(errors)
+    anchors = {
+        e.field: f"#{dates.anchor(e.field)}"
+        for e in errors
+        if e.field and dates.anchor(e.field) in request.form
+    }
+    return forms.error_summary(errors, anchors=anchors, default="#form")
 
 
 def text(name: str, default: str = "") -> str:
@@ -31,24 +39,8 @@ def text(name: str, default: str = "") -> str:
 
 def date_field(name: str, label: str, *, required: bool) -> tuple[date | None, list[FieldError]]:
     """A GOV.UK date input (name-day, name-month, name-year) as a date, or why not."""
-    parts = [request.form.get(f"{name}-{part}", "").strip() for part in ("day", "month", "year")]
-    if not any(parts):
-        if required:
-            return None, [FieldError(f"Enter {label}.", f"{name}-day")]
-        return None, []
-    try:
-        day, month, year = (int(part) for part in parts)
-        return date(year, month, day), []
-    except ValueError:
-        return None, [
-            FieldError(f"{label[0].upper()}{label[1:]} must be a real date.", f"{name}-day")
-        ]
-
-
-def date_parts(value: date | None) -> dict[str, str]:
-    if value is None:
-        return {"day": "", "month": "", "year": ""}
-    return {"day": str(value.day), "month": str(value.month), "year": str(value.year)}
+    reading = dates.read(request.form, name, label, required=required)
+    return reading.value, [reading.error] if reading.error else []
 
 
 def is_confirmed() -> bool:
@@ -144,7 +136,6 @@ __all__ = [
     "ValidationFailed",
     "confirm_page",
     "date_field",
-    "date_parts",
     "errors_by_field",
     "failure_errors",
     "form_page",

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields, post_load, pre_load, validate
+from marshmallow import (
+    EXCLUDE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    pre_load,
+    validate,
+    validates_schema,
+)
 
-from marketplace.audit.services import AuditQuery
+from marketplace.audit.services import TO_BEFORE_FROM, AuditQuery
 from marketplace.web.fields import IsoDate
 from marketplace.web.pagination import MAX_PAGE
 
@@ -63,6 +72,14 @@ class AuditFilterSchema(Schema):
             for key, value in dict(data).items()
             if isinstance(value, str) and value.strip()
         }
+
+    # Run even when another filter is wrong, so the page reports the dates' order with it
+    # at once (services.statement checks it again for every caller).
+    @validates_schema(skip_on_field_errors=False)
+    def to_on_or_after_from(self, data, **kwargs):
+        date_from, date_to = data.get("date_from"), data.get("date_to")
+        if date_from is not None and date_to is not None and date_from > date_to:
+            raise ValidationError(TO_BEFORE_FROM, "to")
 
     @post_load
     def make_query(self, data, **kwargs) -> dict:

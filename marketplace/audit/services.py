@@ -112,6 +112,9 @@ def _organisations():
     return db.metadata.tables["organisations"]
 
 
+TO_BEFORE_FROM = "'To' must be on or after 'from'."
+
+
 def statement(query: AuditQuery, *columns):
     """The events matching the filters, newest first, with the organisation's slug.
 
@@ -127,7 +130,7 @@ def statement(query: AuditQuery, *columns):
     if query.date_from and query.date_to and query.date_from > query.date_to:
         raise ValidationFailed(
             "The dates are the wrong way round.",
-            errors=[FieldError("'To' must be on or after 'from'.", "to")],
+            errors=[FieldError(TO_BEFORE_FROM, "to")],
         )
     if query.actor:
         select = select.where(

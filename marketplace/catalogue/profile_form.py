@@ -12,11 +12,20 @@ saved row stays in the list unless Remove is ticked, even if cleared (so clearin
 error, not a silent removal); a new row left blank is ignored. The schema numbers list items
 as they were sent ('sites.1.name'), which is not the row's number on the page once rows are
 removed or left blank; `Rows.anchor` maps an error back to the input the person typed into.
+
+A date (a certification's expiry) is a GOV.UK date input of three boxes
+(`certifications-0-expires_on-day`, `-month`, `-year`, read by marketplace.web.dates): the
+schema gets it as YYYY-MM-DD, as the API sends it, and a date the boxes do not make is
+explained by the date input's own message in the schema's place for it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
+
+from marketplace.errors import FieldError
+from marketplace.web import dates
 
 # More rows than any page shows; a post claiming more is cut to this many.
 MAX_ROWS = 200
@@ -27,10 +36,27 @@ class ListSpec:
     name: str  # the CentreUpdateSchema field, and the prefix of the inputs
     fields: tuple[str, ...]  # the item's fields, in the order the page shows them
     distinct: str  # the field the schema wants different in every item
+    # The fields that are date inputs, with how a message names them ("the expiry date").
+    date_labels: dict[str, str] = field(default_factory=dict)
+    item: str = "entry"  # what one row is, as its legend says ("certification")
+
+    def inputs(self, name: str) -> tuple[str, ...]:
+        """The suffixes of the inputs of one field: itself, or a date input's three boxes."""
+        return dates.input_names(name) if name in self.date_labels else (name,)
+
+    @property
+    def all_inputs(self) -> tuple[str, ...]:
+        return tuple(suffix for name in self.fields for suffix in self.inputs(name))
 
 
 SITES = ListSpec("sites", ("name", "town", "region"), distinct="name")
-CERTIFICATIONS = ListSpec("certifications", ("scheme", "reference", "expires_on"), "scheme")
+CERTIFICATIONS = ListSpec(
+    "certifications",
+    ("scheme", "reference", "expires_on"),
+    "scheme",
+    date_labels={"expires_on": "the expiry date"},
+    item="certification",
+)
 
 
 def input_id(spec: ListSpec, index: int, field: str) -> str:
@@ -42,7 +68,7 @@ class Row:
     index: int  # position on the page, in the inputs' names
     number: int  # 1-based among saved rows, or among new rows, for the legend
     saved: bool
-    values: dict[str, str]
+    values: dict[str, str]  # by input suffix: 'name', or a date's 'expires_on-day'…
     remove: bool = False
 
     @property
@@ -64,17 +90,45 @@ class Rows:
         """The rows that become list items: saved ones not removed, new ones not blank."""
         return [row for row in self.rows if (not row.remove if row.saved else not row.blank)]
 
+    def reading(self, row: Row, name: str) -> dates.DateReading:
+        prefix = input_id(self.spec, row.index, name)
+        boxes = {f"{prefix}-{part}": row.values[f"{name}-{part}"] for part in dates.PARTS}
+        # Named as the row's legend names it, since every row repeats the same boxes.
+        item = self.spec.item if row.saved else f"new {self.spec.item}"
+        label = f"{self.spec.date_labels[name]} of {item} {row.number}"
+        return dates.read(boxes, prefix, label, required=True)
+
+    def readings(self) -> dict[str, dates.DateReading]:
+        """The date inputs of the rows sent, by the schema's field ('certifications.0.…')."""
+        return {
+            f"{self.spec.name}.{position}.{name}": self.reading(row, name)
+            for position, row in enumerate(self.sent)
+            for name in self.spec.date_labels
+        }
+
     def payload(self) -> list[dict[str, str]]:
         return [
-            {field: row.values[field].strip() for field in self.spec.fields} for row in self.sent
+            {
+                name: (
+                    self.reading(row, name).schema_value()
+                    if name in self.spec.date_labels
+                    else row.values[name].strip()
+                )
+                for name in self.spec.fields
+            }
+            for row in self.sent
         ]
+
+    def with_date_errors(self, errors: list[FieldError]) -> list[FieldError]:
+        """The schema's errors, each date it could not take explained by its date input."""
+        return dates.with_date_errors(errors, self.readings())
 
     def form_values(self) -> dict[str, str]:
         """The rows as the page's flat input values (`sites-0-name`: 'Head office')."""
         values = {}
         for row in self.rows:
-            for field in self.spec.fields:
-                values[input_id(self.spec, row.index, field)] = row.values[field]
+            for suffix in self.spec.all_inputs:
+                values[input_id(self.spec, row.index, suffix)] = row.values[suffix]
             if row.remove:
                 values[input_id(self.spec, row.index, "remove")] = "yes"
         return values
@@ -94,6 +148,8 @@ class Rows:
         if position.isdigit() and int(position) < len(sent):
             row = sent[int(position)]
             item_field = item_field if item_field in self.spec.fields else self.spec.fields[0]
+            if item_field in self.spec.date_labels:
+                return dates.anchor(input_id(self.spec, row.index, item_field))
             return input_id(self.spec, row.index, item_field)
         seen: set[str] = set()
         for row in sent:
@@ -107,10 +163,22 @@ class Rows:
         return input_id(self.spec, first.index, self.spec.distinct)
 
 
-def from_entries(spec: ListSpec, entries: list[dict[str, str]], blanks: int) -> Rows:
-    """The rows for the first view of the page: the saved entries, then blank rows."""
+def _entry_values(spec: ListSpec, entry: dict) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for name in spec.fields:
+        if name in spec.date_labels:
+            value = entry[name]
+            values.update(dates.form_values(name, value if isinstance(value, date) else None))
+        else:
+            values[name] = entry[name]
+    return values
+
+
+def from_entries(spec: ListSpec, entries: list[dict], blanks: int) -> Rows:
+    """The rows for the first view of the page: the saved entries (a date field's value a
+    date), then blank rows."""
     rows = [
-        Row(index=i, number=i + 1, saved=True, values={f: entries[i][f] for f in spec.fields})
+        Row(index=i, number=i + 1, saved=True, values=_entry_values(spec, entries[i]))
         for i in range(len(entries))
     ]
     rows += [
@@ -118,7 +186,7 @@ def from_entries(spec: ListSpec, entries: list[dict[str, str]], blanks: int) -> 
             index=len(entries) + i,
             number=i + 1,
             saved=False,
-            values={field: "" for field in spec.fields},
+            values=dict.fromkeys(spec.all_inputs, ""),
         )
         for i in range(blanks)
     ]
@@ -140,7 +208,7 @@ def read(spec: ListSpec, form) -> Rows | None:
             index=i,
             number=i + 1 if i < saved else i - saved + 1,
             saved=i < saved,
-            values={field: form.get(input_id(spec, i, field), "") for field in spec.fields},
+            values={suffix: form.get(input_id(spec, i, suffix), "") for suffix in spec.all_inputs},
             remove=i < saved and bool(form.get(input_id(spec, i, "remove"))),
         )
         for i in range(count)

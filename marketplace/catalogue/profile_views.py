@@ -81,7 +81,7 @@ def _rows(centre: ServiceCentre) -> tuple[profile_form.Rows, profile_form.Rows]:
         NEW_SITE_ROWS,
     )
     certs = [
-        {"scheme": c.scheme, "reference": c.reference, "expires_on": c.expires_on.isoformat()}
+        {"scheme": c.scheme, "reference": c.reference, "expires_on": c.expires_on}
         for c in centre.certifications
     ]
     spare = len(CERTIFICATION_SCHEMES) - len(certs)
@@ -187,13 +187,17 @@ def edit():
             for shown, saved in zip(posted, _rows(centre), strict=True)
         )
         values = {**sites.form_values(), **certifications.form_values(), **request.form.to_dict()}
+        errors = error.errors
+        for rows in posted:
+            if rows is not None:
+                errors = rows.with_date_errors(errors)
         return _render(
             centre,
             values,
             request.form.getlist("service_lines"),
             sites,
             certifications,
-            error.errors,
+            errors,
         )
     live = reviews.needs_review(centre, current_user)
     db.session.commit()

@@ -29,6 +29,8 @@ from marketplace.selection.models import (
 )
 from marketplace.selection.snapshot_schema import LockedBy
 
+CONTRACT_ENDS_BEFORE_START = "The contract must end after it starts."
+
 
 def fingerprint(view: dict) -> str:
     """A digest of what a buyer is shown (leaving out when it was worked out)."""
@@ -129,7 +131,7 @@ def _contract(contract: dict | None, errors: list[FieldError], lines: list[str])
     if ends is None:
         errors.append(FieldError("Give the date the contract ends.", "contract_ends_on"))
     elif starts is not None and ends <= starts:
-        errors.append(FieldError("The contract must end after it starts.", "contract_ends_on"))
+        errors.append(FieldError(CONTRACT_ENDS_BEFORE_START, "contract_ends_on"))
     volumes = {k: int(v) for k, v in (contract.get("annual_volumes") or {}).items()}
     unknown = sorted(set(volumes) - set(lines))
     if unknown:

@@ -28,8 +28,14 @@ from marketplace.selection.schemas import (
     scores_from_form,
     weights_from_form,
 )
+from marketplace.web import dates
 
 bp = Blueprint("evaluations", __name__, url_prefix="/buyer/evaluations")
+# The outcome form's date inputs, and how its messages name them.
+CONTRACT_DATES = {
+    "contract_starts_on": "the date the contract starts",
+    "contract_ends_on": "the date the contract ends",
+}
 
 
 def _errors(error: ValidationFailed) -> tuple[list[dict], dict[str, str]]:
@@ -334,14 +340,18 @@ def outcome(public_id: str):
         "outcome": "",
         "rationale": "",
         "contract_value": "",
-        "contract_starts_on": "",
-        "contract_ends_on": "",
+        **{box: "" for name in CONTRACT_DATES for box in dates.input_names(name)},
     }
     volumes = {line.code: "" for line in evaluation.service_lines}
     kpi_rows = contract_schemas.kpi_rows_from_form({})
     form_errors, errors, status = [], {}, 200
     if request.method == "POST":
         values = {key: request.form.get(key, "") for key in values}
+        # Day, month and year boxes; the schema takes each date as YYYY-MM-DD.
+        date_readings = {
+            name: dates.read(request.form, name, label, required=False)
+            for name, label in CONTRACT_DATES.items()
+        }
         volumes = {code: request.form.get(f"volume_{code}", "") for code in volumes}
         kpi_rows = contract_schemas.kpi_rows_from_form(request.form)
         # One radio group: "award:<slug>", "none_suitable" or "cancelled".
@@ -352,7 +362,9 @@ def outcome(public_id: str):
                 OutcomeSchema(),
                 {
                     **posted,
-                    **{k: v for k, v in values.items() if k != "outcome"},
+                    "rationale": values["rationale"],
+                    "contract_value": values["contract_value"],
+                    **{name: reading.schema_value() for name, reading in date_readings.items()},
                     "annual_volumes": {
                         code: v.strip().replace(",", "") for code, v in volumes.items() if v.strip()
                     },
@@ -373,10 +385,13 @@ def outcome(public_id: str):
             form_errors, errors = _errors(
                 ValidationFailed(
                     error.detail,
-                    errors=[
-                        FieldError(e.message, contract_schemas.form_field(e.field), e.row)
-                        for e in error.errors
-                    ],
+                    errors=dates.with_date_errors(
+                        [
+                            FieldError(e.message, contract_schemas.form_field(e.field), e.row)
+                            for e in error.errors
+                        ],
+                        date_readings,
+                    ),
                 )
             )
             status = 400

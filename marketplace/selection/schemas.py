@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from marketplace.benchmarks.drivers import DRIVER_CODES, MAX_VOLUME
 from marketplace.benchmarks.models import DIRECTIONS, PERIOD_STATUSES, UNITS
@@ -17,6 +17,7 @@ from marketplace.benchmarks.narrowing_schemas import PeerFilterFields
 from marketplace.catalogue.models import SERVICE_LINE_CODES
 from marketplace.contracts.schemas import KpiInputSchema
 from marketplace.errors import FieldError, ValidationFailed
+from marketplace.selection.decisions import CONTRACT_ENDS_BEFORE_START
 from marketplace.selection.models import OUTCOME_KINDS
 from marketplace.web import forms
 
@@ -100,6 +101,14 @@ class OutcomeSchema(Schema):
     kpis = fields.List(
         fields.Nested(KpiInputSchema), load_default=list, validate=validate.Length(max=20)
     )
+
+    # Run even when other fields are wrong, so the dates' order is reported with them at
+    # once; the service checks it again (with the rest of an award) for any other caller.
+    @validates_schema(skip_on_field_errors=False)
+    def ends_after_it_starts(self, data, **kwargs):
+        starts, ends = data.get("contract_starts_on"), data.get("contract_ends_on")
+        if starts is not None and ends is not None and ends <= starts:
+            raise ValidationError(CONTRACT_ENDS_BEFORE_START, "contract_ends_on")
 
 
 MESSAGES = {

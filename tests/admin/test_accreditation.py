@@ -8,6 +8,7 @@ from marketplace import clock
 from marketplace.catalogue.models import AccreditationEvent, ServiceCentre
 from marketplace.extensions import db
 from tests.admin.conftest import confirm, date_fields, events
+from tests.date_inputs import box_values, date_error, highlighted, summary_links
 from tests.factories import CertificationFactory, ServiceCentreFactory
 
 
@@ -167,3 +168,34 @@ def test_the_reason_has_one_bound_on_every_door(admin, client, app, personas):
     )
     assert result.exit_code == 0, result.output
     assert _centre(slug).status == "suspended"
+
+
+def test_a_date_missing_its_month_links_to_the_month_box(admin):
+    centre = ServiceCentreFactory(
+        accreditation_status="applied", accredited_from=None, accredited_until=None
+    )
+    response = admin.post(
+        f"/admin/centres/{centre.slug}/accredit",
+        data={"valid_until-day": "31", "valid_until-month": "", "valid_until-year": "2029"},
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    message = "The date the accreditation is valid until must include a month."
+    assert summary_links(page) == [("#valid_until-month", message)]
+    assert date_error(page, "valid_until") == message
+    assert highlighted(page, "valid_until") == ["month"]
+    assert box_values(page, "valid_until") == ("31", "", "2029")
+
+
+def test_a_date_in_the_past_links_to_its_day_box(admin):
+    centre = ServiceCentreFactory(
+        accreditation_status="applied", accredited_from=None, accredited_until=None
+    )
+    past = clock.today() - timedelta(days=1)
+    response = admin.post(
+        f"/admin/centres/{centre.slug}/accredit",
+        data=date_fields("valid_until", past),
+    )
+    page = response.get_data(as_text=True)
+    assert ("#valid_until-day", "'Valid until' must not be in the past.") in summary_links(page)
+    assert highlighted(page, "valid_until") == ["day", "month", "year"]

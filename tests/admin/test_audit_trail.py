@@ -12,6 +12,14 @@ from sqlalchemy.exc import DBAPIError
 
 from marketplace.audit.models import AuditEvent
 from marketplace.extensions import db
+from tests.date_inputs import (
+    box_labels,
+    box_values,
+    date_error,
+    highlighted,
+    legend_and_hint,
+    summary_links,
+)
 from tests.factories import AuditEventFactory, MetricFactory, ReportingPeriodFactory
 
 
@@ -74,6 +82,105 @@ def test_bad_filters_are_explained(admin, trail):
     assert "Enter the date as YYYY-MM-DD." in response.get_data(as_text=True)
     response = admin.get("/admin/audit", query_string={"organisation": "nowhere"})
     assert "There is no organisation &#39;nowhere&#39;." in response.get_data(as_text=True)
+
+
+def boxes(name: str, day: str, month: str, year: str) -> dict[str, str]:
+    return {f"{name}-day": day, f"{name}-month": month, f"{name}-year": year}
+
+
+def test_the_dates_are_day_month_year_boxes_kept_in_the_url(admin, trail):
+    page = _page(admin)
+    for name, legend in (("from", "From"), ("to", "To")):
+        assert box_labels(page, name) == ["Day", "Month", "Year"]
+        assert legend_and_hint(page, name)[0] == legend
+        assert "For example," in legend_and_hint(page, name)[1]
+    assert "YYYY-MM-DD" not in page
+    # 1 November 2026 to 2 Nov 2026: a month may be a number or a name.
+    query = {**boxes("from", "1", "11", "2026"), **boxes("to", "02", "nov", "2026")}
+    in_november = _page(admin, **query)
+    assert "<code>accreditation.reinstate</code>" in in_november
+    assert "<code>accreditation.suspend</code>" not in in_november
+    assert "<code>token.created</code>" not in in_november
+    assert box_values(in_november, "from") == ("1", "11", "2026")
+    assert box_values(in_november, "to") == ("02", "nov", "2026")
+    # The download link and the page links carry the same filters.
+    assert "from-day=1&amp;from-month=11&amp;from-year=2026" in in_november
+    rows = list(csv.DictReader(io.StringIO(admin.get("/admin/audit.csv", query_string=query).text)))
+    assert [row["action"] for row in rows] == ["accreditation.reinstate"]
+
+
+def test_a_date_linked_to_as_yyyy_mm_dd_fills_the_boxes(admin, trail):
+    page = _page(admin, **{"from": "2026-11-01"})
+    assert box_values(page, "from") == ("1", "11", "2026")
+    assert box_values(page, "to") == ("", "", "")
+
+
+@pytest.mark.parametrize(
+    ("query", "href", "message", "wrong"),
+    [
+        (
+            boxes("from", "31", "2", "2026"),
+            "#from-day",
+            "The date to search from must be a real date: February 2026 has 28 days.",
+            ["day"],
+        ),
+        (
+            boxes("to", "30", "", "2026"),
+            "#to-month",
+            "The date to search to must include a month.",
+            ["month"],
+        ),
+        (
+            boxes("from", "", "", "2026"),
+            "#from-day",
+            "The date to search from must include a day and month.",
+            ["day", "month"],
+        ),
+        (
+            boxes("to", "1", "Brumaire", "2026"),
+            "#to-month",
+            "The date to search to must be a real date.",
+            ["month"],
+        ),
+        (
+            boxes("from", "1", "1", "9" * 30_000),
+            "#from-year",
+            "The date to search from must include a year of 4 numbers, like 2027.",
+            ["year"],
+        ),
+    ],
+    ids=["31-february", "no-month", "year-only", "bad-month", "huge-year"],
+)
+def test_a_wrong_date_is_shown_on_the_page_at_its_first_wrong_box(
+    admin, trail, query, href, message, wrong
+):
+    response = admin.get("/admin/audit", query_string={**query, "organisation": "x" * 81})
+    assert response.status_code == 400  # never a 500
+    page = response.get_data(as_text=True)
+    # Every problem at once: the organisation's and the date's.
+    assert summary_links(page) == [
+        ("#organisation", "An organisation's slug is 80 characters or fewer."),
+        (href, message),
+    ]
+    name = href[1:].split("-")[0]
+    assert date_error(page, name) == message
+    assert highlighted(page, name) == wrong
+    kept = tuple(query[f"{name}-{part}"][:20] for part in ("day", "month", "year"))
+    assert box_values(page, name) == kept
+    assert "No events match." in page
+
+
+def test_dates_the_wrong_way_round_are_reported_with_the_other_errors(admin, trail):
+    query = {**boxes("from", "2", "11", "2026"), **boxes("to", "1", "11", "2026")}
+    response = admin.get("/admin/audit", query_string={**query, "organisation": "x" * 81})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert summary_links(page) == [
+        ("#organisation", "An organisation's slug is 80 characters or fewer."),
+        ("#to-day", "'To' must be on or after 'from'."),
+    ]
+    assert highlighted(page, "to") == ["day", "month", "year"]
+    assert highlighted(page, "from") == []
 
 
 def test_csv_export_keeps_the_filters_and_neutralises_formulas(admin, trail):

@@ -206,6 +206,8 @@ def test_the_admin_audit_page_shows_each_date_error_beside_its_control(as_person
     response = as_persona("admin").get("/admin/audit", query_string={"from": "20260101", "to": "x"})
     page = response.get_data(as_text=True)
     assert response.status_code == 400
+    # A hand-made link's YYYY-MM-DD date is refused as the API refuses it; the page's
+    # controls are Day, Month and Year boxes, and the message links to the first.
     for name in ("from", "to"):
-        assert f'href="#{name}">Enter the date as YYYY-MM-DD.' in page
+        assert f'href="#{name}-day">Enter the date as YYYY-MM-DD.' in page
         assert f'id="{name}-error"' in page

@@ -105,8 +105,15 @@ def test_buyer_compares_evaluates_locks_and_awards(visit):
     )
     # An award records the contract's basics.
     page.get_by_label("Contract value (£)").fill("1250000")
-    page.get_by_label("Starts on").fill("2027-04-01")
-    page.get_by_label("Ends on").fill("2030-03-31")
+    # Each date is a GOV.UK date input: Day, Month and Year boxes in a group.
+    for legend, (day, month, year) in (
+        ("Starts on", ("1", "4", "2027")),
+        ("Ends on", ("31", "March", "2030")),
+    ):
+        group = page.get_by_role("group", name=legend)
+        group.get_by_label("Day").fill(day)
+        group.get_by_label("Month").fill(month)
+        group.get_by_label("Year").fill(year)
     for volume in page.locator("input[id^='volume_']").all():
         volume.fill("150000")
     # … and at least three KPIs, each a library metric with a target.

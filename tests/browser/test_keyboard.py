@@ -135,13 +135,14 @@ def test_buyer_journey_by_keyboard_alone(js_visit):
     assert award.is_checked()
     keys.tab_to(page.get_by_label("Rationale"), "outcome: rationale")
     keys.type("Highest weighted score, chosen without a mouse.")
-    for label, text in (
-        ("Contract value (£)", "1250000"),
-        ("Starts on", "2027-04-01"),
-        ("Ends on", "2030-03-31"),
-    ):
-        keys.tab_to(page.get_by_label(label), f"outcome: {label}")
-        keys.type(text)
+    keys.tab_to(page.get_by_label("Contract value (£)"), "outcome: contract value")
+    keys.type("1250000")
+    # The dates are Day, Month and Year boxes, one Tab stop each.
+    for legend, typed in (("Starts on", ("1", "4", "2027")), ("Ends on", ("31", "3", "2030"))):
+        group = page.get_by_role("group", name=legend)
+        for box, text in zip(("Day", "Month", "Year"), typed, strict=True):
+            keys.tab_to(group.get_by_label(box), f"outcome: {legend} {box}")
+            keys.type(text)
     for index, volume in enumerate(page.locator("input[id^='volume_']").all()):
         keys.tab_to(volume, f"outcome: volume {index + 1}")
         keys.type("150000")
@@ -177,6 +178,11 @@ FORMS = [
     (BUYER, "/buyer/evaluations/new", "start an evaluation"),
     ("centre@northmoor.example", "/centre/submissions/new", "upload figures"),
     ("admin@authority.example", "/admin/centres/lindenbridge/suspend", "suspend a centre"),
+    # The three forms whose dates are Day, Month and Year boxes (issue 14), with the
+    # accreditation form the admin date inputs started on.
+    ("centre@northmoor.example", "/centre/profile", "edit the catalogue entry"),
+    ("admin@authority.example", "/admin/audit", "audit trail filters"),
+    ("admin@authority.example", "/admin/centres/lindenbridge/renew", "renew an accreditation"),
 ]
 
 

@@ -17,6 +17,7 @@ import pytest
 from marketplace.catalogue.models import CentreEditReview
 from marketplace.extensions import db
 from tests.catalogue.test_services_update import audit_events
+from tests.date_inputs import date_error, highlighted
 from tests.factories import CentreSiteFactory, CertificationFactory, ServiceLineFactory
 
 
@@ -101,6 +102,17 @@ def inline_error(html: str, input_id: str) -> str:
     return visible(match.group(1)).removeprefix("Error:").strip()
 
 
+def expiry(index: int, day: str, month: str, year: str) -> dict[str, str]:
+    """What a person types in the Day, Month and Year boxes of a row's expiry date."""
+    name = f"certifications-{index}-expires_on"
+    return {f"{name}-day": day, f"{name}-month": month, f"{name}-year": year}
+
+
+def typed_expiry(data: dict, index: int) -> tuple[str, str, str]:
+    name = f"certifications-{index}-expires_on"
+    return (data[f"{name}-day"], data[f"{name}-month"], data[f"{name}-year"])
+
+
 def label_for(html: str, input_id: str) -> str:
     match = re.search(
         rf'<label class="govuk-label[^"]*" for="{input_id}">(.*?)</label>', html, re.S
@@ -170,7 +182,7 @@ def test_the_page_lists_saved_rows_with_remove_boxes_and_blank_rows_to_add(user)
     assert (data["sites-rows"], data["sites-saved"]) == ("4", "2")
     assert data["certifications-0-scheme"] == "iso27001"
     assert data["certifications-0-reference"] == "IS-100"
-    assert data["certifications-0-expires_on"] == "2027-06-30"
+    assert typed_expiry(data, 0) == ("30", "6", "2027")
     assert data["certifications-1-scheme"] == data["certifications-2-scheme"] == ""
     assert "certifications-3-scheme" not in data
 
@@ -180,8 +192,19 @@ def test_the_page_lists_saved_rows_with_remove_boxes_and_blank_rows_to_add(user)
     assert label_for(html, "sites-3-region").startswith("Region")
     assert label_for(html, "sites-1-remove") == "Remove this site"
     assert label_for(html, "certifications-1-scheme") == "Certification"
-    assert label_for(html, "certifications-0-expires_on") == "Expiry date"
-    assert "YYYY-MM-DD, for example 2027-03-31" in visible(html)
+    # The expiry date is a GOV.UK date input: a fieldset of Day, Month and Year boxes.
+    for index in (0, 1, 2):
+        name = f"certifications-{index}-expires_on"
+        assert [label_for(html, f"{name}-{part}") for part in ("day", "month", "year")] == [
+            "Day",
+            "Month",
+            "Year",
+        ]
+        assert re.search(
+            rf'<div id="{name}-hint" class="govuk-hint">\s*For example, 31 3 2028', html
+        )
+    assert len(re.findall(r"<legend[^>]*>\s*Expiry date\s*</legend>", html)) == 3
+    assert "YYYY-MM-DD" not in visible(html)
     assert label_for(html, "certifications-0-remove") == "Remove this certification"
     assert 'id="sites-2-remove"' not in html and 'id="certifications-1-remove"' not in html
     legends = re.findall(r'<legend class="govuk-fieldset__legend[^"]*">(.*?)</legend>', html)
@@ -353,7 +376,7 @@ def test_add_and_remove_a_certification(user, centre, as_persona):
             "certifications-0-remove": "yes",
             "certifications-1-scheme": "cyber_essentials_plus",
             "certifications-1-reference": "CE-9",
-            "certifications-1-expires_on": " 2027-03-31 ",
+            **expiry(1, " 31 ", "Mar", "2027"),  # a month may be written as a word
         }
     )
     assert save(user, data).status_code == 302
@@ -362,43 +385,90 @@ def test_add_and_remove_a_certification(user, centre, as_persona):
     assert "Cyber Essentials Plus" in public and "ISO/IEC 27001" not in public
     again = read_form(page(user))
     assert again["certifications-0-scheme"] == "cyber_essentials_plus"
-    assert again["certifications-0-expires_on"] == "2027-03-31"
+    assert typed_expiry(again, 0) == ("31", "3", "2027")
 
 
 def test_change_a_certification_expiry(user, centre):
     data = read_form(page(user))
-    data["certifications-0-expires_on"] = "2029-06-30"
+    data.update(expiry(0, "30", "June", "2029"))
     assert save(user, data).status_code == 302
     assert certifications(centre) == [("iso27001", "IS-100", date(2029, 6, 30))]
 
 
-@pytest.mark.parametrize("typed", ["2027-02-30", "30/06/2027", ""])
-def test_a_bad_expiry_date_is_shown_at_that_input_and_nothing_changes(user, centre, typed):
+BAD_EXPIRY = "the expiry date of new certification 2"
+
+
+@pytest.mark.parametrize(
+    ("typed", "message", "wrong"),
+    [
+        (
+            ("30", "2", "2027"),
+            f"{BAD_EXPIRY} must be a real date: February 2027 has 28 days.",
+            ["day"],
+        ),
+        (
+            ("31", "4", "2027"),
+            f"{BAD_EXPIRY} must be a real date: April 2027 has 30 days.",
+            ["day"],
+        ),
+        (("", "", ""), f"Enter {BAD_EXPIRY}.", ["day", "month", "year"]),
+        (("30", "", "2027"), f"{BAD_EXPIRY} must include a month.", ["month"]),
+        (("", "", "2027"), f"{BAD_EXPIRY} must include a day and month.", ["day", "month"]),
+        (("30", "6", "27"), f"{BAD_EXPIRY} must include a year of 4 numbers, like 2027.", ["year"]),
+        (("30", "Juno", "2027"), f"{BAD_EXPIRY} must be a real date.", ["month"]),
+        (("32", "13", "2027"), f"{BAD_EXPIRY} must be a real date.", ["day", "month"]),
+    ],
+    ids=[
+        "30-february",
+        "31-april",
+        "blank",
+        "no-month",
+        "no-day-or-month",
+        "short-year",
+        "bad-month",
+        "out-of-range",
+    ],
+)
+def test_a_bad_expiry_date_is_shown_at_its_first_wrong_box_and_nothing_changes(
+    user, centre, typed, message, wrong
+):
     data = read_form(page(user))
     data.update(
         {
             "sites-2-name": "North",  # a valid change alongside is not saved either
             "certifications-2-scheme": "iso9001",
-            "certifications-2-expires_on": typed,
+            **expiry(2, *typed),
         }
     )
     response = save(user, data)
     assert response.status_code == 400
     html = response.get_data(as_text=True)
-    message = "Enter the expiry date as YYYY-MM-DD."
-    assert summary_links(html) == [("#certifications-2-expires_on", message)]
-    assert inline_error(html, "certifications-2-expires_on") == message
-    assert read_form(html)["certifications-2-expires_on"] == typed
+    message = message[0].upper() + message[1:]
+    name = "certifications-2-expires_on"
+    assert summary_links(html) == [(f"#{name}-{wrong[0]}", message)]
+    assert date_error(html, name) == message
+    assert highlighted(html, name) == wrong
+    assert typed_expiry(read_form(html), 2) == typed  # what was typed is kept
+    assert read_form(html)["sites-2-name"] == "North"
     assert len(sites(centre)) == 2
     assert certifications(centre) == [("iso27001", "IS-100", date(2027, 6, 30))]
     assert audit_events(centre) == [] and reviews() == []
 
 
+def test_a_huge_number_in_a_date_box_is_refused_not_a_server_error(user, centre):
+    data = read_form(page(user))
+    data.update({"certifications-2-scheme": "iso9001", **expiry(2, "9" * 100_000, "6", "2027")})
+    response = save(user, data)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    name = "certifications-2-expires_on"
+    assert date_error(html, name) == "The expiry date of new certification 2 must be a real date."
+    assert typed_expiry(read_form(html), 2) == ("9" * 20, "6", "2027")  # echoed, but cut short
+
+
 def test_a_certification_listed_twice_points_at_the_second(user, centre):
     data = read_form(page(user))
-    data.update(
-        {"certifications-1-scheme": "iso27001", "certifications-1-expires_on": "2028-01-01"}
-    )
+    data.update({"certifications-1-scheme": "iso27001", **expiry(1, "1", "1", "2028")})
     response = save(user, data)
     assert response.status_code == 400
     html = response.get_data(as_text=True)
@@ -408,7 +478,7 @@ def test_a_certification_listed_twice_points_at_the_second(user, centre):
 
 def test_a_new_certification_without_a_scheme_is_shown_at_its_select(user, centre):
     data = read_form(page(user))
-    data["certifications-1-expires_on"] = "2028-01-01"
+    data.update(expiry(1, "1", "1", "2028"))
     response = save(user, data)
     assert response.status_code == 400
     html = response.get_data(as_text=True)
@@ -457,7 +527,7 @@ def test_another_centres_user_changes_only_their_own_entry(as_persona, personas,
             "sites-0-remove": "yes",
             "sites-1-name": "Takeover",
             "certifications-0-scheme": "iso27001",
-            "certifications-0-expires_on": "2030-01-01",
+            **expiry(0, "1", "1", "2030"),
         }
     )
     assert save(client, data).status_code == 302
@@ -488,7 +558,7 @@ def test_a_change_to_a_live_entry_is_queued_with_before_and_after(user, centre, 
             "sites-2-town": "Wrexham",
             "certifications-1-scheme": "iso9001",
             "certifications-1-reference": "Q-7",
-            "certifications-1-expires_on": "2028-02-29",
+            **expiry(1, "29", "2", "2028"),
         }
     )
     response = save(user, data)
@@ -515,7 +585,7 @@ def test_email_date_and_ownership_errors_are_shown_at_once(user, centre):
         {
             "contact-email": "not an address",
             "certifications-2-scheme": "iso9001",
-            "certifications-2-expires_on": "31/12/2027",
+            **expiry(2, "31", "", "2027"),
             "ownership-employee": "50",
             "ownership-government": "40",
             "ownership-private_partner": "25",
@@ -524,7 +594,7 @@ def test_email_date_and_ownership_errors_are_shown_at_once(user, centre):
     response = save(user, data)
     assert response.status_code == 400
     messages = [message for _href, message in summary_links(response.get_data(as_text=True))]
-    assert "Enter the expiry date as YYYY-MM-DD." in messages
+    assert "The expiry date of new certification 2 must include a month." in messages
     assert any("e-mail" in m.lower() or "email" in m.lower() for m in messages), messages
     assert "Ownership shares must add up to 100%. These add up to 115%." in messages
     assert audit_events(centre) == [] and reviews() == []

@@ -16,8 +16,26 @@ from marketplace.errors import Conflict, PermissionDenied, ValidationFailed
 from marketplace.extensions import db
 from marketplace.selection import services, snapshot_schema
 from marketplace.selection.models import Evaluation, EvaluationOutcome
+from tests.date_inputs import (
+    box_labels,
+    box_values,
+    date_error,
+    highlighted,
+    legend_and_hint,
+    summary_links,
+)
 from tests.factories import OrganisationFactory, UserFactory
 from tests.selection.conftest import CONTRACT, add_kpi_metric, ready_to_lock
+
+# What a buyer types in the Day, Month and Year boxes of the contract's dates.
+CONTRACT_DATES = {
+    "contract_starts_on-day": "1",
+    "contract_starts_on-month": "April",
+    "contract_starts_on-year": "2027",
+    "contract_ends_on-day": "31",
+    "contract_ends_on-month": "3",
+    "contract_ends_on-year": "2030",
+}
 
 D = Decimal
 
@@ -356,8 +374,7 @@ def test_the_outcome_is_recorded_once_after_locking(evaluation, as_persona, pers
             "outcome": "award:centre-a",
             "rationale": "Best value for money.",
             "contract_value": "1250000",
-            "contract_starts_on": "2027-04-01",
-            "contract_ends_on": "2030-03-31",
+            **CONTRACT_DATES,
             "volume_finance": "120,000",
             "kpi_metric_1": "ap_cost_per_invoice",
             "kpi_target_1": "3.80",
@@ -392,6 +409,123 @@ def test_the_outcome_form_explains_problems(evaluation, as_persona, personas):
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert "Choose the outcome." in page and "Give the rationale for the outcome." in page
+
+
+@pytest.fixture
+def outcome_url(evaluation, personas):
+    ready_to_lock(personas["alb_buyer"], evaluation)
+    services.lock(personas["alb_buyer"], evaluation)
+    add_kpi_metric()
+    return f"/buyer/evaluations/{evaluation.public_id}/outcome"
+
+
+def test_the_outcome_form_asks_for_the_contract_dates_in_day_month_year_boxes(
+    outcome_url, as_persona
+):
+    page = as_persona("alb_buyer").get(outcome_url).get_data(as_text=True)
+    for name, legend, hint in (
+        ("contract_starts_on", "Starts on", "For example, 1 4 2027"),
+        ("contract_ends_on", "Ends on", "For example, 31 3 2030"),
+    ):
+        assert box_labels(page, name) == ["Day", "Month", "Year"]
+        assert legend_and_hint(page, name) == (legend, hint)
+        assert box_values(page, name) == ("", "", "")
+    assert "YYYY-MM-DD" not in page
+
+
+AWARD = {
+    "outcome": "award:centre-a",
+    "rationale": "Best value for money.",
+    "contract_value": "1250000",
+    "kpi_metric_1": "ap_cost_per_invoice",
+    "kpi_target_1": "3.80",
+    "kpi_metric_2": "payroll_accuracy",
+    "kpi_target_2": "99",
+    "kpi_metric_3": "invoice_cycle_days",
+    "kpi_target_3": "5",
+}
+
+
+@pytest.mark.parametrize(
+    ("typed", "href", "message", "wrong"),
+    [
+        (
+            {"contract_starts_on-day": "31", "contract_starts_on-month": "2"},
+            "#contract_starts_on-day",
+            "The date the contract starts must be a real date: February 2027 has 28 days.",
+            ["day"],
+        ),
+        (
+            {"contract_ends_on-month": ""},
+            "#contract_ends_on-month",
+            "The date the contract ends must include a month.",
+            ["month"],
+        ),
+        (
+            {"contract_ends_on-day": "", "contract_ends_on-year": ""},
+            "#contract_ends_on-day",
+            "The date the contract ends must include a day and year.",
+            ["day", "year"],
+        ),
+        (
+            {"contract_starts_on-year": "1" * 50_000},
+            "#contract_starts_on-year",
+            "The date the contract starts must include a year of 4 numbers, like 2027.",
+            ["year"],
+        ),
+    ],
+    ids=["31-february", "no-month", "no-day-or-year", "huge-year"],
+)
+def test_a_wrong_contract_date_is_shown_at_its_first_wrong_box_with_the_other_errors(
+    outcome_url, as_persona, evaluation, typed, href, message, wrong
+):
+    sent = {**AWARD, **CONTRACT_DATES, **typed, "contract_value": "a lot"}
+    response = as_persona("alb_buyer").post(outcome_url, data=sent)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    # Every problem at once, in the page's order: the value, then the date.
+    assert summary_links(page) == [
+        ("#contract_value", "Give the contract value in pounds, like 1250000."),
+        (href, message),
+    ]
+    name = href[1:].rsplit("-", 1)[0]
+    assert date_error(page, name) == message
+    assert highlighted(page, name) == wrong
+    kept = tuple(sent[f"{name}-{part}"][:20] for part in ("day", "month", "year"))
+    assert box_values(page, name) == kept  # what was typed is shown again (cut short)
+    assert evaluation.outcome is None
+
+
+def test_a_contract_that_ends_before_it_starts_is_refused_with_the_other_errors(
+    outcome_url, as_persona, evaluation
+):
+    sent = {
+        **AWARD,
+        **CONTRACT_DATES,
+        "contract_ends_on-year": "2026",
+        "contract_value": "a lot",
+    }
+    response = as_persona("alb_buyer").post(outcome_url, data=sent)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert summary_links(page) == [
+        ("#contract_value", "Give the contract value in pounds, like 1250000."),
+        ("#contract_ends_on-day", "The contract must end after it starts."),
+    ]
+    assert date_error(page, "contract_ends_on") == "The contract must end after it starts."
+    # Each box reads well; the date as a whole is wrong.
+    assert highlighted(page, "contract_ends_on") == ["day", "month", "year"]
+    assert box_values(page, "contract_ends_on") == ("31", "3", "2026")
+    assert box_values(page, "contract_starts_on") == ("1", "April", "2027")
+    assert evaluation.outcome is None
+
+
+def test_an_award_without_its_dates_links_to_their_day_boxes(outcome_url, as_persona):
+    response = as_persona("alb_buyer").post(outcome_url, data=AWARD)
+    assert response.status_code == 400
+    links = summary_links(response.get_data(as_text=True))
+    assert ("#contract_starts_on-day", "Give the date the contract starts.") in links
+    assert ("#contract_ends_on-day", "Give the date the contract ends.") in links
 
 
 def test_the_service_refuses_an_award_off_the_shortlist(evaluation, personas):
@@ -734,8 +868,7 @@ def test_an_award_to_a_centre_suspended_after_locking_is_refused_and_shown(
             "outcome": "award:centre-b",
             "rationale": "Cheapest",
             "contract_value": "900000",
-            "contract_starts_on": "2027-04-01",
-            "contract_ends_on": "2030-03-31",
+            **CONTRACT_DATES,
         },
     )
     assert refused.status_code == 400

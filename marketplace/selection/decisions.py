@@ -149,6 +149,33 @@ def _contract(contract: dict | None, errors: list[FieldError], lines: list[str])
     }
 
 
+def outcome_problems(
+    evaluation: Evaluation,
+    kind: str,
+    centre_slug: str | None,
+    rationale: str,
+    *,
+    contract: dict | None = None,
+) -> list[FieldError]:
+    """What record_outcome would refuse in these answers, without writing anything: the form
+    asks when its schema already found problems, so that every error is shown at once."""
+    return _checked(evaluation, kind, centre_slug, (rationale or "").strip(), contract)[0]
+
+
+def _checked(evaluation, kind, centre_slug, rationale, contract):
+    errors: list[FieldError] = []
+    centre_id, terms, kpis = None, {}, []
+    if kind not in OUTCOME_KINDS:
+        errors.append(FieldError("Choose the outcome.", "kind"))
+    elif kind == "awarded":
+        centre_id = _awardable_centre(evaluation, centre_slug, errors)
+        terms = _contract(contract, errors, [line.code for line in evaluation.service_lines])
+        kpis = contracts.check_kpis((contract or {}).get("kpis"), errors)
+    if not rationale:
+        errors.append(FieldError("Give the rationale for the outcome.", "rationale"))
+    return errors, centre_id, terms, kpis
+
+
 def record_outcome(
     actor,
     evaluation: Evaluation,
@@ -172,17 +199,8 @@ def record_outcome(
         raise Conflict("Lock the shortlist before recording the outcome.")
     if evaluation.outcome is not None:
         raise Conflict("The outcome has been recorded already; it cannot be changed.")
-    errors: list[FieldError] = []
     rationale = (rationale or "").strip()
-    centre_id = None
-    if kind not in OUTCOME_KINDS:
-        errors.append(FieldError("Choose the outcome.", "kind"))
-    elif kind == "awarded":
-        centre_id = _awardable_centre(evaluation, centre_slug, errors)
-        terms = _contract(contract, errors, [line.code for line in evaluation.service_lines])
-        kpis = contracts.check_kpis((contract or {}).get("kpis"), errors)
-    if not rationale:
-        errors.append(FieldError("Give the rationale for the outcome.", "rationale"))
+    errors, centre_id, terms, kpis = _checked(evaluation, kind, centre_slug, rationale, contract)
     if errors:
         raise ValidationFailed("The outcome could not be recorded.", errors=errors)
     outcome = EvaluationOutcome(

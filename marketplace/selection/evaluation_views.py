@@ -326,6 +326,24 @@ def _lock_page(evaluation, form_errors=(), status: int = 200):
     )
 
 
+def _further_problems(evaluation, posted, values, loaded, found) -> list[FieldError]:
+    """The service's refusals of what the schema let through, each on a field the schema did
+    not already flag: a field the schema refused is missing from `loaded`, and the service
+    would only add "give …" for it. A KPI refused by the schema leaves the KPI list out of
+    `loaded`, so the KPI checks wait until the rows read."""
+    flagged = {e.field for e in found}
+    kpis_flagged = any((e.field or "").startswith("kpi") for e in found)
+    contract = {**loaded, "kpis": [] if kpis_flagged else loaded.get("kpis", [])}
+    further = services.outcome_problems(
+        evaluation, posted["kind"], posted["centre"], values["rationale"], contract=contract
+    )
+    return [
+        e
+        for e in further
+        if e.field not in flagged and not (kpis_flagged and (e.field or "").startswith("kpi"))
+    ]
+
+
 @bp.route("/<public_id>/outcome", methods=["GET", "POST"])
 @login_required
 def outcome(public_id: str):
@@ -382,17 +400,16 @@ def outcome(public_id: str):
             )
         except ValidationFailed as error:
             db.session.rollback()
+            found = [
+                FieldError(e.message, contract_schemas.form_field(e.field), e.row)
+                for e in error.errors
+            ]
+            if getattr(error, "valid_data", None) is not None:
+                # The schema refused something: the service's checks (the centre, the
+                # contract basics, the KPIs) run on what did load, so all come at once.
+                found += _further_problems(evaluation, posted, values, error.valid_data, found)
             form_errors, errors = _errors(
-                ValidationFailed(
-                    error.detail,
-                    errors=dates.with_date_errors(
-                        [
-                            FieldError(e.message, contract_schemas.form_field(e.field), e.row)
-                            for e in error.errors
-                        ],
-                        date_readings,
-                    ),
-                )
+                ValidationFailed(error.detail, errors=dates.with_date_errors(found, date_readings))
             )
             status = 400
         else:

@@ -36,6 +36,7 @@ from marketplace.selection.access import (  # noqa: F401 - part of this module's
 from marketplace.selection.decisions import (  # noqa: F401 - part of this module's interface
     fingerprint,
     lock,
+    outcome_problems,
     record_outcome,
     standing_changes,
     standings,

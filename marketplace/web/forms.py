@@ -61,7 +61,11 @@ def load(
         errors = in_field_order(field_errors(error.messages), schema)
         if messages:
             errors = [_plain(e, messages) for e in errors]
-        raise ValidationFailed(detail, errors=errors) from None
+        failed = ValidationFailed(detail, errors=errors)
+        # What did load, so that a form can run its service's checks on it too and report
+        # every problem at once (selection's outcome form).
+        failed.valid_data = error.valid_data if isinstance(error.valid_data, dict) else {}
+        raise failed from None
 
 
 def _plain(error: FieldError, messages: Mapping[str, str]) -> FieldError:

@@ -520,6 +520,39 @@ def test_a_contract_that_ends_before_it_starts_is_refused_with_the_other_errors(
     assert evaluation.outcome is None
 
 
+def test_the_services_refusals_come_with_the_schemas_at_once(outcome_url, as_persona, evaluation):
+    """A wrong value (the schema's) and an award off the shortlist, a missing KPI target and
+    a missing rationale (the service's) are all reported on the first submit."""
+    sent = {
+        **AWARD,
+        **CONTRACT_DATES,
+        "outcome": "award:peer-9",
+        "contract_value": "a lot",
+        "kpi_target_3": "",
+        "rationale": "",
+    }
+    response = as_persona("alb_buyer").post(outcome_url, data=sent)
+    assert response.status_code == 400
+    messages = [message for _href, message in summary_links(response.get_data(as_text=True))]
+    assert "Give the contract value in pounds, like 1250000." in messages
+    assert (
+        "'peer-9' was not on the locked shortlist; an award must go to a shortlisted centre."
+    ) in messages
+    assert "Give the target of KPI 3." in messages
+    assert "Give the rationale for the outcome." in messages
+    # No "give the value" beside the schema's own message for the same field.
+    assert "Give the contract value in pounds." not in messages
+    assert evaluation.outcome is None
+
+
+def test_a_kpi_the_schema_refuses_does_not_also_count_as_missing(outcome_url, as_persona):
+    sent = {**AWARD, **CONTRACT_DATES, "kpi_target_2": "ninety", "contract_value": "a lot"}
+    response = as_persona("alb_buyer").post(outcome_url, data=sent)
+    messages = [message for _href, message in summary_links(response.get_data(as_text=True))]
+    assert not any("at least 3 KPIs" in message for message in messages)
+    assert len([m for m in messages if "KPI 2" in m or "target" in m.lower()]) == 1
+
+
 def test_an_award_without_its_dates_links_to_their_day_boxes(outcome_url, as_persona):
     response = as_persona("alb_buyer").post(outcome_url, data=AWARD)
     assert response.status_code == 400

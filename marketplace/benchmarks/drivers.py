@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from marketplace import formatting
+from marketplace.benchmarks.models import Metric
+from marketplace.catalogue.models import ServiceLine
+from marketplace.extensions import db
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,12 @@ class Driver:
     noun: str  # "payslips"
     metric_code: str
     per: Decimal = Decimal(1)
+
+    def amount(self, volume: int) -> str:
+        """'150,000 invoices'; spend in pounds: '£150,000 of spend managed'."""
+        if self.code == "spend":
+            return f"£{formatting.count(volume)} of spend managed"
+        return f"{formatting.count(volume)} {self.noun}"
 
 
 DRIVERS: tuple[Driver, ...] = (
@@ -54,3 +63,48 @@ def annual_cost(volume: int, unit_cost, driver: Driver) -> Decimal:
     repr (formatting.exact), so £2.345 prices as 2.345 and not as its binary neighbour.
     """
     return Decimal(volume) * formatting.exact(unit_cost) / driver.per
+
+
+def line_drivers() -> dict[str, tuple[Driver, Metric]]:
+    """service line code -> (driver, current unit-cost metric): the first driver whose
+    metric belongs to the line, in DRIVERS order. A contract's annual volume of a line counts
+    this driver (the award form says so, and the roll-up prices it at this metric)."""
+    codes = [driver.metric_code for driver in DRIVERS]
+    metrics = {
+        m.code: m
+        for m in db.session.execute(
+            db.select(Metric).where(Metric.code.in_(codes), Metric.is_current.is_(True))
+        ).scalars()
+    }
+    lines = {line.id: line.code for line in db.session.execute(db.select(ServiceLine)).scalars()}
+    result: dict[str, tuple[Driver, Metric]] = {}
+    for driver in DRIVERS:
+        metric = metrics.get(driver.metric_code)
+        if metric is not None:
+            result.setdefault(lines[metric.service_line_id], (driver, metric))
+    return result
+
+
+def volume_texts(volumes: dict[str, int]) -> list[str]:
+    """A contract's annual volumes in words, one a line: 'Finance: 150,000 invoices'. The
+    contract page, its PDF and the decision record all show them so."""
+    mapping = line_drivers()
+    names = {line.code: line.name for line in db.session.execute(db.select(ServiceLine)).scalars()}
+    texts = []
+    for code, volume in volumes.items():
+        driver = mapping.get(code, (None, None))[0]
+        amount = driver.amount(int(volume)) if driver else formatting.count(int(volume))
+        texts.append(f"{names.get(code, code)}: {amount}")
+    return texts
+
+
+def volume_labels(line_codes) -> dict[str, str]:
+    """The award form's label of each line's annual volume: 'Finance: invoices a year'."""
+    mapping = line_drivers()
+    names = {line.code: line.name for line in db.session.execute(db.select(ServiceLine)).scalars()}
+    labels = {}
+    for code in line_codes:
+        driver = mapping.get(code, (None, None))[0]
+        unit = driver.label.lower() if driver else "annual volume"
+        labels[code] = f"{names.get(code, code)}: {unit}"
+    return labels

@@ -11,6 +11,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from marketplace.accounts.auth import role_required
+from marketplace.benchmarks import drivers
 from marketplace.contracts import services
 from marketplace.contracts.models import RATING_LABELS, RATINGS
 from marketplace.contracts.schemas import OVERRIDE_MESSAGES, OverrideSchema
@@ -54,6 +55,7 @@ def _show(area: str, public_id: str):
     return render_template(
         "contracts/show.html",
         contract=services.detail(contract),
+        volume_texts=drivers.volume_texts(contract.annual_volumes),
         index_endpoint=AREAS[area][0],
         can_override=services.can_override(current_user, contract),
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from marketplace import formatting
+from marketplace.benchmarks import drivers
 from marketplace.contracts import services as contracts
 from marketplace.contracts.models import Contract, KpiRating
 from marketplace.errors import NotFound
@@ -64,9 +65,7 @@ def primitives(contract: Contract, year: int) -> dict:
                 ],
             }
         )
-    volumes = "; ".join(
-        f"{line}: {formatting.count(volume)}" for line, volume in detail["annual_volumes"].items()
-    )
+    volumes = "; ".join(drivers.volume_texts(detail["annual_volumes"])) or "None given"
     return {
         "kind": "contract_performance",
         "title": f"Contract performance {year}: {detail['title']}",

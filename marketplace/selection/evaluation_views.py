@@ -9,7 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from marketplace.accounts.auth import role_required
-from marketplace.benchmarks import readings
+from marketplace.benchmarks import drivers, readings
 from marketplace.benchmarks.models import ReportingPeriod
 from marketplace.catalogue.models import ServiceLine
 from marketplace.contracts import schemas as contract_schemas
@@ -425,6 +425,7 @@ def outcome(public_id: str):
             view=evaluation.snapshot,
             values=values,
             volumes=volumes,
+            volume_labels=drivers.volume_labels(volumes),
             kpi_rows=[
                 {
                     "row": row["row"],

@@ -16,6 +16,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from marketplace import formatting
+from marketplace.benchmarks import drivers
 from marketplace.catalogue.models import STATUS_LABELS
 from marketplace.selection.models import Evaluation
 
@@ -120,13 +121,10 @@ def _contract(evaluation: Evaluation, view: dict) -> dict | None:
     outcome = evaluation.outcome
     if outcome is None or outcome.kind != "awarded" or outcome.contract_value is None:
         return None
-    names = {line["code"]: line["name"] for line in view["service_lines"]}
     return {
         "value": formatting.money(outcome.contract_value, 0),
         "starts": formatting.date_text(outcome.contract_starts_on),
         "ends": formatting.date_text(outcome.contract_ends_on),
-        "volumes": [
-            {"line": names.get(code, code), "volume": formatting.count(volume)}
-            for code, volume in (outcome.annual_volumes or {}).items()
-        ],
+        # In the award form's words: each line's volume counts its cost driver.
+        "volumes": drivers.volume_texts(outcome.annual_volumes or {}),
     }

@@ -33,7 +33,7 @@ from decimal import Decimal
 from marketplace import formatting
 from marketplace.accounts.models import Organisation
 from marketplace.benchmarks import drivers
-from marketplace.benchmarks.models import Metric, Observation, ReportingPeriod
+from marketplace.benchmarks.models import Observation, ReportingPeriod
 from marketplace.catalogue.models import ServiceLine
 from marketplace.contracts.models import RATING_LABELS, RATINGS, Contract, ContractKpi, KpiRating
 from marketplace.errors import NotFound, PermissionDenied
@@ -156,25 +156,6 @@ def live_contracts(organisation_ids: list[int], period: ReportingPeriod) -> list
     )
 
 
-def line_metrics() -> dict[str, tuple[drivers.Driver, Metric]]:
-    """service line code -> (driver, current unit-cost metric): the first driver whose
-    metric belongs to the line, in drivers.DRIVERS order."""
-    codes = [driver.metric_code for driver in drivers.DRIVERS]
-    metrics = {
-        m.code: m
-        for m in db.session.execute(
-            db.select(Metric).where(Metric.code.in_(codes), Metric.is_current.is_(True))
-        ).scalars()
-    }
-    lines = {line.id: line.code for line in db.session.execute(db.select(ServiceLine)).scalars()}
-    result: dict[str, tuple[drivers.Driver, Metric]] = {}
-    for driver in drivers.DRIVERS:
-        metric = metrics.get(driver.metric_code)
-        if metric is not None:
-            result.setdefault(lines[metric.service_line_id], (driver, metric))
-    return result
-
-
 def _party(thing) -> dict:
     return {"slug": thing.slug, "name": thing.name}
 
@@ -193,7 +174,7 @@ def _figures(metric_ids: set[int], centre_ids: set[int], period) -> dict[tuple[i
 
 
 def _unit_costs(contracts: list[Contract], period: ReportingPeriod) -> list[dict]:
-    mapping = line_metrics()
+    mapping = drivers.line_drivers()
     names = {line.code: line.name for line in db.session.execute(db.select(ServiceLine)).scalars()}
     line_codes = sorted(
         {code for c in contracts for code in c.annual_volumes},

@@ -247,7 +247,7 @@ def test_the_contract_page_shows_terms_kpis_and_each_quarter(contract, as_person
         as_persona("alb_buyer").get(f"/buyer/contracts/{contract.public_id}").get_data(True)
     )
     assert "£1,250,000.00" in page and "1 January 2026" in page and "31 December 2028" in page
-    assert "finance: 120,000" in page
+    assert "Finance: 120,000 invoices" in page  # the line's cost driver, as the award form asks
     assert "Target £3.80 (lower is better). Baseline at award: £3.50 (Q2 2026)" in page
     assert "Requires improvement" in page and "Good" in page
     assert "No figure" in page  # invoice cycle time, and payroll accuracy in Q1

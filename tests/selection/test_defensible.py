@@ -508,7 +508,7 @@ def _expected(buyer_email: str) -> list[str]:
         "£1,250,000",
         "1 April 2027",
         "31 March 2030",
-        "Finance: 120,000 a year",
+        "Finance: 120,000 invoices",
     ]
 
 

@@ -431,6 +431,10 @@ def test_the_outcome_form_asks_for_the_contract_dates_in_day_month_year_boxes(
         assert legend_and_hint(page, name) == (legend, hint)
         assert box_values(page, name) == ("", "", "")
     assert "YYYY-MM-DD" not in page
+    # Each line's annual volume says what it counts: the line's cost driver.
+    assert (
+        '<label class="govuk-label" for="volume_finance">Finance: invoices a year</label>' in page
+    )
 
 
 AWARD = {

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
+
+from sqlalchemy import case
 
 from marketplace.benchmarks import narrowing, peers, readings
 from marketplace.benchmarks.models import Metric, Observation, PeerStatistic, ReportingPeriod
@@ -59,7 +62,8 @@ class Distribution:
     # then the narrowed group's members, placed within it).
     narrowed: narrowing.NarrowedStatistic | None = None
 
-    @property
+    # Cached: the template asks once per history row, and the history never changes once built.
+    @cached_property
     def has_version_break(self) -> bool:
         return len({row.metric.version for row in self.history}) > 1
 
@@ -197,16 +201,23 @@ def _standings(
     own = audience.own_centre_id
     if ranked is None:
         ranked = audience.stats_visible(period, stats)
+    everyone_shown = audience.period_visible(period)
+    if not everyone_shown and own is None:
+        return []  # nobody's value may be shown: no need to read them
     o, c = Observation.__table__.c, ServiceCentre.__table__.c
+    # updated_at matters only for a changed figure (revision > 1): reading it for every row
+    # cost a timezone conversion each, a thousand per national group.
+    changed_at = case((o.revision > 1, o.updated_at), else_=None)
     query = (
         db.select(
-            o.centre_id, o.value, o.revision, c.slug, c.name, c.accreditation_status, o.updated_at
+            o.centre_id, o.value, o.revision, c.slug, c.name, c.accreditation_status, changed_at
         )
         .join(ServiceCentre.__table__, c.id == o.centre_id)
         .where(o.metric_id == metric.id, o.period_id == period.id)
     )
+    if not everyone_shown:
+        query = query.where(o.centre_id == own)
     rows = []
-    everyone_shown = audience.period_visible(period)
     place = peers.placer(metric, stats if ranked else None)
     for centre_id, value, revision, slug, name, status, updated_at in db.session.execute(
         query

@@ -3,11 +3,13 @@ centres with their values, percentiles and bands (the /metrics/<code> page and t
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
+from typing import overload
 
-from sqlalchemy import case
+from sqlalchemy import Row, case
 
 from marketplace.benchmarks import narrowing, peers, readings
 from marketplace.benchmarks.models import Metric, Observation, PeerStatistic, ReportingPeriod
@@ -55,7 +57,7 @@ class Distribution:
     history: list[PeriodStatistics]  # newest first
     period: ReportingPeriod | None  # the period whose centres are listed
     selected: PeriodStatistics | None
-    centres: list[CentreStanding] = field(default_factory=list)
+    centres: Standings = field(default_factory=lambda: Standings())
     threshold: int = 5
     peer_filter: narrowing.PeerFilter = narrowing.STANDARD
     # The selected period's narrowed group, when the reader narrowed it (its centres are
@@ -184,6 +186,42 @@ def _newest_with_figures(audience: Audience, metric_ids) -> int | None:
     return db.session.execute(query).scalar_one_or_none()
 
 
+class Standings(Sequence[CentreStanding]):
+    """A period's centres, best first, each made a CentreStanding (placed in its group, its
+    change read) only when it is read.
+
+    The metric page shows a hundred of a national group's thousand and counts the rest; the
+    API reads them all. The order is the stored values' and names', so it needs no placing.
+    """
+
+    def __init__(self, rows: list[Row] | None = None, make=None, own_centre_id=None):
+        self._rows = rows or []
+        self._make = make
+        self._own = own_centre_id
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, index: int) -> CentreStanding: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[CentreStanding]: ...
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self._make(row) for row in self._rows[index]]
+        return self._make(self._rows[index])
+
+    def __iter__(self) -> Iterator[CentreStanding]:
+        return map(self._make, self._rows)
+
+    @property
+    def own(self) -> list[CentreStanding]:
+        """The viewer's own centre, if it reported (whether or not it is a peer)."""
+        if self._own is None:
+            return []
+        return [self._make(row) for row in self._rows if row[0] == self._own]
+
+
 def _standings(
     audience: Audience,
     metric: Metric,
@@ -191,11 +229,12 @@ def _standings(
     stats: PeerStatistic | narrowing.NarrowedStatistic | None,
     *,
     ranked: bool | None = None,
-) -> list[CentreStanding]:
+) -> Standings:
     """The group's members, plus the viewer's own centre if it reported but is not a peer.
 
     One query for every value of the metric in the period with its centre (no list of ids
-    to bind: a national group has a thousand members).
+    to bind: a national group has a thousand members); the rows are kept and sorted as
+    they come, and placed only when read (see Standings).
     """
     member_ids = set(stats.peer_centre_ids) if stats is not None else set()
     own = audience.own_centre_id
@@ -203,45 +242,45 @@ def _standings(
         ranked = audience.stats_visible(period, stats)
     everyone_shown = audience.period_visible(period)
     if not everyone_shown and own is None:
-        return []  # nobody's value may be shown: no need to read them
+        return Standings()  # nobody's value may be shown: no need to read them
     o, c = Observation.__table__.c, ServiceCentre.__table__.c
     # updated_at matters only for a changed figure (revision > 1): reading it for every row
     # cost a timezone conversion each, a thousand per national group.
     changed_at = case((o.revision > 1, o.updated_at), else_=None)
     query = (
         db.select(
-            o.centre_id, o.value, o.revision, c.slug, c.name, c.accreditation_status, changed_at
+            o.centre_id, o.value, c.name, o.revision, c.slug, c.accreditation_status, changed_at
         )
         .join(ServiceCentre.__table__, c.id == o.centre_id)
         .where(o.metric_id == metric.id, o.period_id == period.id)
     )
     if not everyone_shown:
         query = query.where(o.centre_id == own)
-    rows = []
-    place = peers.placer(metric, stats if ranked else None)
-    for centre_id, value, revision, slug, name, status, updated_at in db.session.execute(
-        query
-    ).all():
-        in_group = centre_id in member_ids
-        is_own = centre_id == own
-        # Members' values are shown once the period is visible; the own centre's always.
-        if not (is_own or (in_group and everyone_shown)):
-            continue
-        percentile, band = place(value) if in_group else peers.NOWHERE
-        rows.append(
-            CentreStanding(
-                centre_id=centre_id,
-                slug=slug,
-                name=name,
-                listed=status in PUBLIC_STATUSES,
-                value=value,
-                percentile=percentile,
-                band=band,
-                restated=readings.change_kind(period, revision, updated_at) == "restated",
-                in_group=in_group,
-                is_own=is_own,
-            )
-        )
+    # Members' values are shown once the period is visible; the own centre's always.
+    rows = [
+        row
+        for row in db.session.execute(query).all()
+        if row[0] == own or (everyone_shown and row[0] in member_ids)
+    ]
     sign = -1 if metric.direction == "higher" else 1
-    rows.sort(key=lambda r: (sign * r.value, r.name.lower()))
-    return rows
+    rows.sort(key=lambda row: (sign * row[1], row[2].lower()))
+    place = peers.placer(metric, stats if ranked else None)
+
+    def make(row: Row) -> CentreStanding:
+        centre_id, value, name, revision, slug, status, updated_at = row
+        in_group = centre_id in member_ids
+        percentile, band = place(value) if in_group else peers.NOWHERE
+        return CentreStanding(
+            centre_id=centre_id,
+            slug=slug,
+            name=name,
+            listed=status in PUBLIC_STATUSES,
+            value=value,
+            percentile=percentile,
+            band=band,
+            restated=readings.change_kind(period, revision, updated_at) == "restated",
+            in_group=in_group,
+            is_own=centre_id == own,
+        )
+
+    return Standings(rows, make, own)

@@ -9,13 +9,14 @@ from decimal import Decimal
 from functools import cached_property
 from typing import overload
 
-from sqlalchemy import Row, case
+from sqlalchemy import DateTime, Row, case, type_coerce
 
 from marketplace.benchmarks import narrowing, peers, readings
 from marketplace.benchmarks.models import Metric, Observation, PeerStatistic, ReportingPeriod
 from marketplace.benchmarks.visibility import Audience
 from marketplace.catalogue.models import ServiceCentre
 from marketplace.catalogue.services import PUBLIC_STATUSES
+from marketplace.db import UTCDateTime
 from marketplace.errors import NotFound
 from marketplace.extensions import db
 
@@ -245,8 +246,14 @@ def _standings(
         return Standings()  # nobody's value may be shown: no need to read them
     o, c = Observation.__table__.c, ServiceCentre.__table__.c
     # updated_at matters only for a changed figure (revision > 1): reading it for every row
-    # cost a timezone conversion each, a thousand per national group.
-    changed_at = case((o.revision > 1, o.updated_at), else_=None)
+    # cost a timezone conversion each, a thousand per national group. PostgreSQL's driver
+    # gives aware datetimes, which compare rightly with published_at as they come, so
+    # UTCDateTime's per-row processing (a call even for NULL) is kept for SQLite alone,
+    # which forgets the zone.
+    changed_at = type_coerce(
+        case((o.revision > 1, o.updated_at), else_=None),
+        UTCDateTime().with_variant(DateTime(timezone=True), "postgresql"),
+    )
     query = (
         db.select(
             o.centre_id, o.value, c.name, o.revision, c.slug, c.accreditation_status, changed_at

@@ -7,9 +7,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
-from typing import overload
+from typing import NamedTuple, overload
 
-from sqlalchemy import DateTime, Row, case, type_coerce
+from sqlalchemy import DateTime, Row, and_, case, type_coerce
 
 from marketplace.benchmarks import narrowing, peers, readings
 from marketplace.benchmarks.models import Metric, Observation, PeerStatistic, ReportingPeriod
@@ -27,7 +27,7 @@ class PeriodStatistics:
 
     period: ReportingPeriod
     metric: Metric
-    stats: PeerStatistic | None
+    stats: PeerStatistic | GroupFigures | None
     visible: bool  # the five figures may be shown
     below_threshold: bool  # fewer centres than the public threshold
 
@@ -98,13 +98,16 @@ def distribution(
     history stays the standard groups'.
     """
     narrowing.require_narrowing(audience, peer_filter)
-    versions = metric_versions(code)
-    current = next((m for m in versions if m.is_current), versions[-1])
-    by_id = {m.id: m for m in versions}
+    all_stats: dict[tuple[int, int], PeerStatistic | GroupFigures]
     if with_history:
-        periods = wanted = readings.visible_periods(audience)
+        # Every period (the page): only their five figures, and the chosen group's values
+        # afterwards.
+        versions, periods, all_stats = _every_period(audience, code)
+        wanted = periods
     else:
-        # One period only (the API): read just that one, not every visible period.
+        # One period only (the API): read just that one, its groups whole at once.
+        versions = metric_versions(code)
+        by_id = {m.id: m for m in versions}
         newest = None if period_code else _newest_with_figures(audience, by_id)
         period = (
             readings.resolve_period(audience, period_code, [], wanted_id=newest)
@@ -112,9 +115,8 @@ def distribution(
             else None
         )
         periods = wanted = [period] if period is not None else []
-    # With one period (the API), its groups are read whole at once; with every period (the
-    # page), only their quartiles, and the chosen group's values afterwards.
-    all_stats = peers.stats_for(by_id, [p.id for p in wanted], with_values=not with_history)
+        all_stats = peers.stats_for(by_id, [p.id for p in wanted])
+    current = next((m for m in versions if m.is_current), versions[-1])
     history = []
     for period in wanted:
         for metric in sorted(versions, key=lambda m: -m.version):
@@ -171,6 +173,55 @@ def distribution(
     else:
         result.centres = _standings(audience, metric, period, stats)
     return result
+
+
+class GroupFigures(NamedTuple):
+    """A stored group's n and five figures without its sorted values: all that the history
+    table, the chart and the visibility rules read of the periods not chosen."""
+
+    n: int
+    minimum: float | None
+    p25: float | None
+    median: float | None
+    p75: float | None
+    maximum: float | None
+
+
+def _every_period(
+    audience: Audience, code: str
+) -> tuple[list[Metric], list[ReportingPeriod], dict[tuple[int, int], GroupFigures]]:
+    """The metric's versions (oldest first), the periods this audience may see (newest
+    first) and each version's figures in each, keyed (metric id, period id).
+
+    One statement, every visible period × every version of the metric with its group's
+    figures if it has one, where the versions, the periods and the statistics were three.
+    """
+    ps = PeerStatistic.__table__.c
+    query = (
+        db.select(ReportingPeriod, Metric, ps.n, ps.minimum, ps.p25, ps.median, ps.p75, ps.maximum)
+        .select_from(ReportingPeriod)
+        .join(Metric, Metric.code == code)
+        .outerjoin(
+            PeerStatistic.__table__,
+            and_(ps.metric_id == Metric.id, ps.period_id == ReportingPeriod.id),
+        )
+        .order_by(*ReportingPeriod.newest_first(), Metric.version.desc())
+    )
+    if not audience.sees_unpublished:
+        query = query.where(ReportingPeriod.status == "published")
+    rows = db.session.execute(query).all()
+    if not rows:  # no such metric (NotFound), or no period this audience may see
+        return metric_versions(code), [], {}
+    periods: list[ReportingPeriod] = []
+    versions: dict[int, Metric] = {}
+    figures: dict[tuple[int, int], GroupFigures] = {}
+    for period, metric, n, *five in rows:
+        if not periods or periods[-1] is not period:
+            periods.append(period)
+        versions[metric.id] = metric
+        if n is not None:
+            figures[(metric.id, period.id)] = GroupFigures(n, *five)
+    return sorted(versions.values(), key=lambda m: m.version), periods, figures
 
 
 def _newest_with_figures(audience: Audience, metric_ids) -> int | None:

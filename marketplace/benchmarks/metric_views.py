@@ -36,6 +36,7 @@ def metric(code: str):
     page = distribution(
         audience, code, request.args.get("period") or None, peer_filter=narrow.peer_filter
     )
+    own = page.centres.own
     chart_rows = []
     for row in page.history[:CHART_PERIODS]:
         if not row.visible:
@@ -55,9 +56,7 @@ def metric(code: str):
                 # A narrowed group's members are not the box's (the standard group's).
                 if selected and page.narrowed is None and len(page.centres) <= MAX_POINTS
                 else (),
-                highlight=next((float(c.value) for c in page.centres if c.is_own), None)
-                if selected
-                else None,
+                highlight=float(own[0].value) if selected and own else None,
             )
         )
     chart = charts.box_plot(
@@ -83,7 +82,7 @@ def metric(code: str):
         page_number=number,
         pages=pages,
         first_rank=(number - 1) * CENTRES_PER_PAGE + 1,
-        own=[c for c in page.centres if c.is_own],
+        own=own,
         points_drawn=bool(chart_rows) and page.narrowed is None and len(page.centres) <= MAX_POINTS,
         page=page,
         metric=page.metric,

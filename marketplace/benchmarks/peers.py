@@ -242,20 +242,14 @@ def placer(metric: Metric, stats: PeerStatistic | None) -> Callable[[object], Po
     from the row once (a national group places a thousand values per page)."""
     if stats is None or stats.n < 2:
         return lambda _value: NOWHERE
-    higher = metric.direction == "higher"
-    percentile = statistics.percentile_placer(stats.peer_values, higher_is_better=higher)
-    p25, median, p75 = stats.p25, stats.median, stats.p75
-
-    def place(value) -> Position:
-        if value is None:
-            return NOWHERE
-        try:
-            where = percentile(value)
-        except ValueError:
-            return NOWHERE
-        return where, statistics.quartile_band(value, p25, median, p75, higher_is_better=higher)
-
-    return place
+    return statistics.group_placer(
+        stats.peer_values,
+        stats.p25,
+        stats.median,
+        stats.p75,
+        higher_is_better=metric.direction == "higher",
+        missing=NOWHERE,
+    )
 
 
 def band_only(metric: Metric, stats: PeerStatistic | None, value) -> int | None:

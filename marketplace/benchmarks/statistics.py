@@ -11,8 +11,10 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypeVar
 
 Number = float | int | Decimal
+T = TypeVar("T")
 
 QUARTILES = (0.25, 0.5, 0.75)
 BANDS = (1, 2, 3, 4)
@@ -101,28 +103,66 @@ def performance_percentile(
     itself. A group of one has nobody to compare with, so the answer is None. The value must
     be one of the group's values (the peer's own); otherwise ValueError.
     """
-    return percentile_placer(sorted_values, higher_is_better=higher_is_better)(value)
+    return _member_position(sorted_values, value, higher_is_better)[0]
 
 
-def percentile_placer(
-    sorted_values: Sequence[float], *, higher_is_better: bool
-) -> Callable[[Number], float | None]:
-    """performance_percentile for one group, as a function of the value: pages place up to a
-    thousand values in the same group, so the group's facts are bound once."""
+def group_placer(
+    sorted_values: Sequence[float],
+    p25: Number,
+    median: Number,
+    p75: Number,
+    *,
+    higher_is_better: bool,
+    missing: T,
+) -> Callable[[Number | None], tuple[float | None, int | None] | T]:
+    """(percentile, band) of many values of one group: the one place both are worked out.
+
+    Pages place up to a thousand values in the same group, so the group's facts are bound
+    once and each value costs two binary searches and one call for its band. `missing` is
+    the answer for None or a value that is not one of the group's; (None, None) for a group
+    of one, which has nobody to compare with.
+    """
     n = len(sorted_values)
+    low_cut, middle, high_cut = float(p25), float(median), float(p75)
+    nobody: tuple[None, None] = (None, None)
 
-    def place(value: Number) -> float | None:
-        v = as_float(value)
+    def place(value: Number | None) -> tuple[float | None, int | None] | T:
+        if value is None:
+            return missing
+        v = float(value)
         low = bisect_left(sorted_values, v)
         high = bisect_right(sorted_values, v, low)
-        if high == low:
-            raise ValueError(f"{value!r} is not a value of this peer group")
+        if high == low:  # not a value of this group (NaN lands here too)
+            return missing
         if n < 2:
-            return None
+            return nobody
         worse = low if higher_is_better else n - high
-        return 100.0 * (worse + 0.5 * (high - low - 1)) / (n - 1)
+        percentile = 100.0 * (worse + 0.5 * (high - low - 1)) / (n - 1)
+        return percentile, _band(v, low_cut, middle, high_cut, higher_is_better)
 
     return place
+
+
+def _member_position(
+    sorted_values: Sequence[float], value: Number, higher_is_better: bool
+) -> tuple[float | None, int | None]:
+    """group_placer for one value of a group given only its values; ValueError if it is not
+    one of them."""
+    v = as_float(value)
+    if not sorted_values:
+        raise ValueError(f"{value!r} is not a value of this peer group")
+    summary = summary_of_sorted(sorted_values)
+    where = group_placer(
+        sorted_values,
+        summary.p25,
+        summary.median,
+        summary.p75,
+        higher_is_better=higher_is_better,
+        missing=None,
+    )(v)
+    if where is None:
+        raise ValueError(f"{value!r} is not a value of this peer group")
+    return where
 
 
 def quartile_band(
@@ -130,13 +170,17 @@ def quartile_band(
 ) -> int:
     """1 (best) to 4: at or better than the top cut, the median, the bottom cut, or none.
 
-    The top cut is p75 when higher is better and p25 when lower is better.
+    The top cut is p75 when higher is better and p25 when lower is better. For a value
+    placed without the group's sorted values; group_placer bands a member's the same way.
     """
-    v = as_float(value)
+    return _band(as_float(value), float(p25), float(median), float(p75), higher_is_better)
+
+
+def _band(v: float, p25: float, median: float, p75: float, higher_is_better: bool) -> int:
     # Written out rather than looped: pages place a thousand values at a time.
     if higher_is_better:
-        return 1 if v >= float(p75) else 2 if v >= float(median) else 3 if v >= float(p25) else 4
-    return 1 if v <= float(p25) else 2 if v <= float(median) else 3 if v <= float(p75) else 4
+        return 1 if v >= p75 else 2 if v >= median else 3 if v >= p25 else 4
+    return 1 if v <= p25 else 2 if v <= median else 3 if v <= p75 else 4
 
 
 @dataclass(frozen=True)
@@ -152,14 +196,7 @@ def position_in_group(
 
     A lone centre is not 'top quartile': without a second peer there is no comparison.
     """
-    percentile = performance_percentile(sorted_values, value, higher_is_better=higher_is_better)
-    if percentile is None:
-        return Position(None, None)
-    summary = summary_of_sorted(sorted_values)
-    band = quartile_band(
-        value, summary.p25, summary.median, summary.p75, higher_is_better=higher_is_better
-    )
-    return Position(percentile, band)
+    return Position(*_member_position(sorted_values, value, higher_is_better))
 
 
 @dataclass(frozen=True)

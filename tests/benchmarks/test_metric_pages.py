@@ -193,6 +193,18 @@ def test_api_benchmarks_errors_are_problem_json(bench, as_persona):
     assert bad.get_json()["errors"][0]["field"] == "period"
 
 
+def test_api_benchmarks_with_a_period_says_which_is_missing(bench, as_persona):
+    # The metric, the period and its groups are read in one statement; when it finds
+    # nothing, the answer must still say whether the metric or the period is not there.
+    client = as_persona("anonymous")
+    no_metric = client.get("/api/v1/benchmarks/nope?period=2026-Q2")
+    assert no_metric.status_code == 404
+    assert "There is no metric 'nope' in the library." in no_metric.get_json()["detail"]
+    no_period = client.get("/api/v1/benchmarks/ap_cost_per_invoice?period=2030-Q1")
+    assert no_period.status_code == 404
+    assert "There are no published figures for 2030-Q1." in no_period.get_json()["detail"]
+
+
 def test_api_benchmarks_follows_a_recompute(bench, as_persona, db_session):
     ObservationFactory(
         centre=bench.centres[0], metric=bench.accuracy, period=bench.q1, value=Decimal("90")

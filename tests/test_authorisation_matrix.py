@@ -147,6 +147,22 @@ RULES: dict[str, dict[str, Case]] = {
     "publications.league_pdf_version": {
         "GET": C(PUBLIC, lambda w: {"period": w["published"], "version": 1})
     },
+    "publications.league_csv": {"GET": C(PUBLIC, lambda w: {"period": w["published"]})},
+    "publications.league_line_page": {
+        "GET": C(PUBLIC, lambda w: {"period": w["published"], "line": "finance"})
+    },
+    "publications.league_line_pdf": {
+        "GET": C(PUBLIC, lambda w: {"period": w["published"], "line": "finance"})
+    },
+    "publications.league_line_csv": {
+        "GET": C(PUBLIC, lambda w: {"period": w["published"], "line": "finance"})
+    },
+    "publications.league_line_page_version": {
+        "GET": C(PUBLIC, lambda w: {"period": w["published"], "line": "finance", "version": 1})
+    },
+    "publications.league_line_pdf_version": {
+        "GET": C(PUBLIC, lambda w: {"period": w["published"], "line": "finance", "version": 1})
+    },
     "publications.open_data": {
         "GET": C(PUBLIC, lambda w: {"period": w["published"], "ext": "csv"})
     },

@@ -39,8 +39,10 @@ TREND_QUARTERS = 8
 class PeriodBuild:
     period: dict
     centre_reports: dict[int, dict]
-    league_table: dict
+    league_table: dict  # the whole table: the open data's ranks (not published as one file)
     open_data: dict
+    league_overview: dict
+    league_lines: dict[str, dict]  # service line code -> that line's league table
 
 
 def input_hash(primitives: dict) -> str:
@@ -167,7 +169,15 @@ def build_period(period: ReportingPeriod, *, min_group: int) -> PeriodBuild:
             "method": tables.method(min_group, library),
         }
     league = tables.league_table(period, period_info, metrics, stats_now, rows, min_group, library)
-    return PeriodBuild(period_info, reports, league, tables.open_data(period_info, reports, league))
+    overview, lines = tables.league_documents(league, min_group, library)
+    return PeriodBuild(
+        period_info,
+        reports,
+        league,
+        tables.open_data(period_info, reports, league),
+        overview,
+        lines,
+    )
 
 
 def _scorecard(centre_id, rows, period, periods, metrics, stats_now, stats_before, min_group):

@@ -81,6 +81,8 @@ def _trend_rows(data: dict, code: str) -> list:
 
 
 def _league(old: dict, new: dict) -> list[str]:
+    if new.get("part") == "overview":
+        return _league_overview(old, new)
     before = {table["code"]: table for table in old.get("tables", [])}
     lines = []
     for table in new.get("tables", []):
@@ -101,6 +103,31 @@ def _league(old: dict, new: dict) -> list[str]:
         ]
         if changed:
             lines.append(f"{table['name']}: figures or ranks changed for {', '.join(changed)}.")
+    return lines
+
+
+def _league_overview(old: dict, new: dict) -> list[str]:
+    if old.get("part") != "overview":
+        return [
+            "The league table is now published as one document per service line; this "
+            "overview says what they are and links to each."
+        ]
+    before = {(line["code"], m["code"]): m for line in old["lines"] for m in line["metrics"]}
+    lines = []
+    for line in new["lines"]:
+        for metric in line["metrics"]:
+            was = before.pop((line["code"], metric["code"]), None)
+            if was is None:
+                lines.append(f"{metric['name']}: now in the {line['name']} league table.")
+            elif was["ranked"] != metric["ranked"]:
+                lines.append(
+                    f"{metric['name']}: {'now' if metric['ranked'] else 'no longer'} ranked."
+                )
+            elif was["n"] != metric["n"]:
+                lines.append(f"{metric['name']}: {was['n']} centres before, {metric['n']} now.")
+    lines.extend(f"{m['name']}: no longer in the league tables." for m in before.values())
+    if old.get("method") != new.get("method"):
+        lines.append("The method or metric library changed.")
     return lines
 
 

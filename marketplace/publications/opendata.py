@@ -86,3 +86,52 @@ def to_json(data: dict, envelope: dict) -> bytes:
         "records": records,
     }
     return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+LEAGUE_COLUMNS = (
+    "period",
+    "service_line",
+    "metric",
+    "metric_version",
+    "metric_name",
+    "direction",
+    "ranked",
+    "peer_n",
+    "rank",
+    "centre",
+    "centre_name",
+    "value",
+    "band",
+)
+
+
+def league_csv(documents: list[dict]) -> bytes:
+    """Service lines' league tables as one CSV, one row per centre and metric, best first.
+
+    Exactly the published documents' rows, for people who want to sort or filter them in a
+    spreadsheet; the open data (to_csv) holds the same ranks beside every other figure.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(LEAGUE_COLUMNS)
+    for document in documents:
+        for table in document["tables"]:
+            for entry in table["entries"]:
+                writer.writerow(
+                    [
+                        document["period"]["code"],
+                        safe_cell(table["service_line"]),
+                        table["code"],
+                        table["version"],
+                        safe_cell(table["name"]),
+                        table["direction"],
+                        "true" if table["ranked"] else "false",
+                        table["n"],
+                        "" if entry["rank"] is None else entry["rank"],
+                        safe_cell(entry["centre_slug"]),
+                        safe_cell(entry["centre_name"]),
+                        entry["value"],
+                        "" if entry["band"] is None else entry["band"],
+                    ]
+                )
+    return buffer.getvalue().encode("utf-8")

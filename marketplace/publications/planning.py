@@ -21,7 +21,8 @@ from marketplace.accounts.models import Organisation
 from marketplace.benchmarks import peers
 from marketplace.benchmarks.models import ReportingPeriod
 from marketplace.extensions import db
-from marketplace.publications import builder, changes
+from marketplace.links import absolute_url
+from marketplace.publications import builder, changes, tables
 from marketplace.publications import formatting as fmt
 from marketplace.publications.models import SECTOR, Publication, centre_subject
 
@@ -59,7 +60,7 @@ class WorkItem:
 
     @property
     def label(self) -> str:
-        return f"{self.kind} {self.centre_slug or SECTOR} {self.period_code} v{self.version}"
+        return f"{self.kind} {self.centre_slug or self.subject} {self.period_code} v{self.version}"
 
 
 @dataclass
@@ -95,8 +96,12 @@ def plan_period(period: ReportingPeriod, *, actor_label: str, now: datetime | No
         for cid, data in build.centre_reports.items()
     ]
     if build.centre_reports:
+        wanted.append(("league_table", SECTOR, None, None, _with_links(build, period)))
         wanted += [
-            ("league_table", SECTOR, None, None, build.league_table),
+            ("league_table", tables.line_subject(code), None, None, data)
+            for code, data in build.league_lines.items()
+        ]
+        wanted += [
             ("open_data_csv", SECTOR, None, None, build.open_data),
             ("open_data_json", SECTOR, None, None, build.open_data),
         ]
@@ -133,6 +138,17 @@ def plan_period(period: ReportingPeriod, *, actor_label: str, now: datetime | No
             )
         )
     return Plan(period.code, items, unchanged)
+
+
+def _with_links(build: builder.PeriodBuild, period: ReportingPeriod) -> dict:
+    """The overview with each service line's addresses: a PDF's links must be absolute."""
+    overview = build.league_overview
+    for line in overview["lines"]:
+        values = {"period": period.code, "line": line["code"]}
+        line["pdf_url"] = absolute_url("publications.league_line_pdf", **values)
+        line["page_url"] = absolute_url("publications.league_line_page", **values)
+        line["csv_url"] = absolute_url("publications.league_line_csv", **values)
+    return overview
 
 
 def _versions(period_id: int) -> dict[tuple[str, str], list[Publication]]:

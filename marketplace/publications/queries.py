@@ -11,6 +11,7 @@ from marketplace.benchmarks.models import ReportingPeriod
 from marketplace.catalogue.models import ServiceCentre
 from marketplace.errors import NotFound
 from marketplace.extensions import db
+from marketplace.publications import tables
 from marketplace.publications.models import KINDS, Publication
 from marketplace.web import pagination
 
@@ -53,14 +54,24 @@ def listing_page(filters: Filters, number: int, per_page: int) -> pagination.Pag
 
 
 def find(
-    kind: str, period_code: str, *, centre_slug: str | None = None, version: int | None = None
+    kind: str,
+    period_code: str,
+    *,
+    centre_slug: str | None = None,
+    version: int | None = None,
+    subject: str | None = None,
 ) -> Publication:
-    """The current version (version=None) or one fixed version of an artefact, else NotFound."""
+    """The current version (version=None) or one fixed version of an artefact, else NotFound.
+
+    A league table needs its subject: the overview (SECTOR) or a service line's table.
+    """
     statement = (
         select(Publication)
         .join(Publication.period)
         .where(Publication.kind == kind, ReportingPeriod.code == period_code)
     )
+    if subject is not None:
+        statement = statement.where(Publication.subject == subject)
     if centre_slug is not None:
         statement = statement.join(Publication.centre).where(ServiceCentre.slug == centre_slug)
     if version is None:
@@ -108,6 +119,23 @@ def latest_of(publication: Publication) -> Publication | None:
             Publication.status == "current",
         )
     ).first()
+
+
+def current_league_lines(period_code: str) -> list[Publication]:
+    """The current league table of each service line of a period, in the overview's order."""
+    return list(
+        db.session.scalars(
+            select(Publication)
+            .join(Publication.period)
+            .where(
+                ReportingPeriod.code == period_code,
+                Publication.kind == "league_table",
+                Publication.subject.startswith(tables.LINE_PREFIX),
+                Publication.status == "current",
+            )
+            .order_by(Publication.subject)
+        )
+    )
 
 
 def current_reports_for(centre_id: int, limit: int = 8) -> list[Publication]:

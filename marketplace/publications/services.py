@@ -28,7 +28,7 @@ from marketplace.benchmarks.models import ReportingPeriod
 from marketplace.errors import IllegalTransition
 from marketplace.extensions import db
 from marketplace.publications import formatting as fmt
-from marketplace.publications import opendata, render
+from marketplace.publications import opendata, render, tables
 from marketplace.publications.models import Publication
 from marketplace.publications.planning import (  # noqa: F401 - part of this module's interface
     DEFAULT_AUTHOR,
@@ -81,7 +81,8 @@ def render_limits(kind: str, config) -> tuple[float, int]:
     """(timeout seconds, memory MB) for one render.
 
     A league table grows with the number of centres (about 17 pages per metric for 1,000
-    centres), so it gets LEAGUE_TABLE_RENDER_TIMEOUT / _MEMORY_MB when those are larger.
+    centres; a service line's document holds 4 to 10 metrics), so it gets
+    LEAGUE_TABLE_RENDER_TIMEOUT / _MEMORY_MB when those are larger.
     """
     timeout = config.get("REPORT_RENDER_TIMEOUT", render.DEFAULT_TIMEOUT_SECONDS)
     memory = config.get("REPORT_RENDER_MEMORY_MB", render.DEFAULT_MEMORY_MB)
@@ -121,7 +122,9 @@ def filename_for(item: WorkItem) -> str:
     if item.kind == "centre_report":
         return f"{item.centre_slug}-{item.period_code}-performance-report-v{item.version}.pdf"
     if item.kind == "league_table":
-        return f"league-table-{item.period_code}-v{item.version}.pdf"
+        line = tables.line_code(item.subject)
+        part = f"-{line}" if line else ""
+        return f"league-table-{item.period_code}{part}-v{item.version}.pdf"
     extension = "csv" if item.kind == "open_data_csv" else "json"
     return f"benchmarks-{item.period_code}-v{item.version}.{extension}"
 

@@ -2,9 +2,16 @@
 
 Both come from the same figures as the centre reports (builder.build_period), so the league
 table ranks, and the open data lists, exactly the published numbers.
+
+The league table is published as one document per service line plus a short overview
+(league_documents): WeasyPrint's layout of one 600-page table document grows faster than
+linearly in time and memory, and a restatement then republishes only the service lines whose
+figures moved. The whole table (league_table) is still built, for the open data's ranks.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 from sqlalchemy import select
 
@@ -71,6 +78,7 @@ def league_table(period, period_info, metrics, stats_now, rows, min_group, libra
                 "version": metric.version,
                 "name": metric.name,
                 "service_line": metric.service_line.name,
+                "service_line_code": metric.service_line.code,
                 "direction": "Higher is better"
                 if metric.direction == "higher"
                 else "Lower is better",
@@ -89,6 +97,90 @@ def league_table(period, period_info, metrics, stats_now, rows, min_group, libra
         "tables": tables,
         "method": method(min_group, library),
     }
+
+
+LINE_PREFIX = "line:"
+SUBJECT_LENGTH = 40  # Publication.subject's column
+
+
+def line_subject(code: str) -> str:
+    """The publication subject of one service line's league table: 'line:<code>'."""
+    subject = f"{LINE_PREFIX}{code}"
+    if len(subject) > SUBJECT_LENGTH:  # the column would refuse it (PostgreSQL) or keep it whole
+        raise ValueError(f"service line code {code!r} is too long for a publication subject")
+    return subject
+
+
+def line_code(subject: str) -> str | None:
+    """The service line code of a league table subject, None for the overview (SECTOR)."""
+    return subject.removeprefix(LINE_PREFIX) if subject.startswith(LINE_PREFIX) else None
+
+
+def _line_library(library: dict, line_name: str) -> dict:
+    """The definitions of one service line's metrics, with the fingerprint of that subset.
+
+    Only its own definitions, so that a definition changing elsewhere in the library does
+    not republish this service line's table (the fingerprint is worked out as builder's).
+    """
+    used = [d for d in library["definitions"] if d["service_line"] == line_name]
+    fingerprint = hashlib.sha256(
+        ",".join(
+            f"{d['code']}@{d['version']}"
+            for d in sorted(used, key=lambda d: (d["code"], d["version"]))
+        ).encode()
+    ).hexdigest()[:10]
+    return {"fingerprint": fingerprint, "definitions": used}
+
+
+def league_documents(league: dict, min_group: int, library: dict) -> tuple[dict, dict]:
+    """(overview, {service line code: that line's league table}) from the whole table.
+
+    Each line's document has the whole table's shape (so the same template renders it) with
+    only that line's metrics. The overview says what the tables are and how they are worked
+    out, and lists each line's metrics, but holds no figures: it changes only when a metric
+    is ranked or unranked, or a group's size changes, never with a centre's figure.
+    """
+    lines: dict[str, dict] = {}
+    for table in league["tables"]:
+        code = table["service_line_code"]
+        if code not in lines:
+            lines[code] = {
+                "kind": "league_table",
+                "part": "line",
+                "title": f"League table: {table['service_line']}, {league['period']['label']}",
+                "service_line": {"code": code, "name": table["service_line"]},
+                "period": league["period"],
+                "tables": [],
+                "method": method(min_group, _line_library(library, table["service_line"])),
+            }
+        lines[code]["tables"].append(table)
+    overview = {
+        "kind": "league_table",
+        "part": "overview",
+        "title": league["title"],
+        "period": league["period"],
+        "lines": [
+            {
+                "code": code,
+                "name": doc["service_line"]["name"],
+                "subject": line_subject(code),
+                "metrics": [
+                    {
+                        "code": table["code"],
+                        "name": table["name"],
+                        "direction": table["direction"],
+                        "n": table["n"],
+                        "ranked": table["ranked"],
+                    }
+                    for table in doc["tables"]
+                ],
+            }
+            for code, doc in lines.items()
+        ],
+        # The method without the definitions table: each line's document lists its own.
+        "method": method(min_group, {"fingerprint": library["fingerprint"], "definitions": []}),
+    }
+    return overview, lines
 
 
 def open_data(period_info, reports, league) -> dict:

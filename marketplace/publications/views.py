@@ -8,6 +8,8 @@ briefly because a restatement can move it to a new version.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,13 +20,16 @@ from marketplace.benchmarks.periods import PERIOD_CODE
 from marketplace.contracts import services as contracts
 from marketplace.extensions import db
 from marketplace.links import absolute_url
-from marketplace.publications import contract_data, feed, lookups, queries
-from marketplace.publications.models import KIND_LABELS, Publication
+from marketplace.publications import contract_data, feed, lookups, opendata, queries, tables
+from marketplace.publications.models import KIND_LABELS, SECTOR, Publication
 from marketplace.publications.storage import storage_for
 from marketplace.web import pagination
 
 bp = Blueprint("publications", __name__, url_prefix="/reports")
 
+# A service line code in a league table address: lower-case letters, digits and underscores
+# (fixtures/README.md), short enough for a 'line:<code>' subject; anything else is not found.
+LINE_CODE = re.compile(r"^[a-z0-9_]{1,35}$")
 FIXED_MAX_AGE = 365 * 24 * 3600
 LATEST_MAX_AGE = 300
 PER_PAGE = 25
@@ -60,6 +65,16 @@ def file_url(publication: Publication, *, fixed: bool = True, external: bool = F
             period=period,
         )
     if publication.kind == "league_table":
+        line = tables.line_code(publication.subject)
+        if line is not None:
+            if fixed:
+                return url_for(
+                    "publications.league_line_pdf_version",
+                    period=period,
+                    line=line,
+                    version=publication.version,
+                )
+            return url_for("publications.league_line_pdf", period=period, line=line)
         if fixed:
             return url_for(
                 "publications.league_pdf_version",
@@ -98,6 +113,10 @@ def page_url(publication: Publication, *, fixed: bool = True, external: bool = F
             **version,
         )
     if publication.kind == "league_table":
+        line = tables.line_code(publication.subject)
+        if line is not None:
+            endpoint = "league_line_page_version" if fixed else "league_line_page"
+            return url_for(f"publications.{endpoint}", period=period, line=line, **version)
         endpoint = "league_page_version" if fixed else "league_page"
         return url_for(f"publications.{endpoint}", period=period, **version)
     return None
@@ -125,7 +144,7 @@ class FileInfo:
     latest_url: str | None  # set while this version is superseded
 
 
-def _file_info(kind: str, period: str, *, centre_slug=None, version=None) -> FileInfo:
+def _file_info(kind: str, period: str, *, centre_slug=None, version=None, subject=None) -> FileInfo:
     """The file behind a download URL, from the database or the short-lived lookup cache.
 
     Entries live REPORT_LOOKUP_CACHE_SECONDS (default 30; 0 switches the cache off): a
@@ -134,11 +153,13 @@ def _file_info(kind: str, period: str, *, centre_slug=None, version=None) -> Fil
     Fixed versions never change; only their 'superseded' Link header can lag.
     """
     cache = lookups.current()
-    key = (kind, period, centre_slug, version)
+    key = (kind, period, centre_slug, version, subject)
     hit = cache.get(key)
     if hit is not None:
         return hit
-    publication = queries.find(kind, _period(period), centre_slug=centre_slug, version=version)
+    publication = queries.find(
+        kind, _period(period), centre_slug=centre_slug, version=version, subject=subject
+    )
     latest = None if publication.is_current else queries.latest_of(publication)
     info = FileInfo(
         storage_key=publication.storage_key,
@@ -184,14 +205,74 @@ def centre_pdf_version(centre_slug, period, version):
     return _send(info, fixed=True)
 
 
+def _line(line: str) -> str:
+    """A service line's league table subject; an impossible code is simply not found."""
+    if not LINE_CODE.match(line):
+        abort(404)
+    return tables.line_subject(line)
+
+
 @bp.get("/league-table/<period>.pdf")
 def league_pdf(period):
-    return _send(_file_info("league_table", period), fixed=False)
+    return _send(_file_info("league_table", period, subject=SECTOR), fixed=False)
 
 
 @bp.get("/league-table/<period>/v<int:version>.pdf")
 def league_pdf_version(period, version):
-    return _send(_file_info("league_table", period, version=version), fixed=True)
+    return _send(_file_info("league_table", period, version=version, subject=SECTOR), fixed=True)
+
+
+@bp.get("/league-table/<period>/<line>.pdf")
+def league_line_pdf(period, line):
+    return _send(_file_info("league_table", period, subject=_line(line)), fixed=False)
+
+
+@bp.get("/league-table/<period>/<line>/v<int:version>.pdf")
+def league_line_pdf_version(period, line, version):
+    info = _file_info("league_table", period, version=version, subject=_line(line))
+    return _send(info, fixed=True)
+
+
+def _csv_response(publications: list[Publication], name: str):
+    """The league tables of these publications as one CSV, built on request from the
+    figures they published; its ETag is their files' digests, so a reader that has it
+    is answered 304 without the figures being read."""
+    etag = hashlib.sha256("|".join(p.sha256 for p in publications).encode()).hexdigest()
+    response = current_app.response_class(mimetype="text/csv")
+    response.set_etag(etag)
+    response.cache_control.public = True
+    response.cache_control.max_age = LATEST_MAX_AGE
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    if request.if_none_match.contains(etag):
+        return response.make_conditional(request)
+    ids = [p.id for p in publications]
+    data = dict(
+        db.session.execute(
+            db.select(Publication.id, Publication.data).where(Publication.id.in_(ids))
+        ).all()
+    )
+    response.set_data(opendata.league_csv([data[i] for i in ids]))
+    return response.make_conditional(request)
+
+
+@bp.get("/league-table/<period>.csv")
+def league_csv(period):
+    """Every service line's current league table of the period, in one CSV to sort."""
+    overview = queries.find("league_table", _period(period), subject=SECTOR)
+    lines = {p.subject: p for p in queries.current_league_lines(period)}
+    order = [line["subject"] for line in overview.data.get("lines", [])]
+    chosen = [lines[s] for s in order if s in lines] + [
+        p for s, p in lines.items() if s not in order
+    ]
+    if not chosen:
+        abort(404)
+    return _csv_response(chosen, f"league-table-{period}.csv")
+
+
+@bp.get("/league-table/<period>/<line>.csv")
+def league_line_csv(period, line):
+    publication = queries.find("league_table", _period(period), subject=_line(line))
+    return _csv_response([publication], f"league-table-{period}-{line}.csv")
 
 
 @bp.get("/<period>.<any(csv, json):ext>")
@@ -258,13 +339,27 @@ def centre_page_version(centre_slug, period, version):
 
 @bp.get("/league-table/<period>")
 def league_page(period):
-    publication = queries.find("league_table", _period(period))
+    publication = queries.find("league_table", _period(period), subject=SECTOR)
     return _report_page(publication, "reports/league_page.html")
 
 
 @bp.get("/league-table/<period>/v<int:version>")
 def league_page_version(period, version):
-    publication = queries.find("league_table", _period(period), version=version)
+    publication = queries.find("league_table", _period(period), version=version, subject=SECTOR)
+    return _report_page(publication, "reports/league_page.html")
+
+
+@bp.get("/league-table/<period>/<line>")
+def league_line_page(period, line):
+    publication = queries.find("league_table", _period(period), subject=_line(line))
+    return _report_page(publication, "reports/league_page.html")
+
+
+@bp.get("/league-table/<period>/<line>/v<int:version>")
+def league_line_page_version(period, line, version):
+    publication = queries.find(
+        "league_table", _period(period), version=version, subject=_line(line)
+    )
     return _report_page(publication, "reports/league_page.html")
 
 

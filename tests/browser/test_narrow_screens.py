@@ -51,7 +51,11 @@ def test_no_page_scrolls_sideways_on_a_phone(browser, live, scanner):
 @pytest.mark.parametrize("width", [390, 320])
 @pytest.mark.parametrize(
     "path",
-    [f"/reports/harbourgate/{PUBLISHED_PERIOD}", f"/reports/league-table/{PUBLISHED_PERIOD}"],
+    [
+        f"/reports/harbourgate/{PUBLISHED_PERIOD}",
+        f"/reports/league-table/{PUBLISHED_PERIOD}",  # the overview
+        f"/reports/league-table/{PUBLISHED_PERIOD}/finance",  # a service line's table
+    ],
 )
 def test_a_report_page_fits_a_phone(browser, live, scanner, path, width):
     visit = _open_visit(browser, live, scanner, javascript=True)

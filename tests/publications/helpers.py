@@ -8,14 +8,19 @@ import pikepdf
 import pypdf
 
 from marketplace.publications import services
+from marketplace.publications.models import SECTOR
 
 
-def plan_item(period, kind="centre_report", slug="ssc-a"):
+def plan_item(period, kind="centre_report", slug="ssc-a", subject=SECTOR):
+    """One planned artefact: a centre's report, or a period-wide one by its subject (the
+    league tables' overview is SECTOR, a service line's table 'line:<code>')."""
     plan = services.plan_period(period, actor_label="test")
     for item in plan.items:
-        if item.kind == kind and (kind != "centre_report" or item.centre_slug == slug):
+        if item.kind != kind:
+            continue
+        if (item.centre_slug == slug) if kind == "centre_report" else (item.subject == subject):
             return item
-    raise AssertionError(f"no {kind} for {slug} in the plan")
+    raise AssertionError(f"no {kind} for {slug if kind == 'centre_report' else subject}")
 
 
 def render_item(item, config) -> bytes:

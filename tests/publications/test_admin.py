@@ -72,7 +72,7 @@ def test_an_admin_publishes_a_period_after_confirming(as_persona, world):
     db.session.refresh(world.q3)
     assert world.q3.status == "published"
     published = db.session.scalars(select(Publication)).all()
-    assert len(published) == len(world.centres) + 3
+    assert len(published) == len(world.centres) + 4  # league overview + finance, open data ×2
     assert {p.published_by for p in published} == {"admin@authority.example.gov.uk"}
     listing = client.get("/admin/periods").get_data(as_text=True)
     assert "Publish changes" in listing

@@ -153,7 +153,7 @@ def test_report_pages_show_the_published_figures(client, published):
     assert "£4.12" in html and "£5.83" in html
     assert '<svg xmlns="http://www.w3.org/2000/svg"' in html and 'role="img"' in html
     assert "/reports/ssc-a/2026-Q3/v1.pdf" in html
-    league = fetch(client, "/reports/league-table/2026-Q3").get_data(as_text=True)
+    league = fetch(client, "/reports/league-table/2026-Q3/finance").get_data(as_text=True)
     assert "Centre C" in league and "£2.07" in league
 
 
@@ -196,7 +196,7 @@ def test_the_atom_feed_lists_each_published_version(client, published):
     ns = {"a": "http://www.w3.org/2005/Atom"}
     root = ElementTree.fromstring(response.data)  # noqa: S314 - our own feed
     entries = root.findall("a:entry", ns)
-    assert len(entries) == len(published.centres) + 3
+    assert len(entries) == len(published.centres) + 4  # the league overview and finance
     ids = {e.find("a:id", ns).text for e in entries}
     assert "http://localhost/reports/ssc-a/2026-Q3/v1.pdf" in ids
     enclosure = entries[0].find("a:link[@rel='enclosure']", ns)
@@ -252,5 +252,5 @@ def test_open_data_csv_has_one_charset_and_a_multi_range_request_gets_the_whole_
 
 def test_report_pages_link_to_how_to_read_the_figures(client, published):
     help_link = '<a class="govuk-link" href="/help/reading-figures">How to read these figures</a>'
-    for path in ("/reports/ssc-a/2026-Q3", "/reports/league-table/2026-Q3"):
+    for path in ("/reports/ssc-a/2026-Q3", "/reports/league-table/2026-Q3/finance"):
         assert help_link in fetch(client, path).get_data(as_text=True)

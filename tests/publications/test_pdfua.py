@@ -1,5 +1,6 @@
 """Each kind of published PDF passes the PDF/UA-1 checker pdfua with no error and no warning:
-a centre report, the league table and a decision record."""
+a centre report, the league tables (the overview and a service line's table) and a decision
+record."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pdfua import Severity, validate
 
 from marketplace.extensions import db
 from marketplace.publications import decision_records
+from marketplace.publications.models import SECTOR
 from marketplace.publications.storage import storage_for
 from marketplace.selection import services as selection
 from tests.publications.helpers import open_pdf, pdf_text, plan_item, render_item
@@ -50,9 +52,16 @@ def header_scopes(content: bytes) -> list[str]:
     return scopes
 
 
-@pytest.mark.parametrize("kind", ["centre_report", "league_table"])
-def test_published_reports_pass_pdfua(app, world, tmp_path, kind):
-    content = render_item(plan_item(world.q3, kind), app.config)
+LEAGUE_DOCUMENTS = [
+    ("centre_report", SECTOR),
+    ("league_table", SECTOR),  # the league tables' overview
+    ("league_table", "line:finance"),  # one service line's table
+]
+
+
+@pytest.mark.parametrize(("kind", "subject"), LEAGUE_DOCUMENTS)
+def test_published_reports_pass_pdfua(app, world, tmp_path, kind, subject):
+    content = render_item(plan_item(world.q3, kind, subject=subject), app.config)
     assert findings(content, tmp_path) == []
     scopes = header_scopes(content)
     assert scopes and set(scopes) <= {"/Column", "/Row"}
@@ -75,6 +84,7 @@ def test_a_decision_record_passes_pdfua(app, personas, evaluation, tmp_path):  #
     assert "in pounds, lower is better" in text  # the unit in words, not a bare '£'
 
 
-@pytest.mark.parametrize("kind", ["centre_report", "league_table"])
-def test_published_reports_say_no_none(app, world, kind):
-    assert "None" not in pdf_text(render_item(plan_item(world.q3, kind), app.config))
+@pytest.mark.parametrize(("kind", "subject"), LEAGUE_DOCUMENTS)
+def test_published_reports_say_no_none(app, world, kind, subject):
+    item = plan_item(world.q3, kind, subject=subject)
+    assert "None" not in pdf_text(render_item(item, app.config))

@@ -82,8 +82,9 @@ def test_the_centre_report_reads_as_prose(app, world, payslips):
     assert "Pounds (£)" in flat and "Percentage (%)" in flat  # units named in the method
 
 
-def test_the_league_table_has_no_none(app, world):
-    content = render_item(plan_item(world.q3, "league_table"), app.config)
+@pytest.mark.parametrize("subject", ["sector", "line:finance"])
+def test_the_league_tables_have_no_none(app, world, subject):
+    content = render_item(plan_item(world.q3, "league_table", subject=subject), app.config)
     assert "None" not in pdf_text(content)
 
 

@@ -55,7 +55,7 @@ def test_publishing_builds_a_report_per_accredited_centre_a_league_table_and_ope
 
     kinds = sorted(p.kind for p in published)
     assert kinds.count("centre_report") == len(world.centres)
-    assert kinds.count("league_table") == 1
+    assert kinds.count("league_table") == 2  # the overview and the one service line's table
     assert kinds.count("open_data_csv") == kinds.count("open_data_json") == 1
     assert world.q3.status == "published"
     assert world.q3.published_at is not None

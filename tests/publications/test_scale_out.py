@@ -77,7 +77,7 @@ def test_the_publish_command_renders_locally_with_a_progress_bar(app, world):
     result = runner.invoke(args=["publish", "--period", "2026-Q3", "--jobs", "2"])
 
     assert result.exit_code == 0, result.output
-    total = len(world.centres) + 3
+    total = len(world.centres) + 4  # the league overview, its finance table, open data ×2
     assert f"{total} to publish, 0 already up to date" in result.output
     assert "Rendering with 2 job(s)" in result.output
     assert f"Published {total} artefact(s)" in result.output
@@ -94,11 +94,11 @@ def test_the_publish_command_queues_for_rq_workers(app, world, redis_queue, monk
     result = runner.invoke(args=["publish", "--period", "2026-Q3", "--no-wait"])
 
     assert result.exit_code == 0, result.output
-    assert f"Queued {len(world.centres) + 3} job(s)" in result.output
+    assert f"Queued {len(world.centres) + 4} job(s)" in result.output
     assert db.session.scalars(select(Publication)).all() == []
     run_burst_worker(redis_queue)
     db.session.expire_all()
-    assert len(db.session.scalars(select(Publication)).all()) == len(world.centres) + 3
+    assert len(db.session.scalars(select(Publication)).all()) == len(world.centres) + 4
 
 
 def test_an_unknown_period_is_a_clear_error(app, world):

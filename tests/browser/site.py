@@ -25,7 +25,7 @@ from flask_migrate import upgrade
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from marketplace import create_app
-from marketplace.extensions import db
+from marketplace.extensions import db, limiter
 
 # The demo's most recent closed quarter: the newest a newcomer finds published.
 PUBLISHED_PERIOD = "2026-Q3"
@@ -109,6 +109,10 @@ class LiveSite:
         """Put the demo back exactly as it was snapshotted (no request is in flight now)."""
         with self.app.app_context():
             db.engine.dispose()
+            # Every journey signs in from 127.0.0.1: without this, the front door's budget
+            # per address (10 POSTs a minute, production's) runs out across journeys and a
+            # later sign-in meets a 429 (tests/accounts/test_front_door.py tests the limit).
+            limiter.reset()
         for leftover in (self.root / "live.db-journal", self.root / "live.db-wal"):
             leftover.unlink(missing_ok=True)
         shutil.copyfile(self.template / "live.db", self.database)

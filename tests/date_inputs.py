@@ -7,6 +7,8 @@ from html import unescape
 
 
 def visible(html: str) -> str:
+    """The text a person reads: tags, scripts and styles gone, spaces collapsed."""
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
     return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html))).strip()
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from html import unescape
 from html.parser import HTMLParser
 
 import pytest
@@ -17,7 +16,7 @@ import pytest
 from marketplace.catalogue.models import CentreEditReview
 from marketplace.extensions import db
 from tests.catalogue.test_services_update import audit_events
-from tests.date_inputs import date_error, highlighted
+from tests.date_inputs import date_error, highlighted, summary_links, visible
 from tests.factories import CentreSiteFactory, CertificationFactory, ServiceLineFactory
 
 
@@ -74,21 +73,6 @@ def read_form(html: str) -> dict:
         else:
             data[name] = value
     return data
-
-
-def visible(html: str) -> str:
-    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
-    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html))).strip()
-
-
-def summary_links(html: str) -> list[tuple[str, str]]:
-    """The error summary's (href, text) pairs."""
-    match = re.search(r'<div class="govuk-error-summary".*?</ul>', html, flags=re.S)
-    assert match, "no error summary on the page"
-    return [
-        (href, visible(text))
-        for href, text in re.findall(r'<a href="([^"]+)">(.*?)</a>', match.group(0), re.S)
-    ]
 
 
 def inline_error(html: str, input_id: str) -> str:

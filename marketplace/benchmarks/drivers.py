@@ -85,11 +85,15 @@ def line_drivers() -> dict[str, tuple[Driver, Metric]]:
     return result
 
 
+def _line_names() -> dict[str, str]:
+    return {line.code: line.name for line in db.session.execute(db.select(ServiceLine)).scalars()}
+
+
 def volume_texts(volumes: dict[str, int]) -> list[str]:
     """A contract's annual volumes in words, one a line: 'Finance: 150,000 invoices'. The
     contract page, its PDF and the decision record all show them so."""
     mapping = line_drivers()
-    names = {line.code: line.name for line in db.session.execute(db.select(ServiceLine)).scalars()}
+    names = _line_names()
     texts = []
     for code, volume in volumes.items():
         driver = mapping.get(code, (None, None))[0]
@@ -101,7 +105,7 @@ def volume_texts(volumes: dict[str, int]) -> list[str]:
 def volume_labels(line_codes) -> dict[str, str]:
     """The award form's label of each line's annual volume: 'Finance: invoices a year'."""
     mapping = line_drivers()
-    names = {line.code: line.name for line in db.session.execute(db.select(ServiceLine)).scalars()}
+    names = _line_names()
     labels = {}
     for code in line_codes:
         driver = mapping.get(code, (None, None))[0]

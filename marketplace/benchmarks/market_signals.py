@@ -300,6 +300,28 @@ class Concern:
     rules: tuple[str, ...]
 
 
+def _concerns(*also):
+    """The stored concerns with their metric and period (and `also`, e.g. the centre): one
+    select for a centre's summary and for the authority's list alike."""
+    return (
+        select(
+            LatestVariation.centre_id,
+            Metric,
+            ReportingPeriod,
+            LatestVariation.value,
+            LatestVariation.rules,
+            *also,
+        )
+        .join(Metric, Metric.id == LatestVariation.metric_id)
+        .join(ReportingPeriod, ReportingPeriod.id == LatestVariation.period_id)
+        .where(LatestVariation.kind == spc.CONCERN)
+    )
+
+
+def _concern(metric, period, value, rules: str) -> Concern:
+    return Concern(metric, period, value, tuple(filter(None, rules.split(","))))
+
+
 def stored_concerns(centre_ids: Iterable[int]) -> dict[int, list[Concern]]:
     """{centre id: its stored concerns} for these centres, in one query (a centre with none
     is absent)."""
@@ -307,23 +329,13 @@ def stored_concerns(centre_ids: Iterable[int]) -> dict[int, list[Concern]]:
     if not ids:
         return {}
     rows = db.session.execute(
-        select(
-            LatestVariation.centre_id,
-            Metric,
-            ReportingPeriod,
-            LatestVariation.value,
-            LatestVariation.rules,
-        )
-        .join(Metric, Metric.id == LatestVariation.metric_id)
-        .join(ReportingPeriod, ReportingPeriod.id == LatestVariation.period_id)
-        .where(LatestVariation.centre_id.in_(ids), LatestVariation.kind == spc.CONCERN)
+        _concerns()
+        .where(LatestVariation.centre_id.in_(ids))
         .order_by(LatestVariation.centre_id, LatestVariation.metric_code)
     ).all()
     found: dict[int, list[Concern]] = {}
     for centre_id, metric, period, value, rules in rows:
-        found.setdefault(centre_id, []).append(
-            Concern(metric, period, value, tuple(filter(None, rules.split(","))))
-        )
+        found.setdefault(centre_id, []).append(_concern(metric, period, value, rules))
     return found
 
 
@@ -331,20 +343,14 @@ def concerns_by_centre() -> list[tuple[ServiceCentre, list[Concern]]]:
     """Every centre whose latest published point of some metric is special cause concern,
     with those metrics, the centres in name order (from the stored judgement)."""
     rows = db.session.execute(
-        select(LatestVariation, ServiceCentre, Metric, ReportingPeriod)
+        _concerns(ServiceCentre)
         .join(ServiceCentre, ServiceCentre.id == LatestVariation.centre_id)
-        .join(Metric, Metric.id == LatestVariation.metric_id)
-        .join(ReportingPeriod, ReportingPeriod.id == LatestVariation.period_id)
-        .where(LatestVariation.kind == "concern")
         .order_by(ServiceCentre.name, ServiceCentre.id, Metric.position, Metric.code)
     ).all()
     grouped: dict[int, tuple[ServiceCentre, list[Concern]]] = {}
-    for variation, centre, metric, period in rows:
-        entry = grouped.setdefault(centre.id, (centre, []))
-        entry[1].append(
-            Concern(
-                metric, period, variation.value, tuple(filter(None, variation.rules.split(",")))
-            )
+    for centre_id, metric, period, value, rules, centre in rows:
+        grouped.setdefault(centre_id, (centre, []))[1].append(
+            _concern(metric, period, value, rules)
         )
     return list(grouped.values())
 

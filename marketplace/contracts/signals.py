@@ -38,17 +38,24 @@ PAGES = {"buyer": "/buyer/contracts/", "centre": "/centre/contracts/", "admin": 
 
 def latest_ratings(contract: Contract) -> list[KpiRating]:
     """Each KPI's rating of the newest published quarter rated, in the contract's KPI order."""
+    return latest_ratings_of([contract.id]).get(contract.id, [])
+
+
+def latest_ratings_of(contract_ids: list[int]) -> dict[int, list[KpiRating]]:
+    """latest_ratings of several contracts, by contract id, in one query."""
+    if not contract_ids:
+        return {}
     rows = db.session.execute(
-        db.select(KpiRating)
+        db.select(ContractKpi.contract_id, KpiRating)
         .join(ContractKpi, ContractKpi.id == KpiRating.kpi_id)
         .join(ReportingPeriod, ReportingPeriod.id == KpiRating.period_id)
-        .where(ContractKpi.contract_id == contract.id, ReportingPeriod.status == "published")
+        .where(ContractKpi.contract_id.in_(contract_ids), ReportingPeriod.status == "published")
         .order_by(ContractKpi.position, ReportingPeriod.year, ReportingPeriod.quarter)
-    ).scalars()
-    latest: dict[int, KpiRating] = {}
-    for rating in rows:
-        latest[rating.kpi_id] = rating  # later quarters replace earlier ones
-    return list(latest.values())
+    ).all()
+    latest: dict[int, dict[int, KpiRating]] = {}
+    for contract_id, rating in rows:
+        latest.setdefault(contract_id, {})[rating.kpi_id] = rating  # later quarters win
+    return {contract_id: list(by_kpi.values()) for contract_id, by_kpi in latest.items()}
 
 
 def concerning_across_market(today: date) -> list[tuple[Contract, list[KpiRating]]]:
@@ -66,24 +73,10 @@ def concerning_across_market(today: date) -> list[tuple[Contract, list[KpiRating
         .unique()
         .scalars()
     )
-    if not contracts:
-        return []
-    rows = db.session.execute(
-        db.select(ContractKpi.contract_id, KpiRating)
-        .join(ContractKpi, ContractKpi.id == KpiRating.kpi_id)
-        .join(ReportingPeriod, ReportingPeriod.id == KpiRating.period_id)
-        .where(
-            ContractKpi.contract_id.in_([c.id for c in contracts]),
-            ReportingPeriod.status == "published",
-        )
-        .order_by(ContractKpi.position, ReportingPeriod.year, ReportingPeriod.quarter)
-    ).all()
-    latest: dict[int, dict[int, KpiRating]] = {}
-    for contract_id, rating in rows:
-        latest.setdefault(contract_id, {})[rating.kpi_id] = rating  # later quarters win
+    latest = latest_ratings_of([c.id for c in contracts])
     found = []
     for contract in contracts:
-        bad = [r for r in latest.get(contract.id, {}).values() if r.rating in CONCERNING]
+        bad = [r for r in latest.get(contract.id, []) if r.rating in CONCERNING]
         if bad:
             found.append((contract, bad))
     return found

@@ -229,7 +229,9 @@ class Observation(IdMixin, TimestampMixin, db.Model):
     submission: Mapped[Submission] = relationship()
 
     __table_args__ = (
-        UniqueConstraint("centre_id", "metric_id", "period_id"),
+        # On PostgreSQL the key's index carries the value, so the market's signals read
+        # every series from the index alone (migration 0016).
+        UniqueConstraint("centre_id", "metric_id", "period_id", postgresql_include=["value"]),
         # A peer group's rows, covering what recompute, outlier scoring and the distribution
         # read: they scan whole groups, so the rows come from the index alone (4x on SQLite).
         Index(

@@ -29,26 +29,24 @@ from marketplace.db import UTCDateTime
 from marketplace.extensions import db
 
 
-class _Segment(NamedTuple):
-    # A tuple, not a dataclass: 32,000 are made per publication, and building a frozen
-    # dataclass costs several times a tuple's.
+class _Judged(NamedTuple):
     centre_id: int
     metric_id: int  # the metric version the segment's figures were collected under
-    higher_is_better: bool
-    values: list[float]  # published figures, oldest first
     last_period_id: int
+    kind: str
+    rules: str  # the rules broken, comma-separated
 
 
 def refresh_market() -> int:
     """Recompute every centre's latest variations; returns how many rows were written."""
-    return _write(_latest_segments(None), None)
+    return _write(_latest_judgements(None), None)
 
 
 def refresh_centres(centre_ids: Iterable[int]) -> int:
     ids = sorted(set(centre_ids))
     if not ids:
         return 0
-    return _write(_latest_segments(ids), ids)
+    return _write(_latest_judgements(ids), ids)
 
 
 _COLUMNS = (
@@ -63,24 +61,20 @@ _COLUMNS = (
 )
 
 
-def _write(segments: Iterable[_Segment], scope: list[int] | None) -> int:
-    """Judge each segment's latest point and store the judged ones in place of the rows of
-    the centres in scope (None: every centre).
+def _write(judgements: Iterable[_Judged], scope: list[int] | None) -> int:
+    """Store the judged series in place of the rows of the centres in scope (None: every
+    centre).
 
     The stored value is the observation's own (read back in the same statement that writes
-    the row), so the judging loop never builds a Decimal: it works on the floats alone.
+    the row), so the judging never builds a Decimal: it works on the floats alone.
     """
-    latest = spc_latest.latest
     centres, metrics, periods, kinds, rules = [], [], [], [], []
-    for seg in segments:
-        judged = latest(seg.values, higher_is_better=seg.higher_is_better)
-        if judged is None:
-            continue
-        centres.append(seg.centre_id)
-        metrics.append(seg.metric_id)
-        periods.append(seg.last_period_id)
+    for judged in judgements:
+        centres.append(judged.centre_id)
+        metrics.append(judged.metric_id)
+        periods.append(judged.last_period_id)
         kinds.append(judged.kind)
-        rules.append(",".join(judged.rules))
+        rules.append(judged.rules)
     db.session.flush()
     now = clock.now()
     if db.session.get_bind().dialect.name == "postgresql":
@@ -185,13 +179,20 @@ def _delete_unjudged(scope: list[int] | None, centres: list[int], metrics: list[
     )
 
 
-def _latest_segments(centre_ids: list[int] | None) -> Iterator[_Segment]:
-    """Each (centre, metric code)'s newest-version segment of published figures.
+def _latest_judgements(centre_ids: list[int] | None) -> Iterator[_Judged]:
+    """The judgement of each (centre, metric code)'s newest-version segment of published
+    figures, where spc_latest can judge it (8 figures or more).
 
     A segment is a centre's figures of one metric version (Observation.metric_id), so a
     version break starts a new one; only the newest version's is judged, as the chart's
     variation is its latest segment's. Quarters without a figure are simply absent.
+
+    Each segment is judged as it arrives and only the small result is kept, unless a newer
+    version of the same series has been seen already: so the database streams while Python
+    judges, and 64,000 lists of figures are never held at once (holding them made the
+    cyclic collector walk them again and again: 0.4 s on the national set).
     """
+    latest = spc_latest.latest
     metrics = {
         metric_id: (code, version, direction == "higher")
         for metric_id, code, version, direction in db.session.execute(
@@ -214,20 +215,30 @@ def _latest_segments(centre_ids: list[int] | None) -> Iterator[_Segment]:
         if db.session.get_bind().dialect.name == "postgresql"
         else _grouped_in_python(centre_ids)
     )
-    newest: dict[tuple[int, str], tuple[int, int, int, list[int], list[float]]] = {}
+    # (centre, code) -> (version, its judgement or None: a newest segment too short to judge
+    # still hides an older version's)
+    newest: dict[tuple[int, str], tuple[int, _Judged | None]] = {}
     for centre_id, metric_id, period_ids, values in grouped:
-        code, version, _higher = metrics[metric_id]
+        code, version, higher_is_better = metrics[metric_id]
         held = newest.get((centre_id, code))
-        if held is None or version > held[0]:
-            newest[(centre_id, code)] = (version, centre_id, metric_id, period_ids, values)
-    for _version, centre_id, metric_id, period_ids, values in newest.values():
+        if held is not None and held[0] > version:
+            continue
         if not (ids_in_quarter_order and period_ids == sorted(period_ids)):
             # Neither database promises an aggregate's (or a group's) input order: put the
             # figures in quarter order here, where it is cheap (40 points at most).
             pairs = sorted(zip(period_ids, values, strict=True), key=lambda pv: place[pv[0]])
             period_ids = [p for p, _v in pairs]
             values = [v for _p, v in pairs]
-        yield _Segment(centre_id, metric_id, metrics[metric_id][2], values, period_ids[-1])
+        judged = latest(values, higher_is_better=higher_is_better)
+        newest[(centre_id, code)] = (
+            version,
+            None
+            if judged is None
+            else _Judged(centre_id, metric_id, period_ids[-1], judged.kind, ",".join(judged.rules)),
+        )
+    for _version, judged in newest.values():
+        if judged is not None:
+            yield judged
 
 
 def _published(query, centre_ids):
@@ -256,6 +267,11 @@ def _grouped_in_postgresql(centre_ids) -> Iterator[tuple[int, int, list[int], li
     conversion, the same double Python's float(Decimal) gives, so the judgement matches the
     per-centre charts exactly. The arrays are typed NullType so that psycopg's lists are
     taken as they come (SQLAlchemy's per-item processing cost more than the query).
+
+    The rows are streamed (psycopg's cursor.stream, in chunks) on the session's own
+    connection, so in this transaction: PostgreSQL aggregates the next groups while Python
+    judges the last ones, where fetching all 32,000 first made one wait for the other (on
+    the national set 0.42 s for the read and the judging together, against 1.1 s).
     """
     query = (
         select(
@@ -267,7 +283,21 @@ def _grouped_in_postgresql(centre_ids) -> Iterator[tuple[int, int, list[int], li
         .select_from(Observation)
         .group_by(Observation.centre_id, Observation.metric_id)
     )
-    yield from db.session.execute(_published(query, centre_ids))
+    db.session.flush()  # the raw cursor does not autoflush: the session's changes first
+    connection = db.session.connection()
+    compiled = _published(query, centre_ids).compile(
+        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    cursor = connection.connection.dbapi_connection.cursor()
+    try:
+        yield from cursor.stream(str(compiled), compiled.params, size=_STREAMED_ROWS)
+    finally:
+        cursor.close()
+
+
+# Rows a chunk of the stream holds: large enough that a chunk's overhead is nothing, small
+# enough that the database keeps working while Python judges.
+_STREAMED_ROWS = 500
 
 
 def _grouped_in_python(centre_ids) -> Iterator[tuple[int, int, list[int], list[float]]]:

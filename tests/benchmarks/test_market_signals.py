@@ -148,6 +148,30 @@ def test_a_segment_under_eight_points_is_not_judged():
     assert market_signals.refresh_market() == 0
 
 
+@pytest.mark.parametrize("newer_made_first", [False, True])
+def test_a_new_version_too_short_to_judge_hides_the_old_versions_judgement(newer_made_first):
+    """The chart's variation is its latest segment's: twelve quarters of version 1 ending in
+    a jump, then three of version 2, leave nothing to store, whichever version's figures the
+    database hands over first (the metric made first has the smaller id)."""
+    centre = ServiceCentreFactory()
+    made = {}
+    for version in (2, 1) if newer_made_first else (1, 2):
+        made[version] = MetricFactory(
+            code="payroll_accuracy",
+            version=version,
+            is_current=version == 2,
+            **({"service_line": made[2 if version == 1 else 1].service_line} if made else {}),
+        )
+    values = ["10", "11"] * 5 + ["10", "30"] + ["10", "11", "10"]
+    for i, (period, value) in enumerate(zip(periods(len(values)), values, strict=True)):
+        metric = made[1] if i < 12 else made[2]
+        ObservationFactory(centre=centre, metric=metric, period=period, value=Decimal(value))
+    db.session.flush()
+    assert charted([centre]) == {}
+    assert market_signals.refresh_market() == 0
+    assert stored() == {}
+
+
 def test_refreshing_one_centre_leaves_the_others_alone(market):
     market_signals.refresh_market()
     before = stored()

@@ -4,8 +4,9 @@ market's signals read every series from the index alone.
 The early-warning refresh after a publication groups all published figures by centre and
 metric in the key's order (market_signals._grouped_in_postgresql); without the value in the
 key's index each of the 1.28 million rows of the national set was also fetched from the
-table. Measured on bench/signals.py's data set: that read fell from 630 to 406 ms. The key
-itself is unchanged (same columns, same name); SQLite has no INCLUDE and keeps its index.
+table. Measured on bench/signals.py's data set (EXPLAIN ANALYZE): that read fell from 630 to
+350-410 ms. The key itself is unchanged (same columns, same name); SQLite has no INCLUDE and
+keeps its index.
 
 Revision ID: 0016
 Revises: 0015

@@ -170,7 +170,7 @@ def _accepted_message(outcome) -> str:
     if outcome.flags:
         text += (
             f" {len(outcome.flags)} figure{'s' if len(outcome.flags) != 1 else ''} "
-            "look unusual against other centres: please confirm or correct them."
+            "look unusual against their peer groups: please confirm or correct them."
         )
     return text
 

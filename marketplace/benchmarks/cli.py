@@ -77,7 +77,7 @@ def import_benchmarks_command(centre_slug: str, file: Path, reason: str):
         )
     for flag in outcome.flags:
         click.echo(
-            f"  Check: {flag.metric} {flag.period} = {flag.value} is far from other centres "
+            f"  Check: {flag.metric} {flag.period} = {flag.value} is far from its peer group "
             f"(robust z {flag.score:+.1f}). Confirm it in the centre area or correct it."
         )
 

@@ -56,6 +56,12 @@ class IngestRequest:
     # The file read by read() before any transaction; run() reads it itself when None.
     parsed: parsing.ParsedFile | None = None
 
+    def __post_init__(self) -> None:
+        if self.flag_outliers and not self.recompute_peers:
+            # Scores are read from the stored peer groups (outliers.py): stale ones would
+            # score the new figures against the old.
+            raise ValueError("outlier flags need the peer groups recomputed")
+
     @property
     def actor_id(self) -> int | None:
         return getattr(self.actor, "id", None)
@@ -143,10 +149,11 @@ def run(request: IngestRequest) -> SubmissionOutcome:
     # Restatements of published figures wait for the authority; the rest is written now.
     restatements.hold(request, submission, held)
     _write_values(request, submission, summary)
-    flags = _flag_outliers(request, submission, summary)
-    _expire_observations(request.centre.id)
     if request.recompute_peers and changed_pairs:
         _recompute_peers(changed_pairs)
+    # After the recompute: the scores are read from the groups as they now stand.
+    flags = _flag_outliers(request, submission, summary)
+    _expire_observations(request.centre.id)
     _audit_accepted(request, submission, summary, flags)
     db.session.flush()
     return SubmissionOutcome(submission=submission, created=True, changes=changes, flags=flags)

@@ -1,31 +1,35 @@
-"""Outlier flags: each value a submission writes, scored against the other centres' values.
+"""Outlier flags: each value a submission writes, scored against its peers.
 
-The score is the modified z-score of log(value) among log(peer values) of the same metric
-and period: (ln x − median) ÷ (1.4826 × MAD), where the median and the median absolute
-deviation are taken over the other centres' positive values (Iglewicz & Hoaglin; DOMAIN.md
-says |z| > 3.5). No score without at least FLAG_MIN_PEERS peers, without spread, or for a
-value that is not positive (a log scale has no place for it). A flagged value is accepted;
-the centre confirms or corrects it.
+The score is the modified z-score of log(value) among the logs of its peers' positive values
+of the same metric and period: (ln x − median) ÷ (1.4826 × MAD), Iglewicz & Hoaglin; DOMAIN.md
+says |z| > 3.5. The peers are the stored peer group (PeerStatistic: the centres accredited on
+the period's peer day that offer the metric's service line), less the centre itself. No score
+without at least FLAG_MIN_PEERS peers, without spread, or for a value that is not positive (a
+log scale has no place for it). A flagged value is accepted; the centre confirms or corrects
+it.
 
-PostgreSQL scores every value of the submission in one statement (percentile_cont for the
-median and the MAD); each step is MATERIALIZED so that the per-group aggregates are computed
-once, whatever the planner believes about freshly loaded tables. SQLite reads the peer
-values once and uses robust_z, the same arithmetic in Python.
+The groups are read from their stored sorted values (issue 15), not from the observations
+again: a 2,000-row upload would otherwise re-read a million national figures. So the groups
+must be current for the pairs scored: ingest recomputes them first, in the same transaction,
+and the fixtures loader scores after its recompute_all().
 """
 
 from __future__ import annotations
 
 import math
 import statistics
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import Float, bindparam, cast, select, text, type_coerce, update
+from sqlalchemy import Boolean, any_, bindparam, literal, select, type_coerce, update
 
-from marketplace.benchmarks.models import Metric, Observation, ReportingPeriod
+from marketplace.benchmarks.models import Metric, Observation, PeerStatistic, ReportingPeriod
+from marketplace.benchmarks.statistics import contains_sorted
 from marketplace.extensions import db
 
 o = Observation.__table__
+_stats = PeerStatistic.__table__
 
 FLAG_THRESHOLD = 3.5
 FLAG_MIN_PEERS = 5
@@ -42,72 +46,11 @@ class Scored:
     flagged: bool
 
 
-_POSTGRES = text(
-    """
-WITH mine AS MATERIALIZED (
-    SELECT metric_id, period_id, value::float8 AS value
-    FROM observations
-    WHERE submission_id = :submission  -- a submission's values are all its centre's
-),
-peer AS MATERIALIZED (
-    SELECT o.metric_id, o.period_id, ln(o.value::float8) AS lv
-    FROM observations o
-    JOIN mine USING (metric_id, period_id)
-    WHERE o.centre_id <> :centre AND o.value > 0
-),
-centre_of AS MATERIALIZED (
-    SELECT metric_id, period_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY lv) AS m
-    FROM peer
-    GROUP BY metric_id, period_id
-    HAVING count(*) >= :min_peers
-),
-spread AS MATERIALIZED (
-    SELECT p.metric_id, p.period_id, c.m,
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(p.lv - c.m)) AS mad
-    FROM peer p JOIN centre_of c USING (metric_id, period_id)
-    GROUP BY p.metric_id, p.period_id, c.m
-),
-scored AS (
-    SELECT mine.metric_id, mine.period_id,
-           round(((ln(mine.value) - s.m) / (:mad_scale * s.mad))::numeric, 3)::float8 AS z
-    FROM mine JOIN spread s USING (metric_id, period_id)
-    WHERE mine.value > 0 AND s.mad > 0
-)
-UPDATE observations AS target
-SET flag_score = scored.z,
-    flag_status = CASE WHEN abs(scored.z) > :threshold THEN 'flagged' ELSE 'none' END
-FROM scored
-WHERE target.centre_id = :centre
-  AND target.metric_id = scored.metric_id
-  AND target.period_id = scored.period_id
-RETURNING target.metric_id, target.period_id, target.value, target.flag_score
-"""
-)
-
-
 def score_submission(centre_id: int, submission_id: int) -> list[Scored]:
     """Score the values this submission wrote (new or changed); returns the flagged ones.
 
     Values it wrote start unflagged (bulk.write resets them), so only scores are set here.
     """
-    if db.session.get_bind().dialect.name == "postgresql":
-        rows = db.session.execute(
-            _POSTGRES,
-            {
-                "centre": centre_id,
-                "submission": submission_id,
-                "min_peers": FLAG_MIN_PEERS,
-                "mad_scale": MAD_SCALE,
-                "threshold": FLAG_THRESHOLD,
-            },
-        ).all()
-        scores = [(m, p, v, z) for m, p, v, z in rows]
-    else:
-        scores = _score_in_python(centre_id, submission_id)
-    return _flagged(scores)
-
-
-def _score_in_python(centre_id: int, submission_id: int) -> list[tuple]:
     mine = db.session.execute(
         select(o.c.metric_id, o.c.period_id, o.c.value).where(
             o.c.centre_id == centre_id, o.c.submission_id == submission_id
@@ -115,23 +58,16 @@ def _score_in_python(centre_id: int, submission_id: int) -> list[tuple]:
     ).all()
     if not mine:
         return []
-    wanted = {(m, p) for m, p, _ in mine}
-    peers: dict[tuple[int, int], list[float]] = {pair: [] for pair in wanted}
-    # One read of the candidate peer values; pairs outside the submission are skipped.
-    # Read as plain floats (no Decimal per row): a large upload meets a million peer values.
-    query = select(o.c.metric_id, o.c.period_id, type_coerce(cast(o.c.value, Float), Float)).where(
-        o.c.centre_id != centre_id,
-        o.c.value > 0,
-        o.c.metric_id.in_(sorted({m for m, _ in wanted})),
-        o.c.period_id.in_(sorted({p for _, p in wanted})),
-    )
-    for metric_id, period_id, value in db.session.execute(query):
-        bucket = peers.get((metric_id, period_id))
-        if bucket is not None:
-            bucket.append(value)
+    groups = _stored_groups(centre_id, {(m, p) for m, p, _ in mine})
     scores = []
     for metric_id, period_id, value in mine:
-        z = robust_z(float(value), peers[(metric_id, period_id)])
+        group = groups.get((metric_id, period_id))
+        if group is None:
+            continue  # nobody in the group: nothing to score against
+        peer_values, is_member = group
+        own = float(value)
+        others = _without(peer_values, own) if is_member else peer_values
+        z = robust_z_of_sorted(own, others)
         if z is not None:
             scores.append((metric_id, period_id, value, round(z, 3)))
     if scores:
@@ -153,7 +89,102 @@ def _score_in_python(centre_id: int, submission_id: int) -> list[tuple]:
                 for m, p, _, z in scores
             ],
         )
-    return scores
+    return _flagged(scores)
+
+
+def _stored_groups(
+    centre_id: int, pairs: set[tuple[int, int]]
+) -> dict[tuple[int, int], tuple[list[float], bool]]:
+    """Each wanted group's sorted values, and whether the centre is one of its members.
+
+    On PostgreSQL membership is asked of the database (centre = ANY(ids)), so the thousand
+    ids of a national group are not sent; SQLite's JSON lists are searched here.
+    """
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    member = (
+        type_coerce(literal(centre_id) == any_(_stats.c.peer_centre_ids), Boolean)
+        if postgresql
+        else _stats.c.peer_centre_ids
+    )
+    query = select(_stats.c.metric_id, _stats.c.period_id, _stats.c.peer_values, member).where(
+        _stats.c.metric_id.in_(sorted({m for m, _ in pairs})),
+        _stats.c.period_id.in_(sorted({p for _, p in pairs})),
+    )
+    groups = {}
+    for metric_id, period_id, values, membership in db.session.execute(query):
+        if (metric_id, period_id) not in pairs:
+            continue  # the select is a rectangle of metrics × periods; the pairs are not
+        if not postgresql:
+            membership = contains_sorted(membership, centre_id)
+        groups[(metric_id, period_id)] = (values, bool(membership))
+    return groups
+
+
+def _without(sorted_values: list[float], own: float) -> list[float]:
+    """The group's values less one copy of the centre's own (a member's value is in it)."""
+    index = bisect_left(sorted_values, own)
+    if index == len(sorted_values) or sorted_values[index] != own:
+        # The group was not recomputed after this value was written: scoring against it
+        # would be scoring against stale figures.
+        raise RuntimeError("a member's value is missing from its stored peer group")
+    return sorted_values[:index] + sorted_values[index + 1 :]
+
+
+def robust_z_of_sorted(value: float, sorted_peers: list[float]) -> float | None:
+    """robust_z for peers in ascending order (a stored group), touching a few dozen of them.
+
+    The positive values are a tail, found by binary search; their logs are in the same order
+    (log is monotonic), so the median is read off the middle. The absolute deviations from
+    it form two ascending runs, out from the median leftwards and rightwards, so the MAD is a
+    k-th smallest of two sorted sequences: another binary search. The arithmetic is robust_z's
+    own, on the same elements, so the score is the same to the last bit (a property test
+    compares them).
+    """
+    start = bisect_right(sorted_peers, 0.0)
+    n = len(sorted_peers) - start
+    if value <= 0 or n < FLAG_MIN_PEERS:
+        return None
+
+    def log_at(i: int) -> float:
+        return math.log(sorted_peers[start + i])
+
+    half = n // 2
+    centre = log_at(half) if n % 2 else (log_at(half - 1) + log_at(half)) / 2
+    # Logs below the centre (indices < split) deviate more the further left they are.
+    split = bisect_left(range(n), centre, key=log_at)
+
+    def left(t: int) -> float:  # ascending in t
+        return abs(log_at(split - 1 - t) - centre)
+
+    def right(t: int) -> float:  # ascending in t
+        return abs(log_at(split + t) - centre)
+
+    def kth(k: int) -> float:
+        return _kth_of_two(left, split, right, n - split, k)
+
+    mad = kth(half) if n % 2 else (kth(half - 1) + kth(half)) / 2
+    if mad == 0:
+        return None
+    return (math.log(value) - centre) / (MAD_SCALE * mad)
+
+
+def _kth_of_two(a, a_len: int, b, b_len: int, k: int) -> float:
+    """The k-th smallest (from 0) of two ascending sequences given as functions of an index:
+    binary search on how many of the k + 1 smallest come from the first."""
+    low, high = max(0, k + 1 - b_len), min(k + 1, a_len)
+    while low < high:
+        x = (low + high) // 2
+        if a(x) < b(k - x):  # a's x-th is below b's (k - x)-th: more of the smallest are a's
+            low = x + 1
+        else:
+            high = x
+    taken_from_b = k + 1 - low
+    candidates = []
+    if low > 0:
+        candidates.append(a(low - 1))
+    if taken_from_b > 0:
+        candidates.append(b(taken_from_b - 1))
+    return max(candidates)
 
 
 def _flagged(scores: list[tuple]) -> list[Scored]:
@@ -178,7 +209,10 @@ def _flagged(scores: list[tuple]) -> list[Scored]:
 
 def robust_z(value: float, peers: list[float]) -> float | None:
     """Modified z-score of log(value) among log(peers); None where it is not defined."""
-    logs = [math.log(p) for p in peers if p > 0]
+    return _z(value, [math.log(p) for p in peers if p > 0])
+
+
+def _z(value: float, logs: list[float]) -> float | None:
     if value <= 0 or len(logs) < FLAG_MIN_PEERS:
         return None
     centre = statistics.median(logs)

@@ -105,8 +105,9 @@ def submit(
     """Validate a file of benchmark figures for one centre and apply it whole, or refuse it.
 
     Bulk loads may pass `recompute_peers=False` (then call peers.recompute_all() once at the
-    end) and `flag_outliers=False` (values are then not scored against their peers: while a
-    national data set is half loaded, its peer groups are too).
+    end) with `flag_outliers=False` (values are then not scored against their peers: while a
+    national data set is half loaded, its peer groups are too). Flags are scored against the
+    stored peer groups, so they need the recompute: one without the other is refused.
     """
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}")

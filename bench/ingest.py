@@ -62,6 +62,8 @@ from marketplace.extensions import db  # noqa: E402
 DATA = ROOT / "bench" / "data" / "national"
 SQLITE_URL = f"sqlite:///{ROOT / 'bench' / 'out' / 'bench_ingest.db'}"
 WEB_ROWS = 2000
+# Issue 15: our import at least half the speed of a raw COPY into an identical table.
+COPY_RATIO_GOAL = 0.5
 BIG_METRICS = 5000
 BIG_ROWS = 100_000  # MAX_UPLOAD_ROWS, the binding limit (the file is ~5 MB)
 STAMP = "2026-11-27 09:00:00+00"
@@ -277,10 +279,11 @@ def compare_with_copy(label: str, rows: int, seconds: float, path: Path) -> None
     ):
         raw_seconds = raw_copy(path, constrained=constrained)
         raw = rows / raw_seconds
-        verdict = "meets" if ours >= raw / 3 else "misses"
+        verdict = "meets" if ours >= raw * COPY_RATIO_GOAL else "misses"
         print(
             f"  {label}: raw COPY into {table}: {raw_seconds:.2f} s = {raw:,.0f} rows/s; "
-            f"ours ({ours:,.0f} rows/s) / raw = {ours / raw:.2f} ({verdict} the 1/3 goal)"
+            f"ours ({ours:,.0f} rows/s) / raw = {ours / raw:.2f} "
+            f"({verdict} the goal of {COPY_RATIO_GOAL})"
         )
     path.unlink()
 

@@ -22,7 +22,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import Boolean, any_, bindparam, literal, select, type_coerce, update
+from sqlalchemy import Boolean, any_, bindparam, literal, select, text, type_coerce, update
 
 from marketplace.benchmarks.models import Metric, Observation, PeerStatistic, ReportingPeriod
 from marketplace.benchmarks.statistics import contains_sorted
@@ -71,25 +71,43 @@ def score_submission(centre_id: int, submission_id: int) -> list[Scored]:
         if z is not None:
             scores.append((metric_id, period_id, value, round(z, 3)))
     if scores:
-        db.session.execute(
-            update(o)
-            .where(
-                o.c.centre_id == centre_id,
-                o.c.metric_id == bindparam("mid"),
-                o.c.period_id == bindparam("pid"),
-            )
-            .values(flag_score=bindparam("score"), flag_status=bindparam("status")),
-            [
-                {
-                    "mid": m,
-                    "pid": p,
-                    "score": z,
-                    "status": "flagged" if is_outlier(z) else "none",
-                }
-                for m, p, _, z in scores
-            ],
-        )
+        _store_scores(centre_id, scores)
     return _flagged(scores)
+
+
+def _store_scores(centre_id: int, scores: list[tuple]) -> None:
+    rows = [(m, p, z, "flagged" if is_outlier(z) else "none") for m, p, _value, z in scores]
+    if db.session.get_bind().dialect.name == "postgresql":
+        # One statement for the lot, the columns bound as arrays: an executemany of 1,280
+        # single-row updates cost 100 ms of a 2,000-row upload.
+        db.session.execute(
+            text(
+                "UPDATE observations AS o SET flag_score = s.score, flag_status = s.status "
+                "FROM unnest(CAST(:metrics AS integer[]), CAST(:periods AS integer[]), "
+                "CAST(:scores AS float8[]), CAST(:statuses AS text[])) "
+                "AS s(metric_id, period_id, score, status) "
+                "WHERE o.centre_id = :centre AND o.metric_id = s.metric_id "
+                "AND o.period_id = s.period_id"
+            ),
+            {
+                "centre": centre_id,
+                "metrics": [r[0] for r in rows],
+                "periods": [r[1] for r in rows],
+                "scores": [r[2] for r in rows],
+                "statuses": [r[3] for r in rows],
+            },
+        )
+        return
+    db.session.execute(
+        update(o)
+        .where(
+            o.c.centre_id == centre_id,
+            o.c.metric_id == bindparam("mid"),
+            o.c.period_id == bindparam("pid"),
+        )
+        .values(flag_score=bindparam("score"), flag_status=bindparam("status")),
+        [{"mid": m, "pid": p, "score": z, "status": status} for m, p, z, status in rows],
+    )
 
 
 def _stored_groups(

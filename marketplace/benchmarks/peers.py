@@ -62,14 +62,31 @@ def recompute(pairs: Iterable[tuple[int, int]]) -> int:
     written = 0
     for start in range(0, len(targets), 2000):
         chunk = targets[start : start + 2000]
-        db.session.execute(
-            delete(_stats).where(tuple_(_stats.c.metric_id, _stats.c.period_id).in_(chunk))
-        )
+        _delete_groups(chunk)
         known = [(m, p) for m, p in chunk if p in period_days]
         chunk_days = {period_id: period_days[period_id] for _, period_id in known}
         written += peer_writers.write(chunk_days, known)
     _forget_loaded_statistics()
     return written
+
+
+def _delete_groups(pairs: list[tuple[int, int]]) -> None:
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Joined to the pairs as two arrays, so each is found through the unique key:
+        # PostgreSQL reads a row-value IN list as one OR branch per pair, tested against
+        # every row (and dead row) of the table, 1.7 s for an upload's 2,000 groups.
+        db.session.execute(
+            text(
+                "DELETE FROM peer_statistics AS s USING unnest(CAST(:metrics AS integer[]), "
+                "CAST(:periods AS integer[])) AS t(metric_id, period_id) "
+                "WHERE s.metric_id = t.metric_id AND s.period_id = t.period_id"
+            ),
+            {"metrics": [m for m, _ in pairs], "periods": [p for _, p in pairs]},
+        )
+        return
+    db.session.execute(
+        delete(_stats).where(tuple_(_stats.c.metric_id, _stats.c.period_id).in_(pairs))
+    )
 
 
 def recompute_period(period_id: int) -> int:

@@ -143,14 +143,14 @@ def run(request: IngestRequest) -> SubmissionOutcome:
     tally.errors.extend(tally.set_errors)
     if tally.errors:
         raise _refusal(tally, rows)
-    changes, changed_pairs, held = _changes(request, today)
+    changes, edits, held = _changes(request, today)
     summary = _summary(changes, row_count)
     submission = _record(request, parsed.file_format, row_count, summary)
     # Restatements of published figures wait for the authority; the rest is written now.
     restatements.hold(request, submission, held)
     _write_values(request, submission, summary)
-    if request.recompute_peers and changed_pairs:
-        _recompute_peers(changed_pairs)
+    if request.recompute_peers and edits:
+        _recompute_peers(request.centre.id, edits)
     # After the recompute: the scores are read from the groups as they now stand.
     flags = _flag_outliers(request, submission, summary)
     _expire_observations(request.centre.id)
@@ -285,14 +285,15 @@ def cell_text(cell: object) -> str:
 
 def _changes(
     request: IngestRequest, today: date
-) -> tuple[list[Change], set[tuple[int, int]], set[tuple[int, int]]]:
-    """What the file changes; the (metric id, period id) pairs whose figure differs now; and
-    the pairs held as pending restatements (a changed figure of a published period)."""
+) -> tuple[list[Change], dict[tuple[int, int], tuple], set[tuple[int, int]]]:
+    """What the file changes; for each (metric id, period id) whose figure differs now, the
+    figure before (None if new) and now; and the pairs held as pending restatements (a
+    changed figure of a published period)."""
     published = set(
         db.session.scalars(select(ReportingPeriod.id).where(ReportingPeriod.status == "published"))
     )
     changes: list[Change] = []
-    changed_pairs: set[tuple[int, int]] = set()
+    edits: dict[tuple[int, int], tuple] = {}
     held_pairs: set[tuple[int, int]] = set()
     for code, period, held, old, new, restated, metric_id, period_id in set_checks.changed_rows(
         request.centre.id, request.reason, today
@@ -304,8 +305,8 @@ def _changes(
         if pending:
             held_pairs.add((metric_id, period_id))
         elif old_text != new_text:
-            changed_pairs.add((metric_id, period_id))
-    return changes, changed_pairs, held_pairs
+            edits[(metric_id, period_id)] = (old if held else None, new)
+    return changes, edits, held_pairs
 
 
 def _summary(changes: list[Change], row_count: int) -> dict:
@@ -389,9 +390,9 @@ def _expire_observations(centre_id: int) -> None:
             db.session.expire(obj)
 
 
-def _recompute_peers(pairs) -> None:
+def _recompute_peers(centre_id: int, edits: dict) -> None:
     """Peer statistics of the groups whose values changed, in this same transaction."""
-    peers.recompute(sorted(pairs))
+    peers.apply_edits(centre_id, edits)
 
 
 def _audit_accepted(

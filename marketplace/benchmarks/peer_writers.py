@@ -66,12 +66,13 @@ def write(period_days: dict[int, date], pairs: Sequence[Pair] | None) -> int:
 # every group again.
 
 
-def _pg_quartile(q: float) -> str:
-    position = f"(CAST({q!r} AS float8) * (n - 1))"
+def pg_quartile(q: float, v: str = "v", n: str = "n") -> str:
+    """statistics.quantile's arithmetic in SQL, on the sorted float8 array `v` of `n` values."""
+    position = f"(CAST({q!r} AS float8) * ({n} - 1))"
     fraction = f"({position} - floor({position}))"
     low_index = f"(CAST(floor({position}) AS integer) + 1)"
-    low = f"v[{low_index}]"
-    high = f"v[least({low_index} + 1, n)]"
+    low = f"{v}[{low_index}]"
+    high = f"{v}[least({low_index} + 1, {n})]"
     return f"CASE WHEN {fraction} = 0 THEN {low} ELSE {low} + {fraction} * ({high} - {low}) END"
 
 
@@ -103,9 +104,9 @@ FROM (
 ) AS grouped
 RETURNING id
 """.format(  # noqa: S608
-    p25=_pg_quartile(0.25),
-    median=_pg_quartile(0.5),
-    p75=_pg_quartile(0.75),
+    p25=pg_quartile(0.25),
+    median=pg_quartile(0.5),
+    p75=pg_quartile(0.75),
     metric_scope="{metric_scope}",
 )
 _PG_ALL_METRICS = text(_PG_INSERT.format(metric_scope=""))

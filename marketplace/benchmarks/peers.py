@@ -9,7 +9,9 @@ binary searches on read (see statistics.py for the method).
 Recomputing rebuilds whole groups from the observations set-based (peer_writers.py):
 PostgreSQL aggregates in the database, one grouped INSERT … SELECT per period; SQLite reads
 one ordered query and aggregates in Python with the same double-precision arithmetic. Both
-give bit-identical statistics. Services here flush only; callers commit.
+give bit-identical statistics. An upload's changed figures instead edit the stored groups
+in place where that is exact (apply_edits, peer_edits.py: the same rows, bit for bit), and
+rebuild the rest. Services here flush only; callers commit.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from sqlalchemy import delete, select, text, tuple_
 from sqlalchemy.orm import defer
 
 from marketplace import clock
-from marketplace.benchmarks import peer_writers, statistics
+from marketplace.benchmarks import peer_edits, peer_writers, statistics
 from marketplace.benchmarks.models import Metric, Observation, PeerStatistic, ReportingPeriod
 from marketplace.extensions import db
 
@@ -68,6 +70,27 @@ def recompute(pairs: Iterable[tuple[int, int]]) -> int:
         written += peer_writers.write(chunk_days, known)
     _forget_loaded_statistics()
     return written
+
+
+def apply_edits(centre_id: int, edits: dict[tuple[int, int], tuple]) -> int:
+    """Bring the groups of one centre's changed figures up to date, in this transaction.
+
+    `edits` maps each (metric_id, period_id) to (the figure before, or None if new; the
+    figure now). Groups are edited in place where that gives exactly what a rebuild would
+    (peer_edits.py) and rebuilt from the table otherwise; a group the centre is not a
+    member of is left as it is. Returns how many groups were edited or rebuilt.
+    """
+    if not edits:
+        return 0
+    db.session.flush()
+    period_ids = {period_id for _, period_id in edits}
+    _lock_periods(period_ids)
+    period_days = _period_days(period_ids)
+    known = {pair: edit for pair, edit in edits.items() if pair[1] in period_days}
+    edited, rebuild = peer_edits.apply(centre_id, known, period_days)
+    rebuild += [pair for pair in edits if pair not in known]
+    _forget_loaded_statistics()
+    return len(edited) + (recompute(rebuild) if rebuild else 0)
 
 
 def _delete_groups(pairs: list[tuple[int, int]]) -> None:

@@ -26,7 +26,7 @@ from decimal import Decimal
 from sqlalchemy import Integer, bindparam, select, text, update
 
 from marketplace import clock
-from marketplace.benchmarks import peer_writers, statistics
+from marketplace.benchmarks import peer_writers
 from marketplace.benchmarks.models import Metric, PeerStatistic, ReportingPeriod
 from marketplace.catalogue.models import centre_service_lines
 from marketplace.db import UTCDateTime
@@ -185,22 +185,7 @@ def _edit_in_python(centre_id: int, edits: dict[Pair, Edit]) -> set[Pair]:
         edited = _edited(centre_id, list(values), list(ids), edit)
         if edited is None:
             continue
-        values, ids = edited
-        summary = statistics.summary_of_sorted(values)
-        records.append(
-            {
-                "row_id": row_id,
-                "n": summary.n,
-                "minimum": summary.minimum,
-                "p25": summary.p25,
-                "median": summary.median,
-                "p75": summary.p75,
-                "maximum": summary.maximum,
-                "peer_values": values,
-                "peer_centre_ids": ids,
-                "computed_at": now,
-            }
-        )
+        records.append({"row_id": row_id, **peer_writers.stored_row(*edited, now)})
         done.add((metric_id, period_id))
     if records:
         db.session.execute(

@@ -184,22 +184,26 @@ def _write_in_python(period_days: dict[int, date], pairs: Sequence[Pair] | None)
     for (metric_id, period_id), group in groupby(rows, key=lambda row: (row[0], row[1])):
         members = list(group)
         values = sorted(row[3] for row in members)
-        summary = statistics.summary_of_sorted(values)
+        ids = sorted(row[2] for row in members)
         records.append(
-            {
-                "metric_id": metric_id,
-                "period_id": period_id,
-                "n": summary.n,
-                "minimum": summary.minimum,
-                "p25": summary.p25,
-                "median": summary.median,
-                "p75": summary.p75,
-                "maximum": summary.maximum,
-                "peer_values": values,
-                "peer_centre_ids": sorted(row[2] for row in members),
-                "computed_at": now,
-            }
+            {"metric_id": metric_id, "period_id": period_id, **stored_row(values, ids, now)}
         )
     if records:
         db.session.execute(insert(_stats), records)
     return len(records)
+
+
+def stored_row(values: list[float], centre_ids: list[int], now) -> dict:
+    """A group's stored columns from its sorted values and ids (the Python writers')."""
+    summary = statistics.summary_of_sorted(values)
+    return {
+        "n": summary.n,
+        "minimum": summary.minimum,
+        "p25": summary.p25,
+        "median": summary.median,
+        "p75": summary.p75,
+        "maximum": summary.maximum,
+        "peer_values": values,
+        "peer_centre_ids": centre_ids,
+        "computed_at": now,
+    }

@@ -56,10 +56,7 @@ def recompute(pairs: Iterable[tuple[int, int]]) -> int:
     targets = sorted({(int(metric_id), int(period_id)) for metric_id, period_id in pairs})
     if not targets:
         return 0
-    db.session.flush()
-    period_ids = {period_id for _, period_id in targets}
-    _lock_periods(period_ids)
-    period_days = _period_days(period_ids)
+    period_days = _locked_period_days(targets)
     # Chunked so that the number of bound parameters stays well inside every driver's limit.
     written = 0
     for start in range(0, len(targets), 2000):
@@ -82,15 +79,20 @@ def apply_edits(centre_id: int, edits: dict[tuple[int, int], tuple]) -> int:
     """
     if not edits:
         return 0
-    db.session.flush()
-    period_ids = {period_id for _, period_id in edits}
-    _lock_periods(period_ids)
-    period_days = _period_days(period_ids)
+    period_days = _locked_period_days(edits)
     known = {pair: edit for pair, edit in edits.items() if pair[1] in period_days}
     edited, rebuild = peer_edits.apply(centre_id, known, period_days)
     rebuild += [pair for pair in edits if pair not in known]
     _forget_loaded_statistics()
     return len(edited) + (recompute(rebuild) if rebuild else 0)
+
+
+def _locked_period_days(pairs: Iterable[tuple[int, int]]) -> dict[int, date]:
+    """Flush, lock the pairs' periods (see _lock_periods) and give their peer days."""
+    db.session.flush()
+    period_ids = {period_id for _, period_id in pairs}
+    _lock_periods(period_ids)
+    return _period_days(period_ids)
 
 
 def _delete_groups(pairs: list[tuple[int, int]]) -> None:

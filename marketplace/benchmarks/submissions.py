@@ -19,7 +19,7 @@ import secrets
 
 from sqlalchemy import select
 
-from marketplace import clock, events
+from marketplace import clock, collector, events
 from marketplace.audit import services as audit
 from marketplace.benchmarks import ingest, periods
 from marketplace.benchmarks.ingest_schemas import UploadReasonSchema
@@ -133,8 +133,9 @@ def submit(
     )
     try:
         request = _checked_reason(request)
-        request = ingest.read(request)  # before any lock: reading takes no database time
-        outcome = _apply_once(request)
+        with collector.paused():  # bulk work: see marketplace/collector.py
+            request = ingest.read(request)  # before any lock: reading takes no database time
+            outcome = _apply_once(request)
     except DomainError as error:
         error.refused_submission = _record_refusal(request, error)
         _audit_refusal(request, error)

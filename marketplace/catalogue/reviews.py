@@ -10,9 +10,10 @@ centre is, not just how it describes itself. Admins' own edits need no review. C
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from marketplace import clock
+from marketplace import clock, formatting
 from marketplace.audit import services as audit
 from marketplace.catalogue.access import is_admin, is_listed_publicly
 from marketplace.catalogue.models import (
@@ -274,7 +275,8 @@ def _show(field: str, value: Any) -> str:
     if field == "certifications":
         return "; ".join(
             f"{CERTIFICATION_LABELS.get(c.get('scheme'), c.get('scheme'))}"
-            f"{' ' + c['reference'] if c.get('reference') else ''}, expires {c.get('expires_on')}"
+            f"{' ' + c['reference'] if c.get('reference') else ''}, "
+            f"expires {_long_date(c.get('expires_on'))}"
             for c in value
         )
     if field.startswith("ownership_"):
@@ -285,6 +287,14 @@ def _show(field: str, value: Any) -> str:
         except (TypeError, ValueError):
             return str(value)
     return str(value)
+
+
+def _long_date(value: Any) -> str:
+    """'30 June 2027', as every page writes a date; the review stores ISO text."""
+    try:
+        return formatting.date_text(date.fromisoformat(str(value)))
+    except ValueError:
+        return str(value)
 
 
 def _plain_number(value: Any) -> str:

@@ -27,7 +27,7 @@ from sqlalchemy import Integer, bindparam, select, text, update
 
 from marketplace import clock
 from marketplace.benchmarks import peer_writers
-from marketplace.benchmarks.models import Metric, PeerStatistic, ReportingPeriod
+from marketplace.benchmarks.models import Metric, PeerStatistic
 from marketplace.catalogue.models import centre_service_lines
 from marketplace.db import UTCDateTime
 from marketplace.extensions import db
@@ -60,15 +60,10 @@ def apply(
 
 
 def _settled_periods(period_days: dict[int, date]) -> set[int]:
-    """Periods whose peer day is their last day: membership there no longer moves."""
-    ends = dict(
-        db.session.execute(
-            select(ReportingPeriod.id, ReportingPeriod.ends_on).where(
-                ReportingPeriod.id.in_(sorted(period_days))
-            )
-        ).all()
-    )
-    return {period_id for period_id, day in period_days.items() if day == ends.get(period_id)}
+    """Periods that ended before today: their peer day is their last day, and membership
+    there no longer moves (peers._period_days gives a running period today's date)."""
+    today = clock.today()
+    return {period_id for period_id, day in period_days.items() if day < today}
 
 
 def _member_pairs(centre_id: int, edits: dict[Pair, Edit], period_days: dict[int, date]):
